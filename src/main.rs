@@ -1,0 +1,25 @@
+//! argv -> parse -> run -> exit code.
+mod api;
+mod auth;
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod output;
+
+fn main() {
+    let code = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(inv) => match commands::run(inv) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                e.code()
+            }
+        },
+        Err(e) => {
+            eprintln!("Error: {e}");
+            e.code()
+        }
+    };
+    std::process::exit(code);
+}
