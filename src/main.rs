@@ -6,6 +6,8 @@ mod commands;
 mod config;
 mod error;
 mod output;
+mod s3;
+mod transfer;
 
 fn main() {
     let code = match cli::parse(std::env::args_os().skip(1)) {

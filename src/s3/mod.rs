@@ -1,0 +1,3 @@
+//! Blocking S3 client for the Cells gateway (PROTOCOL §6).
+#![allow(dead_code)]
+pub mod sign;

@@ -1,0 +1,2 @@
+//! File transfers (scp): plan, compare, execute, verify, resume, progress.
+#![allow(dead_code)]
