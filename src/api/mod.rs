@@ -1,1 +1,207 @@
-//! api
+//! REST client for a Cells server: base URL, ureq agent and a token source.
+//!
+//! Every REST helper takes the absolute request path **including** the `/a`
+//! prefix (e.g. `"/a/tree/stats"`); build path parameters with
+//! [`escape_segment`] (one segment, `/` → `%2F`, PROTOCOL §1.5).
+//! Errors come back as [`crate::error::Error`] with the exit code of the HTTP
+//! status (401/403 → 3, 404 → 4, 409 → 5, other → 1).
+//!
+//! Other areas add their models in their own files (`pub mod tree;` etc.).
+pub mod frontend;
+pub mod http;
+
+use crate::error::{Error, Exit, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+pub use ureq::Agent;
+
+/// Where the bearer token comes from (PAT, session login, OAuth with refresh).
+pub trait TokenSource: Send + Sync {
+    /// A token valid for at least the next minute (refreshing / logging in if needed).
+    fn token(&self, agent: &Agent) -> Result<String>;
+    /// Forget a cached token after the server answered 401 (session re-login).
+    /// Returns true when asking again may give a different token.
+    fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+/// A fixed token (PAT, or an OAuth token given with `--id-token`).
+pub struct StaticToken(pub String);
+
+impl TokenSource for StaticToken {
+    fn token(&self, _agent: &Agent) -> Result<String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Connected REST client. Cheap to clone; safe to share between threads.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    agent: Agent,
+    auth: Arc<dyn TokenSource>,
+    /// Login of the account (empty in env/flag PAT mode).
+    pub user: String,
+    /// Auth type as stored in config.json (`pat`, `session`, `oauth2`).
+    pub auth_type: String,
+    pub skip_verify: bool,
+}
+
+/// Percent-encode one path segment like Go's `url.PathEscape`.
+pub fn escape_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'$' | b'&' | b'+' | b':' | b'=' | b'@');
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    pub fn new(
+        base: &str,
+        agent: Agent,
+        auth: Arc<dyn TokenSource>,
+        user: &str,
+        auth_type: &str,
+        skip_verify: bool,
+    ) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            agent,
+            auth,
+            user: user.to_string(),
+            auth_type: auth_type.to_string(),
+            skip_verify,
+        }
+    }
+
+    /// `scheme://host[:port]` of the server, no trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The configured ureq agent (TLS, proxy, time-outs, User-Agent).
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
+    /// A fresh bearer token (refreshed under the config lock if it expires
+    /// within 60 s). Call it before each S3 request of long transfers.
+    pub fn bearer(&self) -> Result<String> {
+        self.auth.token(&self.agent)
+    }
+
+    /// Absolute URL for a path starting with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Send an authenticated request built by `build` (called again for the
+    /// retry after a 401 when the token source can renew its token).
+    pub fn send(&self, req: http::Req) -> Result<ureq::Response> {
+        let mut tried_renew = false;
+        loop {
+            let token = self.bearer()?;
+            let mut r = req.clone();
+            r.headers.push(("Authorization".into(), format!("Bearer {token}")));
+            match http::execute(&self.agent, &r) {
+                Err(e) if e.exit == Exit::Auth && !tried_renew && self.auth.invalidate() => {
+                    tried_renew = true;
+                    http::debug("401/403 received: renewing the session token and retrying once");
+                    continue;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn json_req<B: Serialize>(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<http::Req> {
+        let mut r = http::Req::new(method, self.url(path)).header("Accept", "application/json");
+        if let Some(b) = body {
+            r = r.json_body(b)?;
+        }
+        Ok(r)
+    }
+
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let r = self.json_req::<()>("GET", path, None)?;
+        http::read_json(self.send(r)?)
+    }
+
+    /// POST that changes state: not retried after a connection error.
+    pub fn post_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let r = self.json_req("POST", path, Some(body))?;
+        http::read_json(self.send(r)?)
+    }
+
+    /// POST that only reads (stat, list, search): retried like a GET.
+    pub fn post_json_idempotent<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let r = self.json_req("POST", path, Some(body))?.idempotent(true);
+        http::read_json(self.send(r)?)
+    }
+
+    pub fn put_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        let r = self.json_req("PUT", path, Some(body))?;
+        http::read_json(self.send(r)?)
+    }
+
+    pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let r = self.json_req::<()>("DELETE", path, None)?;
+        http::read_json(self.send(r)?)
+    }
+
+    /// Authenticated raw GET returning the body as text (e.g. `/a/frontend/state`).
+    pub fn get_text(&self, path: &str) -> Result<String> {
+        let r = http::Req::new("GET", self.url(path));
+        http::read_text(self.send(r)?)
+    }
+
+    /// The login of the current token (`GET /a/frontend/state`, PROTOCOL §4.18).
+    pub fn session_user(&self) -> Result<String> {
+        let xml = self.get_text("/a/frontend/state").map_err(|e| {
+            if e.exit == Exit::Auth {
+                e
+            } else {
+                e.context("could not connect to the server with the provided parameters")
+            }
+        })?;
+        frontend::user_from_state(&xml).ok_or_else(|| {
+            Error::auth(
+                "the server did not recognise these credentials (no <user> in /a/frontend/state)",
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_like_go_pathescape() {
+        assert_eq!(
+            escape_segment("common-files/dir/a b.txt"),
+            "common-files%2Fdir%2Fa%20b.txt"
+        );
+        assert_eq!(escape_segment("Eté"), "Et%C3%A9");
+        assert_eq!(escape_segment("a$&+:=@~_.-z"), "a$&+:=@~_.-z");
+        assert_eq!(escape_segment("x;y,z?%"), "x%3By%2Cz%3F%25");
+    }
+}

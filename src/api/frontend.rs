@@ -1,0 +1,174 @@
+//! Frontend endpoints used for authentication: session login (§4.20), the XML
+//! state registry (§4.18) and bootconf (§4.19).
+
+use super::http::{self, Req};
+use crate::error::{Error, Exit, Result};
+use serde::{Deserialize, Serialize};
+use ureq::Agent;
+
+#[derive(Serialize)]
+struct AuthInfo<'a> {
+    login: &'a str,
+    password: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct FrontSessionRequest<'a> {
+    auth_info: AuthInfo<'a>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+pub struct FrontSessionResponse {
+    #[serde(rename = "JWT", default)]
+    pub jwt: String,
+    #[serde(rename = "ExpireTime", default)]
+    pub expire_time: i64,
+}
+
+/// `POST /a/frontend/session` with login/password. Returns (JWT, absolute expiry).
+/// `ExpireTime` values below 1e9 are treated as a duration in seconds.
+pub fn session_login(
+    agent: &Agent,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> Result<(String, i64)> {
+    let body = FrontSessionRequest {
+        auth_info: AuthInfo {
+            login,
+            password,
+            kind: "credentials",
+        },
+    };
+    let req = Req::new("POST", format!("{base}/a/frontend/session"))
+        .header("Accept", "application/json")
+        .json_body(&body)?
+        .idempotent(true);
+    let resp = http::execute(agent, &req).map_err(|e| {
+        if e.exit == Exit::Auth || e.exit == Exit::NotFound {
+            Error::auth(format!("login failed for user {login}: {}", e.message))
+        } else {
+            e.context(format!("login failed for user {login}"))
+        }
+    })?;
+    let r: FrontSessionResponse = http::read_json(resp)?;
+    if r.jwt.is_empty() {
+        return Err(Error::auth(format!(
+            "login failed for user {login}: the server returned no token (second factor required?)"
+        )));
+    }
+    let now = crate::config::now();
+    let exp = if r.expire_time <= 0 {
+        now + 600
+    } else if r.expire_time < 1_000_000_000 {
+        now + r.expire_time
+    } else {
+        r.expire_time
+    };
+    Ok((r.jwt, exp))
+}
+
+/// Unescape the five XML entities and numeric character references.
+pub fn xml_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(end) = after.find(';') {
+            let ent = &after[1..end];
+            let rep = match ent {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ if ent.starts_with("#x") || ent.starts_with("#X") => {
+                    u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
+                }
+                _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            if let Some(c) = rep {
+                out.push(c);
+                rest = &after[end + 1..];
+                continue;
+            }
+        }
+        out.push('&');
+        rest = &after[1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `id` of the first `<user …>` start element whose first attribute is `id`.
+pub fn user_from_state(xml: &str) -> Option<String> {
+    let bytes = xml.as_bytes();
+    let mut pos = 0;
+    while let Some(off) = xml[pos..].find("<user") {
+        let start = pos + off + 5;
+        pos = start;
+        let Some(&next) = bytes.get(start) else {
+            return None;
+        };
+        if !(next as char).is_ascii_whitespace() {
+            continue; // <users>, <user_prefs>, <user/>, <user>
+        }
+        let rest = xml[start..].trim_start();
+        let Some(eq) = rest.find('=') else { continue };
+        let name = rest[..eq].trim();
+        if name != "id" {
+            continue;
+        }
+        let val = rest[eq + 1..].trim_start();
+        let quote = val.chars().next()?;
+        if quote != '"' && quote != '\'' {
+            continue;
+        }
+        let val = &val[1..];
+        let end = val.find(quote)?;
+        return Some(xml_unescape(&val[..end]));
+    }
+    None
+}
+
+#[derive(Deserialize, Default, Debug)]
+pub struct BootConf {
+    #[serde(default)]
+    pub backend: Option<Backend>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct Backend {
+    #[serde(default)]
+    pub package_label: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_user() {
+        let xml = r#"<?xml version="1.0"?><pydio_registry><users x="1"/><user_x id="no"/>
+            <user id="al&amp;ice&#33;"><active_repo id="r"/></user></pydio_registry>"#;
+        assert_eq!(user_from_state(xml).as_deref(), Some("al&ice!"));
+        assert_eq!(user_from_state("<pydio_registry></pydio_registry>"), None);
+        assert_eq!(
+            user_from_state("<a><user name='x' id='y'/><user  id='bob'/></a>").as_deref(),
+            Some("bob")
+        );
+    }
+
+    #[test]
+    fn unescape() {
+        assert_eq!(xml_unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"), "a<b>\"'A&bogus;");
+    }
+}

@@ -1,0 +1,149 @@
+//! OS keyring access (COMMANDS.md §10) that never hangs a command.
+//!
+//! Service `com.pydio.cells-client`, account `<url>::<user>`, like the Go
+//! client (zalando/go-keyring). On Linux the Secret Service item gets the label
+//! `Password for '<account>' on '<service>'` and the attributes `service` and
+//! `username` (the keyring crate also adds `target=default` and
+//! `application=rust-keyring`; lookups by `service`+`username` — what
+//! go-keyring does — still find our items, and we find go-keyring's items
+//! through the crate's fallback search of the default collection).
+//!
+//! Every call fails fast: without `DBUS_SESSION_BUS_ADDRESS` the keyring is
+//! unavailable at once; otherwise the call runs on a helper thread and is
+//! abandoned after 3 s. After one "unavailable" answer the process does not
+//! try again.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const SERVICE: &str = "com.pydio.cells-client";
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+static UNAVAILABLE: AtomicBool = AtomicBool::new(false);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KrError {
+    /// No keyring answers (no D-Bus session, time-out, no Secret Service).
+    Unavailable(String),
+    /// The keyring works but holds no such entry.
+    NotFound,
+    /// Any other keyring failure.
+    Other(String),
+}
+
+impl std::fmt::Display for KrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KrError::Unavailable(m) => write!(f, "keyring unavailable: {m}"),
+            KrError::NotFound => write!(f, "secret not found in keyring"),
+            KrError::Other(m) => write!(f, "keyring error: {m}"),
+        }
+    }
+}
+
+/// Keyring account key for an account: `<url>::<user>`.
+pub fn key(url: &str, user: &str) -> String {
+    format!("{url}::{user}")
+}
+
+fn entry(account: &str) -> keyring::Result<keyring::Entry> {
+    #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+    {
+        let mut cred = keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
+        cred.label = format!("Password for '{account}' on '{SERVICE}'");
+        Ok(keyring::Entry::new_with_credential(Box::new(cred)))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+    {
+        keyring::Entry::new(SERVICE, account)
+    }
+}
+
+fn map_err(e: keyring::Error) -> KrError {
+    match e {
+        keyring::Error::NoEntry => KrError::NotFound,
+        keyring::Error::PlatformFailure(m) | keyring::Error::NoStorageAccess(m) => {
+            let s = m.to_string();
+            // no Secret Service on the bus, or no bus at all
+            if s.contains("ServiceUnknown")
+                || s.contains("org.freedesktop.secrets")
+                || s.contains("not provided by any .service")
+                || s.contains("connect")
+                || s.contains("D-Bus")
+                || s.contains("dbus")
+            {
+                KrError::Unavailable(s)
+            } else {
+                KrError::Other(s)
+            }
+        }
+        other => KrError::Other(other.to_string()),
+    }
+}
+
+fn call<T: Send + 'static>(
+    f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+) -> Result<T, KrError> {
+    if UNAVAILABLE.load(Ordering::Relaxed) {
+        return Err(KrError::Unavailable("no keyring answered earlier".into()));
+    }
+    #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty()) {
+        UNAVAILABLE.store(true, Ordering::Relaxed);
+        return Err(KrError::Unavailable(
+            "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)".into(),
+        ));
+    }
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        });
+    if let Err(e) = spawned {
+        return Err(KrError::Other(e.to_string()));
+    }
+    match rx.recv_timeout(TIMEOUT) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            let e = map_err(e);
+            if matches!(e, KrError::Unavailable(_)) {
+                UNAVAILABLE.store(true, Ordering::Relaxed);
+            }
+            Err(e)
+        }
+        Err(_) => {
+            UNAVAILABLE.store(true, Ordering::Relaxed);
+            Err(KrError::Unavailable(format!(
+                "the keyring did not answer within {} s",
+                TIMEOUT.as_secs()
+            )))
+        }
+    }
+}
+
+pub fn get(account: &str) -> Result<String, KrError> {
+    let account = account.to_string();
+    call(move || entry(&account)?.get_password())
+}
+
+pub fn set(account: &str, value: &str) -> Result<(), KrError> {
+    let account = account.to_string();
+    let value = value.to_string();
+    call(move || entry(&account)?.set_password(&value))
+}
+
+/// Delete an entry; a missing entry is not an error.
+pub fn delete(account: &str) -> Result<(), KrError> {
+    let account = account.to_string();
+    match call(move || entry(&account)?.delete_credential()) {
+        Err(KrError::NotFound) => Ok(()),
+        other => other,
+    }
+}
+
+/// True when a keyring call could answer in this process (used for messages).
+pub fn known_unavailable() -> bool {
+    UNAVAILABLE.load(Ordering::Relaxed)
+}
