@@ -151,7 +151,11 @@ pub fn job_state(client: &Client, id: &str) -> Result<JobState> {
         load_tasks: "Any",
     };
     let resp: JobsCollection = client.post_json_idempotent("/a/jobs/user", &req)?;
-    let Some(job) = resp.jobs.into_iter().find(|j| j.id == id || j.id.is_empty()) else {
+    let Some(job) = resp
+        .jobs
+        .into_iter()
+        .find(|j| j.id == id || j.id.is_empty())
+    else {
         return Ok(JobState::Vanished);
     };
     let Some(task) = job

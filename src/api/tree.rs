@@ -442,7 +442,10 @@ pub fn create_folders(client: &Client, paths: &[String]) -> Result<()> {
 struct DeleteRequest {
     #[serde(rename = "Nodes")]
     nodes: Vec<NodeRef>,
-    #[serde(rename = "RemovePermanently", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        rename = "RemovePermanently",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     remove_permanently: bool,
 }
 
@@ -555,7 +558,10 @@ struct ShareLinkBody {
     access_end: Option<String>,
     #[serde(rename = "MaxDownloads", skip_serializing_if = "Option::is_none")]
     max_downloads: Option<String>,
-    #[serde(rename = "PasswordRequired", skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        rename = "PasswordRequired",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     password_required: bool,
 }
 
@@ -671,9 +677,6 @@ mod tests {
             link_url: "/public/abc".into(),
             ..Default::default()
         };
-        assert_eq!(
-            absolute_link("http://h:1/", &l),
-            "http://h:1/public/abc"
-        );
+        assert_eq!(absolute_link("http://h:1/", &l), "http://h:1/public/abc");
     }
 }
