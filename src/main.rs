@@ -5,19 +5,22 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod hash;
 mod output;
-mod s3;
-mod transfer;
 
 fn main() {
+    output::interrupt::install();
     let code = match cli::parse(std::env::args_os().skip(1)) {
-        Ok(inv) => match commands::run(inv) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("Error: {e}");
-                e.code()
+        Ok(inv) => {
+            output::log::set_level(inv.globals.log);
+            match commands::run(inv) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    e.code()
+                }
             }
-        },
+        }
         Err(e) => {
             eprintln!("Error: {e}");
             e.code()

@@ -283,8 +283,23 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Clone)]
 pub enum ToolsCmd {
+    /// `tools hash -f FILE [-r]` (the parser guarantees `file` is set).
     Hash { file: Option<PathBuf>, raw: bool },
-    VersionIsValid { version: String, quiet: bool },
-    VersionIsRelease { version: String, quiet: bool },
-    VersionIsGreater { a: String, b: String, quiet: bool },
+    /// `deprecated`: called through the hidden `cec version isvalid` spelling.
+    VersionIsValid {
+        version: String,
+        quiet: bool,
+        deprecated: bool,
+    },
+    VersionIsRelease {
+        version: String,
+        quiet: bool,
+        deprecated: bool,
+    },
+    VersionIsGreater {
+        a: String,
+        b: String,
+        quiet: bool,
+        deprecated: bool,
+    },
 }

@@ -1,0 +1,83 @@
+//! Embeds the git commit, the build time and the rustc version for `cec version`.
+//! Works without git, without a .git directory (tarball) and with a shallow clone:
+//! missing values become "unknown". `CEC_GIT_COMMIT` and `SOURCE_DATE_EPOCH` in the
+//! build environment override the detected values (reproducible builds).
+use std::path::Path;
+use std::process::Command;
+
+fn run(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.
+fn iso(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CEC_GIT_COMMIT");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let git_dir = Path::new(&manifest).join(".git");
+    if git_dir.join("HEAD").exists() {
+        // Rebuild the version info when HEAD moves.
+        println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
+        if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
+            if let Some(r) = head.trim().strip_prefix("ref: ") {
+                let p = git_dir.join(r);
+                if p.exists() {
+                    println!("cargo:rerun-if-changed={}", p.display());
+                }
+            }
+        }
+    }
+    let commit = std::env::var("CEC_GIT_COMMIT")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            if git_dir.exists() {
+                run("git", &["-C", &manifest, "rev-parse", "--short=12", "HEAD"])
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = run(&rustc, &["--version"])
+        .map(|v| v.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=CEC_GIT_COMMIT={commit}");
+    println!("cargo:rustc-env=CEC_BUILD_TIME={}", iso(secs));
+    println!("cargo:rustc-env=CEC_RUSTC_VERSION={rustc_version}");
+}

@@ -1,0 +1,114 @@
+//! `cec help [cmd...]`, `cec <cmd> --help`: help texts built from `cli::spec`.
+use crate::cli::spec::{self, Cmd, Flag};
+use crate::error::{Error, Result};
+use crate::output;
+
+pub fn run(path: &[String]) -> Result<()> {
+    let cmd = spec::find(&path.join(" "))
+        .ok_or_else(|| Error::usage("help", format!("unknown help topic '{}'", path.join(" "))))?;
+    output::print_out(&render(cmd));
+    Ok(())
+}
+
+fn flag_lines(flags: &[&Flag], show_hidden: bool) -> String {
+    let rows: Vec<(String, String)> = flags
+        .iter()
+        .filter(|f| show_hidden || !f.hidden)
+        .map(|f| {
+            let mut left = match f.short {
+                Some(c) => format!("-{c}, --{}", f.long),
+                None => format!("    --{}", f.long),
+            };
+            if let Some(v) = f.value {
+                left.push(' ');
+                left.push_str(v);
+            }
+            let mut right = f.help.to_string();
+            if !f.default.is_empty() {
+                right.push_str(&format!(" (default {})", f.default));
+            }
+            if let Some(env) = f.env_name() {
+                right.push_str(&format!(" [env {env}]"));
+            }
+            (left, right)
+        })
+        .collect();
+    let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let mut s = String::new();
+    for (l, r) in rows {
+        s.push_str(&format!("  {l:w$}   {r}\n"));
+    }
+    s
+}
+
+/// Usage line(s) of a command.
+pub fn usage_line(cmd: &Cmd) -> String {
+    let mut u = cmd.full_name();
+    if cmd.has_children() && cmd.children().any(|c| !c.hidden) {
+        if cmd.runnable {
+            u = format!("{u} [COMMAND]");
+        } else {
+            u = format!("{u} COMMAND");
+        }
+    }
+    if !cmd.args.is_empty() {
+        u = format!("{u} {}", cmd.args);
+    }
+    format!("{u} [flags]")
+}
+
+/// The full help text of a command.
+pub fn render(cmd: &Cmd) -> String {
+    let show_hidden = spec::show_hidden_flags();
+    let mut s = String::new();
+    s.push_str(cmd.short);
+    s.push_str("\n\nUsage:\n  ");
+    s.push_str(&usage_line(cmd));
+    s.push('\n');
+    if !cmd.long.is_empty() {
+        s.push('\n');
+        s.push_str(cmd.long);
+        s.push('\n');
+    }
+    let children: Vec<&Cmd> = cmd.children().filter(|c| !c.hidden).collect();
+    if !children.is_empty() {
+        s.push_str("\nCommands:\n");
+        let w = children.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        for c in &children {
+            s.push_str(&format!("  {:w$}   {}\n", c.name(), c.short));
+        }
+    }
+    let mut own: Vec<&Flag> = cmd.flags.iter().collect();
+    own.push(&spec::HELP_FLAG);
+    if cmd.path.is_empty() {
+        own.push(&spec::VERSION_FLAG);
+    }
+    s.push_str("\nFlags:\n");
+    s.push_str(&flag_lines(&own, show_hidden));
+    let globals: Vec<&Flag> = spec::GLOBAL_FLAGS.iter().collect();
+    s.push_str(if cmd.path.is_empty() {
+        "\nGlobal flags (accepted by every command, anywhere on the line):\n"
+    } else {
+        "\nGlobal flags:\n"
+    });
+    s.push_str(&flag_lines(&globals, show_hidden));
+    if !cmd.examples.is_empty() {
+        s.push_str("\nExamples:\n");
+        for l in cmd.examples.lines() {
+            if l.is_empty() {
+                s.push('\n');
+            } else {
+                s.push_str("  ");
+                s.push_str(l);
+                s.push('\n');
+            }
+        }
+    }
+    if !children.is_empty() {
+        s.push_str(&format!(
+            "\nUse \"{} COMMAND --help\" for more information about a command.\n",
+            cmd.full_name()
+        ));
+    }
+    s
+}

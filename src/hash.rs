@@ -1,0 +1,129 @@
+//! Cells' internal file hash (the `x-cells-hash` metadata, `cec tools hash`):
+//! MD5 of the concatenation of the raw MD5 digests of consecutive 10 MiB blocks.
+//! An empty input has one empty block (`md5(md5(""))`); k×10 MiB gives k blocks.
+//!
+//! Streaming: feed bytes in any chunking to [`CellsHasher::update`], then
+//! [`CellsHasher::finalize`]; or use [`hash_reader`] / [`hash_file`].
+
+use md5::{Digest, Md5};
+use std::io::Read;
+use std::path::Path;
+
+/// Block size of the Cells hash: 10 MiB.
+pub const BLOCK_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Incremental Cells hash.
+#[derive(Clone)]
+pub struct CellsHasher {
+    block: Md5,
+    in_block: u64,
+    outer: Md5,
+    blocks: u64,
+}
+
+impl Default for CellsHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CellsHasher {
+    pub fn new() -> Self {
+        CellsHasher {
+            block: Md5::new(),
+            in_block: 0,
+            outer: Md5::new(),
+            blocks: 0,
+        }
+    }
+
+    pub fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let room = (BLOCK_SIZE - self.in_block) as usize;
+            let take = room.min(data.len());
+            self.block.update(&data[..take]);
+            self.in_block += take as u64;
+            data = &data[take..];
+            if self.in_block == BLOCK_SIZE {
+                let d = std::mem::take(&mut self.block).finalize();
+                self.outer.update(d);
+                self.blocks += 1;
+                self.in_block = 0;
+            }
+        }
+    }
+
+    /// Lower-case hex digest.
+    pub fn finalize(mut self) -> String {
+        if self.in_block > 0 || self.blocks == 0 {
+            let d = self.block.finalize();
+            self.outer.update(d);
+        }
+        hex(&self.outer.finalize())
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(H[(x >> 4) as usize] as char);
+        s.push(H[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// Hash everything `r` yields (1 MiB reads). Interrupted reads are retried.
+pub fn hash_reader<R: Read>(mut r: R) -> std::io::Result<String> {
+    let mut h = CellsHasher::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(h.finalize())
+}
+
+/// Hash a local file.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    hash_reader(std::fs::File::open(path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md5hex(b: &[u8]) -> String {
+        hex(&Md5::digest(b))
+    }
+
+    #[test]
+    fn empty_is_md5_of_md5() {
+        let inner = Md5::digest(b"");
+        assert_eq!(hash_reader(&b""[..]).unwrap(), md5hex(&inner));
+    }
+
+    #[test]
+    fn blocks_and_chunking() {
+        let data: Vec<u8> = (0..(BLOCK_SIZE as usize * 2 + 5)).map(|i| (i % 251) as u8).collect();
+        let b = BLOCK_SIZE as usize;
+        let mut cat = Vec::new();
+        cat.extend_from_slice(&Md5::digest(&data[..b]));
+        cat.extend_from_slice(&Md5::digest(&data[b..2 * b]));
+        cat.extend_from_slice(&Md5::digest(&data[2 * b..]));
+        let want = md5hex(&cat);
+        assert_eq!(hash_reader(&data[..]).unwrap(), want);
+        let mut h = CellsHasher::new();
+        for c in data.chunks(777_777) {
+            h.update(c);
+        }
+        assert_eq!(h.finalize(), want);
+        // Exactly one block: no extra empty block.
+        let one = &data[..b];
+        assert_eq!(hash_reader(one).unwrap(), md5hex(&Md5::digest(one)));
+    }
+}
