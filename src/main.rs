@@ -7,6 +7,8 @@ mod config;
 mod error;
 mod hash;
 mod output;
+mod s3;
+mod transfer;
 
 fn main() {
     output::interrupt::install();
