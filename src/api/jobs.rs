@@ -89,6 +89,7 @@ struct ListJobsRequest<'a> {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[allow(dead_code)] // complete model for callers (scp, jobs)
 pub struct Task {
     #[serde(rename = "ID", default)]
     pub id: String,
@@ -105,6 +106,7 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[allow(dead_code)] // complete model for callers (scp, jobs)
 pub struct Job {
     #[serde(rename = "ID", default)]
     pub id: String,
