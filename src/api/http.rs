@@ -16,7 +16,6 @@
 
 use crate::error::{Error, Exit, Result};
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ureq::{Agent, AgentBuilder};
@@ -26,21 +25,22 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_ATTEMPTS: u32 = 4;
 const RETRY_BUDGET: Duration = Duration::from_secs(10);
 
-static DEBUG: AtomicBool = AtomicBool::new(false);
-
-/// Turn request/response debug logging on or off (`--log debug`).
+/// Kept for callers that want to force debug logging (`--log debug` is
+/// normally applied by `main` through `output::log::set_level`).
 pub fn set_debug(on: bool) {
-    DEBUG.store(on, Ordering::Relaxed);
+    if on {
+        crate::output::log::set_level(crate::cli::LogLevel::Debug);
+    }
 }
 
 pub fn debug_enabled() -> bool {
-    DEBUG.load(Ordering::Relaxed)
+    crate::output::log::debug_enabled()
 }
 
 /// One debug line on stderr (only with `--log debug`).
 pub fn debug(msg: impl AsRef<str>) {
     if debug_enabled() {
-        eprintln!("DEBUG\t{}", msg.as_ref());
+        crate::output::log::debug(msg.as_ref());
     }
 }
 

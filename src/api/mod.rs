@@ -9,6 +9,8 @@
 //! Other areas add their models in their own files (`pub mod tree;` etc.).
 pub mod frontend;
 pub mod http;
+pub mod jobs;
+pub mod tree;
 
 use crate::error::{Error, Exit, Result};
 use serde::de::DeserializeOwned;
@@ -104,8 +106,8 @@ impl Client {
         format!("{}{}", self.base, path)
     }
 
-    /// Send an authenticated request built by `build` (called again for the
-    /// retry after a 401 when the token source can renew its token).
+    /// Send an authenticated request (sent once more after a 401/403 when the
+    /// token source can renew its token, e.g. an expired session JWT).
     pub fn send(&self, req: http::Req) -> Result<ureq::Response> {
         let mut tried_renew = false;
         loop {
@@ -175,13 +177,7 @@ impl Client {
 
     /// The login of the current token (`GET /a/frontend/state`, PROTOCOL §4.18).
     pub fn session_user(&self) -> Result<String> {
-        let xml = self.get_text("/a/frontend/state").map_err(|e| {
-            if e.exit == Exit::Auth {
-                e
-            } else {
-                e.context("could not connect to the server with the provided parameters")
-            }
-        })?;
+        let xml = self.get_text("/a/frontend/state")?;
         frontend::user_from_state(&xml).ok_or_else(|| {
             Error::auth(
                 "the server did not recognise these credentials (no <user> in /a/frontend/state)",

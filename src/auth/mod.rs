@@ -1,1 +1,290 @@
-//! auth
+//! Connection set-up: which credentials to use and how to keep them fresh.
+//!
+//! `connect(&GlobalArgs)` gives an [`api::Client`]:
+//! - env/flag mode: `--url` + `--token` → PAT; `--url` + `--login` +
+//!   `--password` → session login (`POST /a/frontend/session`); nothing is
+//!   read from or written to config.json or the keyring;
+//! - otherwise the active account of config.json (secrets from the keyring);
+//!   OAuth accounts are refreshed when under 60 s remain, under the config
+//!   lock, re-reading the stored account first (another process may have
+//!   refreshed), and the rotated refresh token is saved before use.
+pub mod oauth;
+pub mod prompt;
+
+use crate::api::{self, http, Client, StaticToken, TokenSource};
+use crate::cli::{GlobalArgs, LogLevel};
+use crate::config::{self, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+use ureq::Agent;
+
+/// Seconds of validity below which a token is renewed.
+pub const REFRESH_MARGIN: i64 = 60;
+
+/// Switch on HTTP debug logging from `--log`.
+pub fn init_logging(g: &GlobalArgs) {
+    http::set_debug(g.log == LogLevel::Debug);
+}
+
+fn non_empty(o: &Option<String>) -> Option<&str> {
+    o.as_deref().filter(|s| !s.is_empty())
+}
+
+/// Validate `--url` (usage error, exit 2, when not `http(s)://host`).
+pub fn url_from_flags(g: &GlobalArgs, cmd: &str) -> Result<Option<String>> {
+    match non_empty(&g.url) {
+        None => Ok(None),
+        Some(u) => config::normalize_url(u)
+            .map(Some)
+            .map_err(|m| Error::usage(cmd, format!("invalid --url: {m}"))),
+    }
+}
+
+/// Set up the connection for a connected command.
+pub fn connect(g: &GlobalArgs) -> Result<Client> {
+    init_logging(g);
+    if let Some(url) = url_from_flags(g, "")? {
+        if let Some(token) = non_empty(&g.token) {
+            let agent = http::agent_for(&url, g.skip_verify)?;
+            http::debug(format!("env/flag mode: PAT for {url}"));
+            return Ok(Client::new(
+                &url,
+                agent,
+                Arc::new(StaticToken(token.to_string())),
+                "",
+                AUTH_PAT,
+                g.skip_verify,
+            ));
+        }
+        match (non_empty(&g.login), non_empty(&g.password)) {
+            (Some(login), Some(password)) => {
+                let agent = http::agent_for(&url, g.skip_verify)?;
+                http::debug(format!("env/flag mode: login/password for {url}"));
+                let src = SessionToken::new(&url, login, password);
+                return Ok(Client::new(
+                    &url,
+                    agent,
+                    Arc::new(src),
+                    login,
+                    AUTH_SESSION,
+                    g.skip_verify,
+                ));
+            }
+            (Some(_), None) => {
+                return Err(Error::usage("", "--login needs --password (or CEC_PASSWORD)"))
+            }
+            (None, Some(_)) => {
+                return Err(Error::usage("", "--password needs --login (or CEC_LOGIN)"))
+            }
+            (None, None) => eprintln!(
+                "Warning: --url/CEC_URL is set without --token or --login/--password: using the active account of the configuration file"
+            ),
+        }
+    } else if non_empty(&g.token).is_some() || non_empty(&g.login).is_some() {
+        return Err(Error::usage(
+            "",
+            "--token and --login need --url (or CEC_URL) to name the server",
+        ));
+    }
+    let store = Store::new(g)?;
+    connect_stored(g, &store)
+}
+
+/// The active account of `store`, with its secrets, as a client.
+pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
+    let no_account = || {
+        Error::auth(format!(
+            "no account configured ({}), run 'cec config add' first (or use --url with --token)",
+            store.file.display()
+        ))
+    };
+    if !store.exists() {
+        return Err(no_account());
+    }
+    let cfg = store.load()?;
+    if cfg.configs.is_empty() {
+        return Err(no_account());
+    }
+    let mut acc = cfg.configs.get(&cfg.active).cloned().ok_or_else(|| {
+        Error::auth(format!(
+            "the active account '{}' is not defined in {}; choose one with 'cec config use ID'",
+            cfg.active,
+            store.file.display()
+        ))
+    })?;
+    config::load_secrets(store, &mut acc)?;
+    client_for_account(g, store, acc)
+}
+
+/// Build a client for a stored account (OAuth: refreshed now if needed).
+pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result<Client> {
+    let skip_verify = acc.skip_verify || g.skip_verify;
+    let agent = http::agent_for(&acc.url, skip_verify)?;
+    let id = acc.id();
+    http::debug(format!("using account {id} ({})", acc.auth_type));
+    let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
+        AUTH_PAT => Arc::new(StaticToken(acc.id_token.clone())),
+        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        AUTH_OAUTH => {
+            if acc.refresh_token.is_empty() || acc.token_expires_at == 0 {
+                Arc::new(StaticToken(acc.id_token.clone()))
+            } else {
+                Arc::new(OAuthToken {
+                    store: store.clone(),
+                    id: id.clone(),
+                    state: Mutex::new(acc.clone()),
+                })
+            }
+        }
+        other => {
+            return Err(Error::auth(format!(
+                "account {id} has an unsupported auth type '{other}'; run 'cec config add' again"
+            )))
+        }
+    };
+    let client = Client::new(
+        &acc.url,
+        agent,
+        source,
+        &acc.user,
+        &acc.auth_type,
+        skip_verify,
+    );
+    if acc.auth_type == AUTH_OAUTH {
+        client
+            .bearer()
+            .map_err(|e| e.context(format!("login failed for {id}")))?;
+    }
+    Ok(client)
+}
+
+// ------------------------------------------------------------ session
+
+/// Login/password: a JWT from `POST /a/frontend/session`, renewed before expiry.
+pub struct SessionToken {
+    base: String,
+    login: String,
+    password: String,
+    cache: Mutex<Option<(String, i64)>>,
+}
+
+impl SessionToken {
+    pub fn new(base: &str, login: &str, password: &str) -> SessionToken {
+        SessionToken {
+            base: base.to_string(),
+            login: login.to_string(),
+            password: password.to_string(),
+            cache: Mutex::new(None),
+        }
+    }
+}
+
+impl TokenSource for SessionToken {
+    fn token(&self, agent: &Agent) -> Result<String> {
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((jwt, exp)) = c.as_ref() {
+            if *exp > config::now() + REFRESH_MARGIN / 2 {
+                return Ok(jwt.clone());
+            }
+        }
+        http::debug(format!("logging in as {}", self.login));
+        let (jwt, exp) = api::frontend::session_login(agent, &self.base, &self.login, &self.password)?;
+        *c = Some((jwt.clone(), exp));
+        Ok(jwt)
+    }
+    fn invalidate(&self) -> bool {
+        let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        c.take().is_some()
+    }
+}
+
+// ------------------------------------------------------------ oauth
+
+/// OAuth2 access token, refreshed through the config file (source of truth).
+pub struct OAuthToken {
+    store: Store,
+    id: String,
+    state: Mutex<Account>,
+}
+
+fn needs_refresh(a: &Account) -> bool {
+    !a.refresh_token.is_empty()
+        && a.token_expires_at != 0
+        && a.token_expires_at <= config::now() + REFRESH_MARGIN
+}
+
+impl TokenSource for OAuthToken {
+    fn token(&self, agent: &Agent) -> Result<String> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !needs_refresh(&st) {
+            return Ok(st.id_token.clone());
+        }
+        http::debug(format!("### token of {} expires soon: checking refresh", self.id));
+        let guard = self.store.lock()?;
+        let mut cfg = self.store.read_locked(&guard)?;
+        // the on-disk copy is the source of truth: another process may have refreshed
+        let mut disk = match cfg.configs.get(&self.id) {
+            Some(a) => {
+                let mut a = a.clone();
+                if !a.skip_keyring {
+                    match keyring::get(&a.keyring_key()) {
+                        Ok(v) => a.apply_keyring_value(&v),
+                        Err(e) => {
+                            http::debug(format!("keyring read during refresh failed: {e}"));
+                            a = st.clone();
+                        }
+                    }
+                }
+                a
+            }
+            None => st.clone(),
+        };
+        if !needs_refresh(&disk) && !disk.id_token.is_empty() {
+            http::debug("--> token was already refreshed by another process");
+            *st = disk;
+            return Ok(st.id_token.clone());
+        }
+        let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
+            Error::auth(format!(
+                "could not refresh the authentication token of {}: {}; run 'cec config relog'",
+                self.id, e.message
+            ))
+        })?;
+        disk.id_token = t.access;
+        disk.refresh_token = t.refresh;
+        disk.token_expires_at = t.expires_at;
+        // persist the rotated refresh token before using the new access token
+        if cfg.configs.contains_key(&self.id) {
+            let stored = config::prepare_stored(&disk);
+            if stored.skip_keyring && !disk.skip_keyring {
+                disk.skip_keyring = true;
+            }
+            cfg.configs.insert(self.id.clone(), stored);
+            self.store.save_locked(&guard, &cfg)?;
+        }
+        drop(guard);
+        http::debug("--> token has been refreshed");
+        *st = disk;
+        Ok(st.id_token.clone())
+    }
+}
+
+// ------------------------------------------------------------ account creation
+
+/// Ask the server who the token belongs to, fill `user`, and save the account
+/// as the active one. Returns (account id, login).
+pub fn save_new_account(store: &Store, mut acc: Account) -> Result<(String, String)> {
+    let agent = http::agent_for(&acc.url, acc.skip_verify)?;
+    let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
+        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        _ => Arc::new(StaticToken(acc.id_token.clone())),
+    };
+    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type, acc.skip_verify);
+    let user = client.session_user().map_err(|e| {
+        e.context("could not connect to the server with the provided parameters, nothing was saved")
+    })?;
+    acc.user = user.clone();
+    acc.use_token_cache = true;
+    let id = config::store_secret_and_save(store, acc, true)?;
+    Ok((id, user))
+}

@@ -537,15 +537,13 @@ pub fn load_secrets(store: &Store, acc: &mut Account) -> Result<()> {
     )))
 }
 
-/// Save an account (§9.5 steps 3–4): secret to the keyring unless skipped (on
-/// keyring failure: warning on stderr, secrets kept in the file with
-/// `skipKeyring: true`), then under the lock insert it and, when
-/// `make_active`, make it the active account. Returns the id.
-pub fn store_secret_and_save(store: &Store, mut acc: Account, make_active: bool) -> Result<String> {
-    acc.label = acc.compute_label();
-    acc.created_at_version = VERSION.into();
-    let id = acc.id();
+/// The copy of `acc` to write in config.json: its secret goes to the keyring
+/// unless the account skips it; on keyring failure a warning is printed on
+/// stderr and the secrets stay in the copy with `skipKeyring: true`.
+pub fn prepare_stored(acc: &Account) -> Account {
     let mut stored = acc.clone();
+    stored.label = acc.compute_label();
+    stored.created_at_version = VERSION.into();
     if !acc.skip_keyring {
         match keyring::set(&acc.keyring_key(), &acc.keyring_value()) {
             Ok(()) => stored.clear_secrets(),
@@ -556,7 +554,15 @@ pub fn store_secret_and_save(store: &Store, mut acc: Account, make_active: bool)
             }
         }
     }
+    stored
+}
+
+/// Save an account (§9.5 steps 3–4): [`prepare_stored`], then under the lock
+/// insert it and, when `make_active`, make it the active account. Returns the id.
+pub fn store_secret_and_save(store: &Store, acc: Account, make_active: bool) -> Result<String> {
+    let id = acc.id();
     store.update(|cfg| {
+        let stored = prepare_stored(&acc);
         cfg.configs.insert(id.clone(), stored);
         if make_active || cfg.active.is_empty() || !cfg.configs.contains_key(&cfg.active) {
             cfg.active = id.clone();
