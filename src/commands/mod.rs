@@ -1,13 +1,22 @@
 //! One file per command; `run` dispatches the parsed invocation.
 //! Commands whose module does not exist yet answer `Error::not_available` (exit 1).
 //! Add a `mod` line and replace the matching arm when a command lands.
+pub mod clear;
 pub mod completion;
+pub mod config;
+pub mod cp;
 pub mod doc;
 pub mod help;
+pub mod info;
+pub mod ls;
+pub mod mkdir;
+pub mod mv;
+pub mod rm;
+pub mod share;
 pub mod tools;
 pub mod version;
 
-use crate::cli::{Command, ConfigCmd, Invocation};
+use crate::cli::{Command, Invocation};
 use crate::error::{Error, Result};
 
 pub fn run(inv: Invocation) -> Result<()> {
@@ -19,22 +28,15 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Completion { shell } => completion::run(shell),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),
-        Command::Clear { .. } => Err(Error::not_available("clear")),
-        Command::Config(c) => Err(Error::not_available(match c {
-            ConfigCmd::Add(_) => "config add",
-            ConfigCmd::Ls => "config ls",
-            ConfigCmd::Use { .. } => "config use",
-            ConfigCmd::Rm { .. } => "config rm",
-            ConfigCmd::Relog { .. } => "config relog",
-            ConfigCmd::CheckKeyring { .. } => "config check-keyring",
-        })),
-        Command::Info => Err(Error::not_available("info")),
-        Command::Ls(_) => Err(Error::not_available("ls")),
-        Command::Mkdir(_) => Err(Error::not_available("mkdir")),
-        Command::Rm(_) => Err(Error::not_available("rm")),
-        Command::Cp(_) => Err(Error::not_available("cp")),
-        Command::Mv(_) => Err(Error::not_available("mv")),
-        Command::Share(_) => Err(Error::not_available("share")),
+        Command::Clear { force } => clear::run(&globals, force),
+        Command::Config(c) => config::run(&globals, c),
+        Command::Info => info::run(&globals),
+        Command::Ls(a) => ls::run(&globals, &a),
+        Command::Mkdir(a) => mkdir::run(&globals, &a),
+        Command::Rm(a) => rm::run(&globals, &a),
+        Command::Cp(a) => cp::run(&globals, &a),
+        Command::Mv(a) => mv::run(&globals, &a),
+        Command::Share(a) => share::run(&globals, &a),
         Command::Scp(_) => Err(Error::not_available("scp")),
         Command::Idm(_) => Err(Error::not_available("idm")),
         Command::Storage(_) => Err(Error::not_available("storage")),
