@@ -311,9 +311,10 @@ impl ListVia {
 /// Every child of folder `dir` (`""` = the workspaces), in server order.
 ///
 /// Paging (PROTOCOL.md §4.2 "Recommended Rust loop"): request `Limit =
-/// PAGE_SIZE` from `Offset = 0`; advance `Offset` by the page size until a
-/// page returns fewer children than asked, `Offset >= Pagination.Total`, or
-/// `Pagination` is absent. Children are de-duplicated by `Uuid` (or `Path`
+/// PAGE_SIZE` from `Offset = 0`; advance `Offset` (to `NextOffset`, else by
+/// the page size) until `Pagination` is absent, the next offset reaches
+/// `Pagination.Total` (when the server gives one; otherwise until a page
+/// returns fewer children than asked), or a page brings nothing new. Children are de-duplicated by `Uuid` (or `Path`
 /// when the server sends no uuid), and the folder itself is never included.
 /// A missing `dir` is an error (exit 4).
 pub fn list_children(client: &Client, dir: &str, via: ListVia) -> Result<Vec<Node>> {
@@ -353,9 +354,11 @@ pub fn list_children(client: &Client, dir: &str, via: ListVia) -> Result<Vec<Nod
             }
         }
         pages += 1;
+        // No pagination block: the server sent everything that was left.
         let Some(p) = resp.pagination else { break };
         let limit = if p.limit > 0 { p.limit } else { PAGE_SIZE };
-        if got < limit as usize || (new_items == 0 && got > 0) || pages > 1_000_000 {
+        // No progress (empty or fully repeated page), or a runaway server.
+        if got == 0 || new_items == 0 || pages > 100_000 {
             break;
         }
         let next = if p.next_offset > offset {
@@ -363,7 +366,13 @@ pub fn list_children(client: &Client, dir: &str, via: ListVia) -> Result<Vec<Nod
         } else {
             offset + limit
         };
-        if p.total > 0 && next >= p.total {
+        if p.total > 0 {
+            // A known total: go on until it is reached (a short page may only
+            // mean that hidden files were filtered out of it).
+            if next >= p.total {
+                break;
+            }
+        } else if got < limit as usize {
             break;
         }
         offset = next;
