@@ -5,6 +5,8 @@
 //! `--flag value`, `--` ends the flags), merges the `CEC_*` and legacy
 //! `CELLS_CLIENT_TARGET_*` environment variables and builds the typed
 //! `Invocation`. Every problem is a usage error (exit code 2) of one line.
+// Shared API: parts are used only by some commands (or later ones).
+#![allow(dead_code)]
 pub mod spec;
 pub mod types;
 pub use types::*;
@@ -166,7 +168,11 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
                 Err(_) => {
                     pending.get_or_insert(Error::usage(
                         raw.cmd.path,
-                        format!("flag {} needs a value ({})", shown, flag.value.unwrap_or("")),
+                        format!(
+                            "flag {} needs a value ({})",
+                            shown,
+                            flag.value.unwrap_or("")
+                        ),
                     ));
                     continue;
                 }
@@ -419,7 +425,11 @@ impl Ctx<'_> {
             let missing: Vec<&str> = c.args.split(' ').skip(n).collect();
             return Err(self.usage(format!(
                 "missing argument {} (usage: {} {})",
-                missing.first().copied().unwrap_or("").trim_end_matches("..."),
+                missing
+                    .first()
+                    .copied()
+                    .unwrap_or("")
+                    .trim_end_matches("..."),
                 c.full_name(),
                 c.args
             )));
@@ -518,11 +528,12 @@ impl Ctx<'_> {
         let c = self.raw.cmd;
         if !c.runnable {
             if c.needs_sub {
-                let subs: Vec<&str> = c.children().filter(|c| !c.hidden).map(|c| c.name()).collect();
-                return Err(self.usage(format!(
-                    "missing sub-command, one of: {}",
-                    subs.join(", ")
-                )));
+                let subs: Vec<&str> = c
+                    .children()
+                    .filter(|c| !c.hidden)
+                    .map(|c| c.name())
+                    .collect();
+                return Err(self.usage(format!("missing sub-command, one of: {}", subs.join(", "))));
             }
             if !self.raw.vals.is_empty() && !self.raw.vals.keys().all(|k| self.is_global(k)) {
                 return Err(self.usage("missing sub-command"));
@@ -543,9 +554,9 @@ impl Ctx<'_> {
             "help" => {
                 let mut cur = spec::root();
                 for w in a {
-                    cur = cur
-                        .child(w)
-                        .ok_or_else(|| self.usage(format!("unknown help topic '{}'", a.join(" "))))?;
+                    cur = cur.child(w).ok_or_else(|| {
+                        self.usage(format!("unknown help topic '{}'", a.join(" ")))
+                    })?;
                 }
                 Command::Help { path: a.clone() }
             }
@@ -565,10 +576,16 @@ impl Ctx<'_> {
             "configure oauth" => self.add(Some(AuthKind::OAuth), true)?,
             "configure token" => self.add(Some(AuthKind::Token), true)?,
             "configure client-auth" => self.add(Some(AuthKind::ClientAuth), true)?,
-            "configure check-keyring" => Command::Config(ConfigCmd::CheckKeyring { deprecated: true }),
-            "config check-keyring" => Command::Config(ConfigCmd::CheckKeyring { deprecated: false }),
+            "configure check-keyring" => {
+                Command::Config(ConfigCmd::CheckKeyring { deprecated: true })
+            }
+            "config check-keyring" => {
+                Command::Config(ConfigCmd::CheckKeyring { deprecated: false })
+            }
             "config ls" => Command::Config(ConfigCmd::Ls),
-            "config use" => Command::Config(ConfigCmd::Use { id: a.first().cloned() }),
+            "config use" => Command::Config(ConfigCmd::Use {
+                id: a.first().cloned(),
+            }),
             "config rm" => Command::Config(ConfigCmd::Rm {
                 id: a.first().cloned(),
                 force: self.switch("force"),
@@ -734,7 +751,11 @@ impl Ctx<'_> {
                 dry_run: self.switch("dry_run"),
                 dev: self.switch("dev"),
             }),
-            other => return Err(Error::failure(format!("internal: no builder for '{other}'"))),
+            other => {
+                return Err(Error::failure(format!(
+                    "internal: no builder for '{other}'"
+                )))
+            }
         };
         Ok(cmd)
     }
@@ -796,7 +817,10 @@ impl Ctx<'_> {
             values.push((MetaValueKind::Rate, n.to_string()));
         }
         if self.given("boolean-value") {
-            values.push((MetaValueKind::Bool, self.switch("boolean-value").to_string()));
+            values.push((
+                MetaValueKind::Bool,
+                self.switch("boolean-value").to_string(),
+            ));
         }
         if values.len() > 1 {
             return Err(self.usage(
@@ -844,7 +868,9 @@ impl Ctx<'_> {
                 }
             }
         }
-        let part = self.num::<u64>("part-size", 10, 5 * 1024)?.unwrap_or(d.part_size_mib);
+        let part = self
+            .num::<u64>("part-size", 10, 5 * 1024)?
+            .unwrap_or(d.part_size_mib);
         if part % 10 != 0 {
             return Err(self.usage(format!(
                 "invalid value '{part}' for --part-size: it must be a multiple of 10 (MiB)"
@@ -946,9 +972,17 @@ mod tests {
         .unwrap();
         assert_eq!(a.globals.url.as_deref(), Some("https://a.example"));
         assert_eq!(a.globals.password.as_deref(), Some("pa=ss"));
-        let b = p_env(&["ls", "--url", "https://c.example"], &[("CEC_URL", "https://a.example")]).unwrap();
+        let b = p_env(
+            &["ls", "--url", "https://c.example"],
+            &[("CEC_URL", "https://a.example")],
+        )
+        .unwrap();
         assert_eq!(b.globals.url.as_deref(), Some("https://c.example"));
-        let s = p_env(&["scp", "a", "cells://b"], &[("CEC_PART_SIZE", "20"), ("CEC_FORCE", "T")]).unwrap();
+        let s = p_env(
+            &["scp", "a", "cells://b"],
+            &[("CEC_PART_SIZE", "20"), ("CEC_FORCE", "T")],
+        )
+        .unwrap();
         match s.command {
             Command::Scp(s) => {
                 assert_eq!(s.part_size_mib, 20);
@@ -984,14 +1018,26 @@ mod tests {
 
     #[test]
     fn help_forms() {
-        for h in [vec![], vec!["help"], vec!["--help"], vec!["ls", "--help"], vec!["ls", "-h", "--bogus"]] {
-            assert!(matches!(p(&h).unwrap().command, Command::Help { .. }), "{h:?}");
+        for h in [
+            vec![],
+            vec!["help"],
+            vec!["--help"],
+            vec!["ls", "--help"],
+            vec!["ls", "-h", "--bogus"],
+        ] {
+            assert!(
+                matches!(p(&h).unwrap().command, Command::Help { .. }),
+                "{h:?}"
+            );
         }
         match p(&["help", "config", "add", "oauth"]).unwrap().command {
             Command::Help { path } => assert_eq!(path, vec!["config", "add", "oauth"]),
             _ => panic!(),
         }
-        assert!(matches!(p(&["--version"]).unwrap().command, Command::Version { format: None }));
+        assert!(matches!(
+            p(&["--version"]).unwrap().command,
+            Command::Version { format: None }
+        ));
     }
 
     #[test]

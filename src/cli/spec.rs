@@ -2,6 +2,8 @@
 //! (`cli::parse`), the help texts (`commands::help`), the completion scripts
 //! (`commands::completion`) and the generated docs (`commands::doc`).
 //! (Model: ripgrep's `crates/core/flags/defs.rs`.)
+// Shared API: parts are used only by some commands (or later ones).
+#![allow(dead_code)]
 
 /// One flag of a command (or a global flag).
 #[derive(Debug, Clone, Copy)]
@@ -151,40 +153,113 @@ static OAUTH_FLAGS: &[Flag] = &[
 ];
 
 static RELOG_FLAGS: &[Flag] = &[
-    val("port", None, "PORT", "Local port of the OAuth callback server on 127.0.0.1 (OAuth accounts)").def("3000"),
-    sw("no-pkce", None, "Do not send a PKCE challenge (OAuth accounts)"),
-    sw("no-browser", None, "Do not open a browser: print the URL and paste the code (OAuth accounts)"),
-    val("timeout", None, "SECS", "Give up waiting for the browser login after SECS seconds").def("300"),
+    val(
+        "port",
+        None,
+        "PORT",
+        "Local port of the OAuth callback server on 127.0.0.1 (OAuth accounts)",
+    )
+    .def("3000"),
+    sw(
+        "no-pkce",
+        None,
+        "Do not send a PKCE challenge (OAuth accounts)",
+    ),
+    sw(
+        "no-browser",
+        None,
+        "Do not open a browser: print the URL and paste the code (OAuth accounts)",
+    ),
+    val(
+        "timeout",
+        None,
+        "SECS",
+        "Give up waiting for the browser login after SECS seconds",
+    )
+    .def("300"),
 ];
 
 static CONFIG_RM_FLAGS: &[Flag] = &[sw("force", Some('f'), "Do not ask for confirmation")];
 
 static CPMV_FLAGS: &[Flag] = &[
-    sw("force", None, "Replace an existing target file instead of refusing"),
-    val("timeout", None, "SECS", "Give up waiting for the server job after SECS seconds").def("3600"),
+    sw(
+        "force",
+        None,
+        "Replace an existing target file instead of refusing",
+    ),
+    val(
+        "timeout",
+        None,
+        "SECS",
+        "Give up waiting for the server job after SECS seconds",
+    )
+    .def("3600"),
 ];
 
 static DOC_FLAGS: &[Flag] = &[
-    val("path", Some('p'), "DIR", "Directory where the files are written (required)").comp(Complete::Dirs),
-    val("menu", Some('m'), "MENU", "Menu name written in the YAML files").def("menu-admin-guide-v7"),
+    val(
+        "path",
+        Some('p'),
+        "DIR",
+        "Directory where the files are written (required)",
+    )
+    .comp(Complete::Dirs),
+    val(
+        "menu",
+        Some('m'),
+        "MENU",
+        "Menu name written in the YAML files",
+    )
+    .def("menu-admin-guide-v7"),
 ];
 
 static LIST_ACLS_FLAGS: &[Flag] = &[
-    val("uuid", Some('n'), "UUID", "Node UUID (repeatable, or comma-separated)"),
-    sw("delete", None, "Delete the listed ACLs (asks for confirmation)"),
+    val(
+        "uuid",
+        Some('n'),
+        "UUID",
+        "Node UUID (repeatable, or comma-separated)",
+    ),
+    sw(
+        "delete",
+        None,
+        "Delete the listed ACLs (asks for confirmation)",
+    ),
 ];
 
 static JOBS_GET_FLAGS: &[Flag] = &[
-    val("format", None, "FORMAT", "Output format: table or json").def("table").comp(Complete::Words(&["table", "json"])),
-    val("filter", None, "JSON", "Filter, e.g. '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}'"),
+    val("format", None, "FORMAT", "Output format: table or json")
+        .def("table")
+        .comp(Complete::Words(&["table", "json"])),
+    val(
+        "filter",
+        None,
+        "JSON",
+        "Filter, e.g. '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}'",
+    ),
 ];
 
 static JOBS_DELETE_FLAGS: &[Flag] = &[
-    val("format", None, "FORMAT", "Output format: table or json").def("table").comp(Complete::Words(&["table", "json"])),
-    val("filter", None, "JSON", "Filter, e.g. '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}'"),
+    val("format", None, "FORMAT", "Output format: table or json")
+        .def("table")
+        .comp(Complete::Words(&["table", "json"])),
+    val(
+        "filter",
+        None,
+        "JSON",
+        "Filter, e.g. '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}'",
+    ),
     val("job-id", None, "ID", "Delete this job"),
-    sw("force", None, "Do not ask for confirmation (needed to delete a system job)"),
-    sw("dry-run", None, "Show what would be deleted, delete nothing"),
+    sw(
+        "force",
+        None,
+        "Do not ask for confirmation (needed to delete a system job)",
+    ),
+    sw(
+        "dry-run",
+        None,
+        "Show what would be deleted, delete nothing",
+    ),
 ];
 
 static LS_FLAGS: &[Flag] = &[
@@ -197,19 +272,41 @@ static LS_FLAGS: &[Flag] = &[
 
 static META_GET_FLAGS: &[Flag] = &[
     val("path", Some('p'), "PATH", "Remote node path").comp(Complete::Remote),
-    val("format", Some('f'), "FORMAT", "Output format: table or json").def("table").comp(Complete::Words(&["table", "json"])),
+    val(
+        "format",
+        Some('f'),
+        "FORMAT",
+        "Output format: table or json",
+    )
+    .def("table")
+    .comp(Complete::Words(&["table", "json"])),
     sw("all", Some('a'), "List the user-meta namespaces instead"),
     val("namespace", Some('n'), "NS", "Only show this namespace"),
 ];
 
 static META_SET_FLAGS: &[Flag] = &[
     val("path", Some('p'), "PATH", "Remote node path").comp(Complete::Remote),
-    val("operation", Some('o'), "OP", "update or delete").comp(Complete::Words(&["update", "delete"])),
+    val("operation", Some('o'), "OP", "update or delete")
+        .comp(Complete::Words(&["update", "delete"])),
     val("namespace", Some('n'), "NS", "Metadata namespace"),
-    val("string-value", Some('s'), "TEXT", "Value for string, textarea, choice, tags, date and css_label namespaces"),
+    val(
+        "string-value",
+        Some('s'),
+        "TEXT",
+        "Value for string, textarea, choice, tags, date and css_label namespaces",
+    ),
     val("json-value", Some('j'), "JSON", "Value for json namespaces"),
-    val("numeric-value", Some('r'), "N", "Value for integer and stars_rate namespaces"),
-    sw("boolean-value", Some('b'), "Value true for boolean namespaces (--boolean-value=false for false)"),
+    val(
+        "numeric-value",
+        Some('r'),
+        "N",
+        "Value for integer and stars_rate namespaces",
+    ),
+    sw(
+        "boolean-value",
+        Some('b'),
+        "Value true for boolean namespaces (--boolean-value=false for false)",
+    ),
 ];
 
 static MKDIR_FLAGS: &[Flag] = &[sw(
@@ -219,8 +316,16 @@ static MKDIR_FLAGS: &[Flag] = &[sw(
 )];
 
 static RM_FLAGS: &[Flag] = &[
-    sw("force", Some('f'), "Do not ask for confirmation (required when stdin is not a terminal)"),
-    sw("permanently", Some('p'), "Delete definitively instead of moving to the recycle bin"),
+    sw(
+        "force",
+        Some('f'),
+        "Do not ask for confirmation (required when stdin is not a terminal)",
+    ),
+    sw(
+        "permanently",
+        Some('p'),
+        "Delete definitively instead of moving to the recycle bin",
+    ),
 ];
 
 static SHARE_FLAGS: &[Flag] = &[
@@ -231,31 +336,165 @@ static SHARE_FLAGS: &[Flag] = &[
 ];
 
 static SCP_FLAGS: &[Flag] = &[
-    sw("force", Some('f'), "Overwrite existing files and merge into existing folders").env(),
-    sw("no-progress", Some('n'), "No live progress display; one log line per file instead").env(),
-    sw("verbose", Some('v'), "Log each transfer (implies --no-progress)").env(),
-    sw("very-verbose", Some('w'), "Debug logs (implies --no-progress)").env(),
-    sw("quiet", Some('q'), "Refresh the progress display every 3 seconds only").env(),
-    val("part-size", None, "MIB", "Multipart part size in MiB, a multiple of 10").env().def("50"),
-    val("parts-concurrency", None, "N", "Parts of one file uploaded in parallel").env().def("3"),
-    val("files-concurrency", None, "N", "Files transferred in parallel").env().def("3"),
-    val("multipart-threshold", None, "MIB", "Files larger than MIB MiB use multipart uploads").env().def("100"),
-    val("max-parts-number", None, "N", "Maximum number of parts of a multipart upload").env().def("5000"),
-    val("retry-max-attempts", None, "N", "Attempts per request on transient errors").env().def("3"),
-    val("retry-max-backoff", None, "DURATION", "Maximum pause between attempts, e.g. 3s, 500ms, 1m").env().def("3s"),
-    val("multipart-debug-flags", None, "FLAGS", "Accepted for compatibility (S3 SDK log categories); use --very-verbose").env().hide(),
-    sw("skip-md5", None, "Skip the content check against the server hash (size is still checked)").env(),
-    sw("follow-links", None, "Follow symbolic links when uploading (default: skip them)").env(),
+    sw(
+        "force",
+        Some('f'),
+        "Overwrite existing files and merge into existing folders",
+    )
+    .env(),
+    sw(
+        "no-progress",
+        Some('n'),
+        "No live progress display; one log line per file instead",
+    )
+    .env(),
+    sw(
+        "verbose",
+        Some('v'),
+        "Log each transfer (implies --no-progress)",
+    )
+    .env(),
+    sw(
+        "very-verbose",
+        Some('w'),
+        "Debug logs (implies --no-progress)",
+    )
+    .env(),
+    sw(
+        "quiet",
+        Some('q'),
+        "Refresh the progress display every 3 seconds only",
+    )
+    .env(),
+    val(
+        "part-size",
+        None,
+        "MIB",
+        "Multipart part size in MiB, a multiple of 10",
+    )
+    .env()
+    .def("50"),
+    val(
+        "parts-concurrency",
+        None,
+        "N",
+        "Parts of one file uploaded in parallel",
+    )
+    .env()
+    .def("3"),
+    val(
+        "files-concurrency",
+        None,
+        "N",
+        "Files transferred in parallel",
+    )
+    .env()
+    .def("3"),
+    val(
+        "multipart-threshold",
+        None,
+        "MIB",
+        "Files larger than MIB MiB use multipart uploads",
+    )
+    .env()
+    .def("100"),
+    val(
+        "max-parts-number",
+        None,
+        "N",
+        "Maximum number of parts of a multipart upload",
+    )
+    .env()
+    .def("5000"),
+    val(
+        "retry-max-attempts",
+        None,
+        "N",
+        "Attempts per request on transient errors",
+    )
+    .env()
+    .def("3"),
+    val(
+        "retry-max-backoff",
+        None,
+        "DURATION",
+        "Maximum pause between attempts, e.g. 3s, 500ms, 1m",
+    )
+    .env()
+    .def("3s"),
+    val(
+        "multipart-debug-flags",
+        None,
+        "FLAGS",
+        "Accepted for compatibility (S3 SDK log categories); use --very-verbose",
+    )
+    .env()
+    .hide(),
+    sw(
+        "skip-md5",
+        None,
+        "Skip the content check against the server hash (size is still checked)",
+    )
+    .env(),
+    sw(
+        "follow-links",
+        None,
+        "Follow symbolic links when uploading (default: skip them)",
+    )
+    .env(),
     sw("fail-fast", None, "Stop at the first failed file").env(),
-    sw("no_progress", None, "Legacy spelling of --no-progress").alias("no-progress").env(),
-    sw("very_verbose", None, "Legacy spelling of --very-verbose").alias("very-verbose").env(),
-    sw("skip_md5", None, "Legacy spelling of --skip-md5").alias("skip-md5").env(),
-    val("part_size", None, "MIB", "Legacy spelling of --part-size").alias("part-size").env(),
-    val("parts_concurrency", None, "N", "Legacy spelling of --parts-concurrency").alias("parts-concurrency").env(),
-    val("multipart_threshold", None, "MIB", "Legacy spelling of --multipart-threshold").alias("multipart-threshold").env(),
-    val("max_parts_number", None, "N", "Legacy spelling of --max-parts-number").alias("max-parts-number").env(),
-    val("retry_max_attempts", None, "N", "Legacy spelling of --retry-max-attempts").alias("retry-max-attempts").env(),
-    val("retry_max_backoff", None, "DURATION", "Legacy spelling of --retry-max-backoff").alias("retry-max-backoff").env(),
+    sw("no_progress", None, "Legacy spelling of --no-progress")
+        .alias("no-progress")
+        .env(),
+    sw("very_verbose", None, "Legacy spelling of --very-verbose")
+        .alias("very-verbose")
+        .env(),
+    sw("skip_md5", None, "Legacy spelling of --skip-md5")
+        .alias("skip-md5")
+        .env(),
+    val("part_size", None, "MIB", "Legacy spelling of --part-size")
+        .alias("part-size")
+        .env(),
+    val(
+        "parts_concurrency",
+        None,
+        "N",
+        "Legacy spelling of --parts-concurrency",
+    )
+    .alias("parts-concurrency")
+    .env(),
+    val(
+        "multipart_threshold",
+        None,
+        "MIB",
+        "Legacy spelling of --multipart-threshold",
+    )
+    .alias("multipart-threshold")
+    .env(),
+    val(
+        "max_parts_number",
+        None,
+        "N",
+        "Legacy spelling of --max-parts-number",
+    )
+    .alias("max-parts-number")
+    .env(),
+    val(
+        "retry_max_attempts",
+        None,
+        "N",
+        "Legacy spelling of --retry-max-attempts",
+    )
+    .alias("retry-max-attempts")
+    .env(),
+    val(
+        "retry_max_backoff",
+        None,
+        "DURATION",
+        "Legacy spelling of --retry-max-backoff",
+    )
+    .alias("retry-max-backoff")
+    .env(),
 ];
 
 static LIST_DS_FLAGS: &[Flag] = &[sw("raw", Some('r'), "Names only, one per line")];
@@ -272,8 +511,17 @@ static QUIET_FLAGS: &[Flag] = &[sw(
 )];
 
 static UPDATE_FLAGS: &[Flag] = &[
-    val("version", Some('v'), "VERSION", "Install this exact version"),
-    sw("dry_run", Some('d'), "Download and verify into a temporary file, do not replace the binary"),
+    val(
+        "version",
+        Some('v'),
+        "VERSION",
+        "Install this exact version",
+    ),
+    sw(
+        "dry_run",
+        Some('d'),
+        "Download and verify into a temporary file, do not replace the binary",
+    ),
     sw("dry-run", None, "Same as --dry_run").alias("dry_run"),
     sw("dev", None, "Use the dev channel instead of stable"),
 ];
@@ -364,7 +612,11 @@ impl Cmd {
 
     /// The last word of the path ("oauth" for "config add oauth", "cec" for the root).
     pub fn name(&self) -> &'static str {
-        self.path.rsplit(' ').next().filter(|s| !s.is_empty()).unwrap_or("cec")
+        self.path
+            .rsplit(' ')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("cec")
     }
 
     /// "cec config add oauth".

@@ -2,6 +2,8 @@
 //! `cli` (which builds these) and `commands` (which runs them).
 //! Global options are already merged with their `CEC_*` / legacy environment
 //! variables (precedence: flag > environment > default).
+// Shared API: parts are used only by some commands (or later ones).
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
@@ -39,11 +41,19 @@ pub struct Invocation {
 #[derive(Debug, Clone)]
 pub enum Command {
     /// `cec`, `cec help [cmd...]`, `cec <cmd> --help`: print help for that command path.
-    Help { path: Vec<String> },
+    Help {
+        path: Vec<String>,
+    },
     /// `cec --version` and `cec version [-f TPL]`.
-    Version { format: Option<String> },
-    Clear { force: bool },
-    Completion { shell: Shell },
+    Version {
+        format: Option<String>,
+    },
+    Clear {
+        force: bool,
+    },
+    Completion {
+        shell: Shell,
+    },
     Config(ConfigCmd),
     Info,
     Ls(LsArgs),
@@ -58,7 +68,10 @@ pub enum Command {
     Meta(MetaCmd),
     Jobs(JobsCmd),
     Update(UpdateArgs),
-    Doc { path: PathBuf, menu: String },
+    Doc {
+        path: PathBuf,
+        menu: String,
+    },
     Tools(ToolsCmd),
 }
 
@@ -100,12 +113,22 @@ pub enum ConfigCmd {
     Add(AddArgs),
     Ls,
     /// `config use [ID]`: interactive chooser when `id` is None.
-    Use { id: Option<String> },
+    Use {
+        id: Option<String>,
+    },
     /// `config rm [ID] [-f]`.
-    Rm { id: Option<String>, force: bool },
+    Rm {
+        id: Option<String>,
+        force: bool,
+    },
     /// `config relog [ID]`.
-    Relog { id: Option<String>, oauth: OAuthOpts },
-    CheckKeyring { deprecated: bool },
+    Relog {
+        id: Option<String>,
+        oauth: OAuthOpts,
+    },
+    CheckKeyring {
+        deprecated: bool,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -220,6 +243,7 @@ impl Default for ScpArgs {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::enum_variant_names)]
 pub enum IdmCmd {
     ListUsers,
     ListGroups,

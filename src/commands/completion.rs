@@ -40,7 +40,11 @@ fn tables() -> String {
     let mut vals = String::from("_cec_flagkind() {\n  case \"$1|$2\" in\n");
     let mut args = String::from("_cec_argkind() {\n  case \"$1\" in\n");
     for c in spec::COMMANDS {
-        let visible: Vec<&str> = c.children().filter(|k| !k.hidden).map(|k| k.name()).collect();
+        let visible: Vec<&str> = c
+            .children()
+            .filter(|k| !k.hidden)
+            .map(|k| k.name())
+            .collect();
         let all: Vec<&str> = c.children().map(|k| k.name()).collect();
         if !all.is_empty() {
             // Visible ones are offered; hidden ones are still recognised while walking.

@@ -18,7 +18,9 @@ pub fn run(t: ToolsCmd) -> Result<()> {
                 deprecation(&format!("isvalid {version}"));
             }
             let ok = Version::parse(&version).is_some();
-            verdict(ok, quiet, || format!("[{version}] is *not* a valid version"))
+            verdict(ok, quiet, || {
+                format!("[{version}] is *not* a valid version")
+            })
         }
         ToolsCmd::VersionIsRelease {
             version,
@@ -88,7 +90,10 @@ fn hash(file: Option<std::path::PathBuf>, raw: bool) -> Result<()> {
         } else {
             Exit::Failure
         };
-        Error::new(exit, format!("cannot find file to hash {}: {e}", file.display()))
+        Error::new(
+            exit,
+            format!("cannot find file to hash {}: {e}", file.display()),
+        )
     })?;
     if meta.is_dir() {
         return Err(Error::usage(
@@ -144,7 +149,9 @@ fn ident_char(c: char) -> bool {
 
 /// Dot-separated non-empty identifiers of `[0-9A-Za-z-~]`.
 fn valid_idents(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.chars().all(ident_char))
+    !s.is_empty()
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.chars().all(ident_char))
 }
 
 impl Version {
@@ -322,12 +329,23 @@ mod tests {
     #[test]
     fn parse() {
         for ok in [
-            "1", "1.2", "v1.2.3", "1.0rc1", "4.1.1-dev.20240425", "1.2.3+meta.1", "1.2-beta+x",
-            "1.0--x", "1.0~a", "1.2.3.4",
+            "1",
+            "1.2",
+            "v1.2.3",
+            "1.0rc1",
+            "4.1.1-dev.20240425",
+            "1.2.3+meta.1",
+            "1.2-beta+x",
+            "1.0--x",
+            "1.0~a",
+            "1.2.3.4",
         ] {
             assert!(Version::parse(ok).is_some(), "{ok}");
         }
-        for bad in ["", "v", "a1", "1.", ".1", "1..2", "1.2-", "1.2+", "1.2-a..b", " 1.2", "1.2 ", "1.2_3", "1.2-a_b"] {
+        for bad in [
+            "", "v", "a1", "1.", ".1", "1..2", "1.2-", "1.2+", "1.2-a..b", " 1.2", "1.2 ", "1.2_3",
+            "1.2-a_b",
+        ] {
             assert!(Version::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(v("v1.04").canonical(), "1.4.0");

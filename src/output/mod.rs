@@ -1,6 +1,8 @@
 //! Rendering helpers shared by all commands: tables (§7.1), IEC/SI sizes (§7.2),
 //! relative dates (§7.3), a small `{{.Field}}` template language, terminal
 //! detection, the logger (`output::log`) and Ctrl-C handling (`output::interrupt`).
+// Shared API: parts are used only by some commands (or later ones).
+#![allow(dead_code)]
 pub mod interrupt;
 pub mod log;
 pub mod table;
@@ -53,7 +55,11 @@ pub fn terminal_width() -> Option<usize> {
 /// Write text to stdout as is; a closed pipe (e.g. `| head`) ends the process quietly.
 pub fn print_out(s: &str) {
     let mut out = std::io::stdout().lock();
-    if out.write_all(s.as_bytes()).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         std::process::exit(0);
     }
 }

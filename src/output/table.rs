@@ -227,7 +227,10 @@ mod tests {
     #[test]
     fn fits_width() {
         let mut t = Table::new(&["Type", "Name"]);
-        t.row(vec!["File".into(), "averyveryverylongnamewithoutspaces.txt".into()]);
+        t.row(vec![
+            "File".into(),
+            "averyveryverylongnamewithoutspaces.txt".into(),
+        ]);
         let s = t.render(Some(30));
         assert!(s.lines().all(|l| str_width(l) <= 30), "{s}");
         assert!(s.contains("averyvery"));
