@@ -11,13 +11,18 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::output::{Align, Table};
 
-const DEPRECATED: &str = "[Warning] this command has been deprecated and will be removed in next major version.";
+const DEPRECATED: &str =
+    "[Warning] this command has been deprecated and will be removed in next major version.";
 
 pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
     auth::init_logging(g);
     let store = Store::new(g)?;
     match cmd {
-        ConfigCmd::Add(a) => add(g, &store, &a),
+        ConfigCmd::Add(a) => {
+            // a broken accounts file is reported before anything is asked or sent
+            store.load()?;
+            add(g, &store, &a)
+        }
         ConfigCmd::Ls => ls(&store),
         ConfigCmd::Use { id } => use_account(&store, id.as_deref()),
         ConfigCmd::Rm { id, force } => rm(&store, id.as_deref(), force),
@@ -79,7 +84,9 @@ fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
 fn finish(store: &Store, acc: Account) -> Result<()> {
     let url = acc.url.clone();
     let (_id, user) = auth::save_new_account(store, acc)?;
-    eprintln!("✔ Configuration saved. You can now use the Cells Client to interact as {user} with {url}");
+    eprintln!(
+        "✔ Configuration saved. You can now use the Cells Client to interact as {user} with {url}"
+    );
     Ok(())
 }
 
@@ -109,7 +116,10 @@ fn ask_url(
     let url = config::normalize_url(&raw).map_err(|m| Error::usage(p.cmd, m))?;
     let mut skip_verify = g.skip_verify;
     if url.starts_with("https://") && !skip_verify {
-        skip_verify = p.confirm("Skip SSL verification? (not recommended)", "use --skip-verify")?;
+        skip_verify = p.confirm(
+            "Skip SSL verification? (not recommended)",
+            "use --skip-verify",
+        )?;
     }
     Ok((url, skip_verify))
 }
@@ -366,9 +376,9 @@ fn rm(store: &Store, id: Option<&str>, force: bool) -> Result<()> {
     delete_secret(&removed);
     eprintln!("This connection has been removed: {id}");
     match new_active.as_deref() {
-        Some("") if !remaining.is_empty() => eprintln!(
-            "No active configuration any more: choose one with 'cec config use ID'"
-        ),
+        Some("") if !remaining.is_empty() => {
+            eprintln!("No active configuration any more: choose one with 'cec config use ID'")
+        }
         Some("") | None => {}
         Some(na) => eprintln!("The new active configuration is: {na}"),
     }
