@@ -157,7 +157,13 @@ pub struct S3 {
     /// Print one line per retry to stderr.
     pub debug_retries: bool,
     retries: AtomicU64,
+    /// Polled between requests and buffers: `true` stops the operation with
+    /// `Error::interrupted()` (Ctrl-C, `--fail-fast`).
+    cancel: Option<Cancel>,
 }
+
+/// Cancellation check.
+pub type Cancel = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// `Host` header for a base URL: host, plus `:port` only when not the scheme default.
 pub fn host_header(base: &str) -> String {
@@ -193,6 +199,24 @@ impl S3 {
             debug_signing: false,
             debug_retries: false,
             retries: AtomicU64::new(0),
+            cancel: None,
+        }
+    }
+
+    pub fn with_cancel(mut self, c: Cancel) -> Self {
+        self.cancel = Some(c);
+        self
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c())
+    }
+
+    fn check_cancel(&self) -> Result<()> {
+        if self.cancelled() {
+            Err(Error::interrupted())
+        } else {
+            Ok(())
         }
     }
 
@@ -556,6 +580,7 @@ impl S3 {
         let mut auth_retried = false;
         loop {
             attempt += 1;
+            self.check_cancel()?;
             let token = (self.creds)()?;
             if token.is_empty() {
                 return Err(Error::auth(
@@ -631,6 +656,7 @@ impl S3 {
                     buf_pos: 0,
                     progress: *progress,
                     sent: &mut sent,
+                    cancel: self.cancel.as_ref(),
                 }),
             };
             let err = match result {
@@ -646,6 +672,7 @@ impl S3 {
                     p(-(sent as i64));
                 }
             }
+            self.check_cancel()?;
             let (retryable, error) = classify(err, key);
             let is_auth = error.exit == Exit::Auth;
             let may_retry = if is_auth {
@@ -837,6 +864,7 @@ struct RegionReader<'a> {
     buf_pos: usize,
     progress: Option<Progress<'a>>,
     sent: &'a mut u64,
+    cancel: Option<&'a Cancel>,
 }
 
 impl Read for RegionReader<'_> {
@@ -844,6 +872,9 @@ impl Read for RegionReader<'_> {
         if self.buf_pos >= self.buf.len() {
             if self.pos >= self.end {
                 return Ok(0);
+            }
+            if self.cancel.is_some_and(|c| c()) {
+                return Err(io::Error::other("interrupted"));
             }
             let want = ((self.end - self.pos) as usize).min(IO_BUF);
             self.buf.resize(want, 0);

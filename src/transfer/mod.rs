@@ -1,2 +1,1068 @@
-//! File transfers (scp): plan, compare, execute, verify, resume, progress.
+//! File transfers between the local machine and the server (scp).
+//!
+//! `upload` / `download` take a resolved source and destination (see
+//! `commands::scp` for the target semantics), then:
+//! 1. plan: walk the source tree, compare with the destination (merge rules),
+//! 2. delete the destination items of the other type (awaited),
+//! 3. create folders,
+//! 4. transfer files on a pool of `files_concurrency` threads (multipart
+//!    parts on `parts_concurrency` more per file), streaming through small
+//!    buffers (bounded memory),
+//! 5. verify: size always; content against `x-cells-hash` (or a plain-MD5
+//!    ETag) unless `--skip-md5`; after uploads, wait (bounded) until the
+//!    server has indexed the new nodes.
+//!
+//! Downloads write `.<name>.cec-partial` in the target folder, verify, fsync
+//! and rename it; uploads above the threshold are multipart. Both resume
+//! from journals after an interruption (see [`journal`]).
 #![allow(dead_code)]
+
+pub mod journal;
+pub mod plan;
+pub mod progress;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use crate::api::tree::{self, ListVia, Node};
+use crate::api::Client;
+use crate::error::{Error, Exit, Result};
+use crate::hash::CellsHasher;
+use crate::output::human_size;
+use crate::s3::{self, S3};
+
+use journal::{DonePart, DownloadJournal, Journal, UploadJournal};
+use plan::{join_local, join_rel, Entry, Plan};
+use progress::{fmt_duration, fmt_rate, Mode, Progress};
+
+const MIB: u64 = 1024 * 1024;
+/// Downloads at least this large keep a resume journal (and start with a HEAD).
+const DOWNLOAD_JOURNAL_MIN: u64 = 8 * MIB;
+
+/// Transfer settings (from the scp flags).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub follow_links: bool,
+    pub fail_fast: bool,
+    /// Bytes, a multiple of 10 MiB.
+    pub part_size: u64,
+    pub max_parts: u64,
+    pub parts_concurrency: usize,
+    pub files_concurrency: usize,
+    /// Files strictly larger than this (bytes) use multipart uploads.
+    pub multipart_threshold: u64,
+    /// Check content hashes (`false` with `--skip-md5`; sizes are always checked).
+    pub verify: bool,
+    pub progress: Mode,
+    /// Print the plan counts and phase messages.
+    pub verbose: bool,
+    /// Longest wait for the server to index uploaded files.
+    pub index_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            follow_links: false,
+            fail_fast: false,
+            part_size: 50 * MIB,
+            max_parts: 5000,
+            parts_concurrency: 3,
+            files_concurrency: 3,
+            multipart_threshold: 100 * MIB,
+            verify: true,
+            progress: Mode::Log { per_file: true },
+            verbose: false,
+            index_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Part size for a multipart upload of `size` bytes (PROTOCOL §6.5): the
+/// requested size (a multiple of 10 MiB) unless that needs `max_parts` parts
+/// or more; then `size / max_parts` rounded down to 10 MiB, plus 10 MiB.
+pub fn part_size_for(size: u64, requested: u64, max_parts: u64) -> u64 {
+    let block = 10 * MIB;
+    let max_parts = max_parts.max(1);
+    let mut ps = requested.max(block);
+    if size / ps >= max_parts {
+        ps = size / max_parts;
+        ps = ps - ps % block + block;
+    }
+    ps
+}
+
+/// Outcome of a run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: usize,
+    pub transferred: usize,
+    pub skipped: usize,
+    pub bytes: u64,
+    pub folders_created: usize,
+    pub deleted: usize,
+    pub failures: Vec<(String, Error)>,
+    pub warnings: usize,
+    pub retries: u64,
+    pub duration: Duration,
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// The summary line (always printed).
+    pub fn summary(&self, verb: &str) -> String {
+        let mut s = format!(
+            "{verb} {} of {} file{}, {} in {} ({})",
+            self.transferred,
+            self.files,
+            if self.files == 1 { "" } else { "s" },
+            human_size(self.bytes),
+            fmt_duration(self.duration),
+            fmt_rate(self.bytes, self.duration)
+        );
+        if self.skipped > 0 {
+            s.push_str(&format!("; {} already identical", self.skipped));
+        }
+        if self.folders_created > 0 {
+            s.push_str(&format!("; {} folders created", self.folders_created));
+        }
+        if self.deleted > 0 {
+            s.push_str(&format!("; {} replaced items removed", self.deleted));
+        }
+        s.push_str(&format!(
+            "; {} retr{}; {} failed",
+            self.retries,
+            if self.retries == 1 { "y" } else { "ies" },
+            self.failures.len()
+        ));
+        if self.interrupted {
+            s.push_str("; interrupted (run the same command again to resume)");
+        }
+        s
+    }
+
+    /// Ok when everything went well; else the error to exit with: the file's
+    /// own error for a single-file run, "partial" (exit 6) otherwise, 130 when
+    /// interrupted.
+    pub fn into_result(mut self) -> Result<()> {
+        if self.interrupted {
+            return Err(Error::interrupted());
+        }
+        if self.failures.is_empty() {
+            return Ok(());
+        }
+        if self.files <= 1 && self.failures.len() == 1 {
+            let (_, e) = self.failures.remove(0);
+            return Err(e);
+        }
+        Err(Error::partial(format!(
+            "{} of {} files failed",
+            self.failures.len(),
+            self.files
+        )))
+    }
+}
+
+/// Everything a run shares between its threads.
+pub struct Ctx<'a> {
+    pub client: &'a Client,
+    pub s3: &'a S3,
+    pub opts: &'a Options,
+    pub progress: Arc<Progress>,
+    /// Set by `--fail-fast` after the first failure (and by Ctrl-C).
+    pub stop: Arc<AtomicBool>,
+    failures: Mutex<Vec<(String, Error)>>,
+    warnings: AtomicUsize,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        client: &'a Client,
+        s3: &'a S3,
+        opts: &'a Options,
+        verb: &'static str,
+        stop: Arc<AtomicBool>,
+    ) -> Ctx<'a> {
+        Ctx {
+            client,
+            s3,
+            opts,
+            progress: Progress::new(opts.progress, verb),
+            stop,
+            failures: Mutex::new(Vec::new()),
+            warnings: AtomicUsize::new(0),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || crate::output::interrupt::interrupted()
+    }
+
+    fn warn(&self, msg: &str) {
+        self.warnings.fetch_add(1, Ordering::Relaxed);
+        self.progress.message(&format!("Warning: {msg}"));
+    }
+
+    fn info(&self, msg: &str) {
+        if self.opts.verbose {
+            self.progress.message(msg);
+        }
+    }
+
+    fn fail(&self, rel: &str, e: Error) {
+        if e.exit == Exit::Interrupted {
+            return;
+        }
+        if self.opts.fail_fast {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        self.failures
+            .lock()
+            .expect("failures lock")
+            .push((rel.to_string(), e));
+    }
+}
+
+/// What happened to one file.
+enum FileDone {
+    /// Transferred; the content hash computed on the way (Cells algorithm).
+    Sent { bytes: u64, hash: String },
+    /// Identical at the destination: nothing sent.
+    Skipped,
+}
+
+/// Display name of a relative path (`""` = the root item's own name).
+fn display_rel(root_name: &str, rel: &str) -> String {
+    join_rel(root_name, rel)
+}
+
+/// Run `f` on every item with `n` threads; stops taking new items when
+/// `stop()` says so. Returns the results in item order (`None` = not run).
+fn pool<T: Sync, R: Send>(
+    items: &[T],
+    n: usize,
+    stop: &(dyn Fn() -> bool + Sync),
+    f: &(dyn Fn(&T) -> R + Sync),
+) -> Vec<Option<R>> {
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let workers = n.max(1).min(items.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                if stop() {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let r = f(&items[i]);
+                results.lock().expect("pool lock")[i] = Some(r);
+            });
+        }
+    });
+    results.into_inner().expect("pool lock")
+}
+
+/// Finish a run: stop the display, collect counters.
+fn finish(ctx: &Ctx<'_>, mut report: Report) -> Report {
+    ctx.progress.finish();
+    report.failures = std::mem::take(&mut *ctx.failures.lock().expect("failures lock"));
+    report.retries = ctx.s3.retries();
+    report.duration = ctx.progress.elapsed();
+    report.warnings = ctx.warnings.load(Ordering::Relaxed);
+    report.interrupted = crate::output::interrupt::interrupted();
+    report
+}
+
+fn print_plan(ctx: &Ctx<'_>, plan: &Plan) {
+    let n = plan.delete.len() + plan.create.len() + plan.files.len();
+    if n > 1 {
+        ctx.info(&format!(
+            "After walking the tree, found {} nodes to delete, {} to create and {} to transfer",
+            plan.delete.len(),
+            plan.create.len(),
+            plan.files.len()
+        ));
+    }
+}
+
+// ===========================================================================
+// Upload
+// ===========================================================================
+
+/// Upload the local item `source` to the remote path `dest` (the full path
+/// the item gets). `existing` is the node already at `dest` (merge mode).
+pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>) -> Result<Report> {
+    let root_name = tree::base_name(dest).to_string();
+    let mut walk_warnings = Vec::new();
+    let entries = plan::walk_local(source, ctx.opts.follow_links, &|_| true, &mut |w| {
+        walk_warnings.push(w)
+    })?;
+    for w in walk_warnings {
+        ctx.warn(&w);
+    }
+    // What is already there (merge): only folders that exist on both sides are listed.
+    let mut dest_map: HashMap<String, Entry> = HashMap::new();
+    if let Some(node) = existing {
+        let local_dirs: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter(|e| e.is_dir)
+            .map(|e| e.rel.as_str())
+            .collect();
+        for e in plan::walk_remote(ctx.client, node, &|rel| local_dirs.contains(rel))? {
+            dest_map.insert(e.rel.clone(), e);
+        }
+    }
+    let plan = plan::compare(&entries, &dest_map);
+    print_plan(ctx, &plan);
+    let mut report = Report {
+        files: plan.files.len(),
+        ..Report::default()
+    };
+    let total: u64 = plan.files.iter().map(|(e, _)| e.size).sum();
+    ctx.progress.set_totals(plan.files.len(), total);
+
+    // 1. Remove destination items of the other type, and wait until they are gone.
+    if !plan.delete.is_empty() {
+        let paths: Vec<String> = plan.delete.iter().map(|e| join_rel(dest, &e.rel)).collect();
+        for p in &paths {
+            ctx.info(&format!("Replacing cells://{p}"));
+        }
+        let jobs = tree::delete(ctx.client, &paths, false)
+            .map_err(|e| e.context("could not remove the items to replace"))?;
+        for r in crate::api::jobs::wait_all(ctx.client, &jobs, Duration::from_secs(120)) {
+            r.map_err(|e| e.context("could not remove the items to replace"))?;
+        }
+        for p in &paths {
+            if !tree::wait_gone(
+                ctx.client,
+                p,
+                Duration::from_secs(30),
+                Duration::from_millis(200),
+            )? {
+                return Err(Error::failure(format!(
+                    "cells://{p} is still there after deleting it; try again later"
+                )));
+            }
+        }
+        report.deleted = paths.len();
+    }
+    // 2. Folders (parents first: the walk is depth-first pre-order).
+    if !plan.create.is_empty() {
+        let paths: Vec<String> = plan.create.iter().map(|r| join_rel(dest, r)).collect();
+        tree::create_folders(ctx.client, &paths)
+            .map_err(|e| e.context(format!("could not create folders at cells://{dest}")))?;
+        report.folders_created = paths.len();
+        ctx.info(&format!("Created {} folders on the server", paths.len()));
+    }
+    // 3. Files.
+    let display = ctx.progress.clone();
+    let disp = std::thread::scope(|s| {
+        let h = s.spawn(|| display.run_display());
+        let results = pool(
+            &plan.files,
+            ctx.opts.files_concurrency,
+            &|| ctx.stopped(),
+            &|(src, dst)| {
+                let remote = join_rel(dest, &src.rel);
+                let name = display_rel(&root_name, &src.rel);
+                let r = upload_file(ctx, src, &remote, dst.as_ref(), &name);
+                if let Err(e) = &r {
+                    ctx.fail(&name, e.clone_msg());
+                }
+                r.ok().map(|d| (remote, src.size, d))
+            },
+        );
+        ctx.progress.finish();
+        let _ = h.join();
+        results
+    });
+    // 4. Wait for the index and verify what the server recorded.
+    let mut to_check = Vec::new();
+    for (i, r) in disp.into_iter().enumerate() {
+        match r {
+            Some(Some((remote, _, FileDone::Sent { bytes, hash }))) => {
+                report.transferred += 1;
+                report.bytes += bytes;
+                let (src, _) = &plan.files[i];
+                let name = display_rel(&root_name, &src.rel);
+                to_check.push((name, remote, bytes, hash));
+            }
+            Some(Some((_, _, FileDone::Skipped))) => report.skipped += 1,
+            _ => {}
+        }
+    }
+    if !to_check.is_empty() && !ctx.stopped() {
+        wait_indexed(ctx, to_check);
+    }
+    Ok(finish(ctx, report))
+}
+
+trait CloneMsg {
+    fn clone_msg(&self) -> Error;
+}
+impl CloneMsg for Error {
+    fn clone_msg(&self) -> Error {
+        let mut e = Error::new(self.exit, self.message.clone());
+        e.help_for = self.help_for.clone();
+        e
+    }
+}
+
+fn upload_file(
+    ctx: &Ctx<'_>,
+    src: &Entry,
+    remote: &str,
+    existing: Option<&Entry>,
+    name: &str,
+) -> Result<FileDone> {
+    let path = src.local.as_ref().expect("local entry");
+    let file = File::open(path).map_err(|e| Error::failure(format!("{}: {e}", path.display())))?;
+    let meta = file.metadata()?;
+    let size = meta.len();
+    // Identical file already at the destination (merge / resume): skip it.
+    if let Some(d) = existing {
+        if let Some(h) = d.node.as_ref().and_then(|n| n.hash()) {
+            if d.size == size && crate::hash::hash_file(path).ok().as_deref() == Some(h.as_str()) {
+                ctx.progress
+                    .skipped(size, Some(format!("Skipped {name} (already identical)")));
+                return Ok(FileDone::Skipped);
+            }
+        }
+    }
+    let active = ctx.progress.begin(name, size);
+    let started = Instant::now();
+    let prog = |n: i64| ctx.progress.add(&active, n);
+    let res = if size > ctx.opts.multipart_threshold {
+        upload_multipart(ctx, &file, &meta, path, remote, size, &prog, &active)
+    } else {
+        ctx.s3
+            .put_object(remote, &file, 0, size, Some(&prog))
+            .and_then(|r| {
+                check_put_etag(remote, &r)?;
+                Ok(s3::cells_hash_of_blocks(&r.block_md5s))
+            })
+    };
+    let res = res.and_then(|hash| {
+        // The local file must not have changed while it was sent.
+        let now = std::fs::metadata(path)?;
+        if now.len() != size || journal::mtime_ns(&now) != journal::mtime_ns(&meta) {
+            return Err(Error::failure(format!(
+                "{}: the file changed while it was uploaded; run again to send the new version",
+                path.display()
+            )));
+        }
+        Ok(hash)
+    });
+    let line = match &res {
+        Ok(_) => format!(
+            "Uploaded {name} ({}, {})",
+            human_size(size),
+            fmt_rate(size, started.elapsed())
+        ),
+        Err(e) => format!("Failed {name}: {e}"),
+    };
+    let interrupted = matches!(&res, Err(e) if e.exit == Exit::Interrupted);
+    ctx.progress
+        .end(&active, res.is_ok(), (!interrupted).then_some(line));
+    res.map(|hash| FileDone::Sent { bytes: size, hash })
+}
+
+/// A single PUT's ETag is the MD5 of the body on MinIO-like servers: check it
+/// when it looks like one and the body is one hash block (its MD5 is known).
+fn check_put_etag(key: &str, r: &s3::PutResult) -> Result<()> {
+    let etag = r.etag.trim_matches('"');
+    if r.block_md5s.len() == 1 && is_md5_hex(etag) {
+        let ours = crate::s3::sign::hex(&r.block_md5s[0]);
+        if !etag.eq_ignore_ascii_case(&ours) {
+            return Err(Error::failure(format!(
+                "{key}: checksum mismatch after upload (server ETag {etag}, local MD5 {ours})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn is_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn upload_multipart(
+    ctx: &Ctx<'_>,
+    file: &File,
+    meta: &std::fs::Metadata,
+    path: &Path,
+    key: &str,
+    size: u64,
+    prog: &(dyn Fn(i64) + Sync),
+    active: &progress::Active,
+) -> Result<String> {
+    let ps = part_size_for(size, ctx.opts.part_size, ctx.opts.max_parts);
+    let n_parts = size.div_ceil(ps) as u32;
+    let jid = journal::upload_id(ctx.client.base_url(), key, path);
+    let mtime = journal::mtime_ns(meta);
+    if crate::output::log::debug_enabled() {
+        ctx.progress.message(&format!(
+            "Multipart upload for {key}\n\tSize: {}\n\tPart Size: {}\n\tNumber of parts: {n_parts}",
+            human_size(size),
+            human_size(ps)
+        ));
+    }
+    // Resume a previous attempt when the journal still matches the file and the server.
+    let mut resumed: Option<Journal<UploadJournal>> = None;
+    if let Some(mut j) = Journal::<UploadJournal>::load("upload", &jid) {
+        let d = &j.data;
+        if d.key == key && d.size == size && d.mtime_ns == mtime && d.part_size == ps {
+            match ctx.s3.list_parts(key, &d.upload_id) {
+                Ok(server_parts) => {
+                    let on_server: HashMap<u32, &s3::PartInfo> =
+                        server_parts.iter().map(|p| (p.number, p)).collect();
+                    j.data.parts.retain(|n, p| {
+                        on_server
+                            .get(n)
+                            .is_some_and(|s| s3::same_etag(&s.etag, &p.etag) && s.size == p.size)
+                    });
+                    j.save();
+                    ctx.info(&format!(
+                        "Resuming the upload of {key}: {} of {n_parts} parts already on the server",
+                        j.data.parts.len()
+                    ));
+                    resumed = Some(j);
+                }
+                Err(e) if e.exit == Exit::NotFound => j.remove(),
+                Err(e) => return Err(e),
+            }
+        } else {
+            if !d.upload_id.is_empty() {
+                let _ = ctx.s3.abort_multipart(&d.key, &d.upload_id);
+            }
+            j.remove();
+        }
+    }
+    let journal = match resumed {
+        Some(j) => j,
+        None => {
+            let upload_id = ctx.s3.create_multipart(key)?;
+            Journal::create(
+                "upload",
+                &jid,
+                UploadJournal {
+                    key: key.to_string(),
+                    upload_id,
+                    size,
+                    mtime_ns: mtime,
+                    part_size: ps,
+                    parts: BTreeMap::new(),
+                },
+            )
+        }
+    };
+    let upload_id = journal.data.upload_id.clone();
+    let already: u64 = journal.data.parts.values().map(|p| p.size).sum();
+    ctx.progress.add_skipped(active, already);
+    let todo: Vec<u32> = (1..=n_parts)
+        .filter(|n| !journal.data.parts.contains_key(n))
+        .collect();
+    let journal = Mutex::new(journal);
+    let part_failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let stop = || ctx.stopped() || part_failed.load(Ordering::Relaxed);
+    pool(&todo, ctx.opts.parts_concurrency, &stop, &|&n| {
+        let offset = (n as u64 - 1) * ps;
+        let len = ps.min(size - offset);
+        match ctx
+            .s3
+            .upload_part(key, &upload_id, n, file, offset, len, Some(prog))
+        {
+            Ok(r) => {
+                let mut j = journal.lock().expect("journal lock");
+                j.data.parts.insert(
+                    n,
+                    DonePart {
+                        etag: r.etag,
+                        size: len,
+                        blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
+                    },
+                );
+                j.save();
+            }
+            Err(e) => {
+                part_failed.store(true, Ordering::Relaxed);
+                first_error.lock().expect("error lock").get_or_insert(e);
+            }
+        }
+    });
+    let journal = journal.into_inner().expect("journal lock");
+    if let Some(e) = first_error.into_inner().expect("error lock") {
+        if e.exit == Exit::NotFound {
+            // The upload vanished on the server: start over next time.
+            journal.remove();
+        }
+        return Err(e);
+    }
+    if ctx.stopped() || journal.data.parts.len() != n_parts as usize {
+        return Err(Error::interrupted());
+    }
+    let parts: Vec<(u32, String)> = journal
+        .data
+        .parts
+        .iter()
+        .map(|(n, p)| (*n, p.etag.clone()))
+        .collect();
+    match ctx.s3.complete_multipart(key, &upload_id, &parts) {
+        Ok(_) => {}
+        Err(e) => {
+            if e.exit == Exit::NotFound || e.message.contains("InvalidPart") {
+                let _ = ctx.s3.abort_multipart(key, &upload_id);
+                journal.remove();
+            }
+            return Err(e);
+        }
+    }
+    // Cells hash of the whole file from the parts' block digests (parts are 10 MiB aligned).
+    let mut blocks: Vec<[u8; 16]> = Vec::new();
+    for p in journal.data.parts.values() {
+        for b in &p.blocks {
+            blocks.push(unhex16(b).ok_or_else(|| Error::failure("corrupt upload journal"))?);
+        }
+    }
+    journal.remove();
+    Ok(s3::cells_hash_of_blocks(&blocks))
+}
+
+fn unhex16(s: &str) -> Option<[u8; 16]> {
+    if s.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Poll the server until every uploaded file is indexed with the expected
+/// size and (unless `--skip-md5`) content hash. A hash or size that still
+/// differs at the deadline is a failure; a node still missing is a warning.
+fn wait_indexed(ctx: &Ctx<'_>, items: Vec<(String, String, u64, String)>) {
+    let deadline = Instant::now() + ctx.opts.index_timeout;
+    // name, remote, size, hash, last problem
+    let mut pending: Vec<(String, String, u64, String, Option<String>)> = items
+        .into_iter()
+        .map(|(a, b, c, d)| (a, b, c, d, None))
+        .collect();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let mut by_parent: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, p) in pending.iter().enumerate() {
+            by_parent
+                .entry(tree::parent_path(&p.1).to_string())
+                .or_default()
+                .push(i);
+        }
+        let mut found: HashMap<usize, Node> = HashMap::new();
+        for (parent, idx) in &by_parent {
+            if idx.len() <= 2 {
+                for &i in idx {
+                    if let Ok(Some(n)) = tree::stat(ctx.client, &pending[i].1) {
+                        found.insert(i, n);
+                    }
+                }
+            } else if let Ok(kids) = tree::list_children(ctx.client, parent, ListVia::TreeStats) {
+                let by_path: HashMap<String, Node> =
+                    kids.into_iter().map(|n| (n.path.clone(), n)).collect();
+                for &i in idx {
+                    if let Some(n) = by_path.get(&tree::clean_path(&pending[i].1)) {
+                        found.insert(i, n.clone());
+                    }
+                }
+            }
+        }
+        let mut still = Vec::new();
+        for (i, mut p) in pending.into_iter().enumerate() {
+            match found.get(&i) {
+                None => {
+                    p.4 = None;
+                    still.push(p);
+                }
+                Some(n) => {
+                    let size_ok = n.size.map(|s| s as u64) == Some(p.2);
+                    let server_hash = n.hash();
+                    let hash_ok =
+                        !ctx.opts.verify || server_hash.as_deref().is_none_or(|h| h == p.3);
+                    if size_ok && hash_ok {
+                        continue;
+                    }
+                    p.4 = Some(if !size_ok {
+                        format!(
+                            "size mismatch after upload (server has {} bytes, local file {})",
+                            n.size.unwrap_or(-1),
+                            p.2
+                        )
+                    } else {
+                        format!(
+                            "checksum mismatch after upload (server {}, local {})",
+                            server_hash.unwrap_or_default(),
+                            p.3
+                        )
+                    });
+                    still.push(p);
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() || Instant::now() >= deadline || ctx.stopped() {
+            break;
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+    for (name, remote, _, _, problem) in pending {
+        match problem {
+            Some(msg) => ctx.fail(&name, Error::failure(format!("{remote}: {msg}"))),
+            None => ctx.warn(&format!(
+                "cells://{remote} is not visible in the server index yet (waited {}s)",
+                ctx.opts.index_timeout.as_secs()
+            )),
+        }
+    }
+}
+
+// ===========================================================================
+// Download
+// ===========================================================================
+
+/// Download the remote item `source` to the local path `dest` (the full path
+/// the item gets). `merge`: `dest` exists and is merged into.
+pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Result<Report> {
+    let root_name = dest
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let entries = plan::walk_remote(ctx.client, source, &|_| true)?;
+    let mut dest_map: HashMap<String, Entry> = HashMap::new();
+    if merge {
+        let remote_dirs: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter(|e| e.is_dir)
+            .map(|e| e.rel.as_str())
+            .collect();
+        // Links at the destination are replaced like files (never followed).
+        if let Ok(m) = std::fs::symlink_metadata(dest) {
+            if m.file_type().is_symlink() {
+                dest_map.insert(
+                    String::new(),
+                    Entry {
+                        rel: String::new(),
+                        is_dir: false,
+                        size: 0,
+                        local: Some(dest.to_path_buf()),
+                        node: None,
+                    },
+                );
+            } else {
+                for e in
+                    plan::walk_local(dest, false, &|rel| remote_dirs.contains(rel), &mut |_| {})?
+                {
+                    dest_map.insert(e.rel.clone(), e);
+                }
+            }
+        }
+    }
+    let plan = plan::compare(&entries, &dest_map);
+    print_plan(ctx, &plan);
+    let mut report = Report {
+        files: plan.files.len(),
+        ..Report::default()
+    };
+    let total: u64 = plan.files.iter().map(|(e, _)| e.size).sum();
+    ctx.progress.set_totals(plan.files.len(), total);
+
+    for e in &plan.delete {
+        let p = join_local(dest, &e.rel);
+        ctx.info(&format!("Replacing {}", p.display()));
+        let r = match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
+            Ok(_) => std::fs::remove_file(&p),
+            Err(_) => Ok(()),
+        };
+        r.map_err(|err| Error::failure(format!("cannot remove {}: {err}", p.display())))?;
+        report.deleted += 1;
+    }
+    for rel in &plan.create {
+        let p = join_local(dest, rel);
+        std::fs::create_dir_all(&p)
+            .map_err(|err| Error::failure(format!("cannot create {}: {err}", p.display())))?;
+        report.folders_created += 1;
+    }
+    let display = ctx.progress.clone();
+    let results = std::thread::scope(|s| {
+        let h = s.spawn(|| display.run_display());
+        let results = pool(
+            &plan.files,
+            ctx.opts.files_concurrency,
+            &|| ctx.stopped(),
+            &|(src, dst)| {
+                let target = join_local(dest, &src.rel);
+                let name = display_rel(&root_name, &src.rel);
+                let r = download_file(ctx, src, &target, dst.as_ref(), &name);
+                if let Err(e) = &r {
+                    ctx.fail(&name, e.clone_msg());
+                }
+                r.ok()
+            },
+        );
+        ctx.progress.finish();
+        let _ = h.join();
+        results
+    });
+    for r in results.into_iter().flatten().flatten() {
+        match r {
+            FileDone::Sent { bytes, .. } => {
+                report.transferred += 1;
+                report.bytes += bytes;
+            }
+            FileDone::Skipped => report.skipped += 1,
+        }
+    }
+    Ok(finish(ctx, report))
+}
+
+/// Temporary name of a download in progress: `.<name>.cec-partial` next to the target.
+pub fn partial_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.cec-partial"))
+}
+
+/// Writes to the file and hashes what it writes.
+struct HashingWriter<'a> {
+    file: &'a mut File,
+    hasher: &'a mut CellsHasher,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn download_file(
+    ctx: &Ctx<'_>,
+    src: &Entry,
+    target: &Path,
+    existing: Option<&Entry>,
+    name: &str,
+) -> Result<FileDone> {
+    let node = src.node.as_ref().expect("remote entry");
+    let key = tree::clean_path(&node.path);
+    let remote_hash = node.hash();
+    if let (Some(d), Some(h)) = (existing, remote_hash.as_deref()) {
+        if d.size == src.size && crate::hash::hash_file(target).ok().as_deref() == Some(h) {
+            ctx.progress.skipped(
+                src.size,
+                Some(format!("Skipped {name} (already identical)")),
+            );
+            return Ok(FileDone::Skipped);
+        }
+    }
+    let temp = partial_path(target);
+    let jid = journal::download_id(ctx.client.base_url(), &key, &temp);
+    let active = ctx.progress.begin(name, src.size);
+    let started = Instant::now();
+    let prog = |n: i64| ctx.progress.add(&active, n);
+
+    let res = (|| -> Result<(u64, u64)> {
+        // Resume from a partial file when the remote object is unchanged.
+        let mut start = 0u64;
+        let mut expect_etag: Option<String> = None;
+        let mut journal: Option<Journal<DownloadJournal>> = None;
+        if src.size >= DOWNLOAD_JOURNAL_MIN {
+            let info = ctx.s3.head_object(&key)?;
+            if let Some(j) = Journal::<DownloadJournal>::load("download", &jid) {
+                let have = std::fs::metadata(&temp).map(|m| m.len()).unwrap_or(0);
+                if j.data.key == key
+                    && j.data.size == info.size
+                    && s3::same_etag(&j.data.etag, &info.etag)
+                    && !info.etag.is_empty()
+                    && have > 0
+                {
+                    start = have.min(info.size);
+                    ctx.info(&format!(
+                        "Resuming the download of {key} at {}",
+                        human_size(start)
+                    ));
+                } else {
+                    j.remove();
+                }
+            }
+            if !info.etag.is_empty() {
+                expect_etag = Some(info.etag.clone());
+                journal = Some(Journal::create(
+                    "download",
+                    &jid,
+                    DownloadJournal {
+                        key: key.clone(),
+                        etag: info.etag.clone(),
+                        size: info.size,
+                    },
+                ));
+            }
+        }
+        let mut hasher = CellsHasher::new();
+        let mut file = if start > 0 {
+            let mut f = OpenOptions::new().read(true).write(true).open(&temp)?;
+            // Hash what is already there, then append.
+            let mut buf = vec![0u8; s3::IO_BUF];
+            let mut left = start;
+            f.seek(SeekFrom::Start(0))?;
+            while left > 0 {
+                let want = (left as usize).min(buf.len());
+                f.read_exact(&mut buf[..want])?;
+                hasher.update(&buf[..want]);
+                left -= want as u64;
+            }
+            f.set_len(start)?;
+            f.seek(SeekFrom::Start(start))?;
+            ctx.progress.add_skipped(&active, start);
+            f
+        } else {
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&temp)
+                .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?
+        };
+        let mut w = HashingWriter {
+            file: &mut file,
+            hasher: &mut hasher,
+        };
+        let got = ctx
+            .s3
+            .get_object(&key, start, expect_etag.as_deref(), &mut w, Some(&prog));
+        let (info, n) = match got {
+            Ok(x) => x,
+            Err(e) => {
+                if journal.is_none() || e.exit == Exit::Conflict || e.exit == Exit::NotFound {
+                    let _ = std::fs::remove_file(&temp);
+                    if let Some(j) = &journal {
+                        j.remove();
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let total = start + n;
+        let discard = |msg: String| {
+            let _ = std::fs::remove_file(&temp);
+            if let Some(j) = &journal {
+                j.remove();
+            }
+            Err(Error::failure(format!("{key}: {msg}")))
+        };
+        if total != info.size {
+            return discard(format!(
+                "size mismatch (received {total} bytes, expected {})",
+                info.size
+            ));
+        }
+        let computed = hasher.finalize();
+        if ctx.opts.verify {
+            let expected = match remote_hash.as_deref() {
+                // Listed before the download: re-read it if the object changed since.
+                Some(h) if src.size == info.size => Some(h.to_string()),
+                Some(_) => tree::stat(ctx.client, &key)
+                    .ok()
+                    .flatten()
+                    .and_then(|n| n.hash()),
+                None => None,
+            };
+            match expected {
+                Some(h) if h != computed => {
+                    return discard(format!(
+                        "checksum mismatch (server {h}, received {computed})"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    // Plain-MD5 ETag of a one-block object: MD5(content) = the block digest,
+                    // and the Cells hash is MD5(that digest): compare through it.
+                    let etag = info.etag_unquoted();
+                    if info.size <= s3::HASH_BLOCK && is_md5_hex(etag) {
+                        let want = unhex16(&etag.to_ascii_lowercase())
+                            .map(|b| s3::cells_hash_of_blocks(&[b]));
+                        if want.as_deref() != Some(computed.as_str()) {
+                            return discard(format!("checksum mismatch (ETag {etag})"));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(m) = node.mtime.filter(|m| *m > 0) {
+            let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(m as u64));
+        }
+        file.sync_all()
+            .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?;
+        drop(file);
+        std::fs::rename(&temp, target).map_err(|e| {
+            Error::failure(format!("cannot move {} into place: {e}", target.display()))
+        })?;
+        if let Some(j) = &journal {
+            j.remove();
+        }
+        Ok((total, n))
+    })();
+    let line = match &res {
+        Ok((total, _)) => format!(
+            "Downloaded {name} ({}, {})",
+            human_size(*total),
+            fmt_rate(*total, started.elapsed())
+        ),
+        Err(e) => format!("Failed {name}: {e}"),
+    };
+    let interrupted = matches!(&res, Err(e) if e.exit == Exit::Interrupted);
+    ctx.progress
+        .end(&active, res.is_ok(), (!interrupted).then_some(line));
+    res.map(|(total, _)| FileDone::Sent {
+        bytes: total,
+        hash: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes() {
+        assert_eq!(part_size_for(200 * MIB, 50 * MIB, 5000), 50 * MIB);
+        // 5000 parts of 10 MiB is too many: size/5000 rounded down to 10 MiB + 10 MiB.
+        let size = 5000 * 10 * MIB;
+        assert_eq!(part_size_for(size, 10 * MIB, 5000), 20 * MIB);
+        assert_eq!(part_size_for(size - 1, 10 * MIB, 5000), 10 * MIB);
+        assert_eq!(part_size_for(100 * MIB, 10 * MIB, 3), 40 * MIB);
+    }
+
+    #[test]
+    fn unhex() {
+        let b = unhex16("000102030405060708090a0b0c0d0e0f").unwrap();
+        assert_eq!(b[15], 15);
+        assert!(unhex16("zz").is_none());
+    }
+}

@@ -1,0 +1,350 @@
+//! Building the work lists: walk the source tree (local or remote), look at
+//! what already exists at the destination, and decide what to delete, what
+//! folders to create and what files to transfer (COMMANDS §13.3 merge rules,
+//! without the reference's bugs §17.7 #51).
+//!
+//! Paths are kept relative to the destination item: `""` is the copied item
+//! itself, `"sub"`, `"sub/file"`… below it, always with `/` separators.
+
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::api::tree::{self, ListVia, Node};
+use crate::api::Client;
+use crate::error::{Error, Result};
+
+/// One item of a tree, local or remote.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Relative to the tree root (`""` = the root item).
+    pub rel: String,
+    pub is_dir: bool,
+    pub size: u64,
+    /// Local absolute path (local trees).
+    pub local: Option<PathBuf>,
+    /// Remote node (remote trees).
+    pub node: Option<Node>,
+}
+
+/// Join a relative path to a base (local or remote), `""` = the base itself.
+pub fn join_rel(base: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        base.to_string()
+    } else if base.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{}/{rel}", base.trim_end_matches('/'))
+    }
+}
+
+pub fn join_local(base: &Path, rel: &str) -> PathBuf {
+    if rel.is_empty() {
+        base.to_path_buf()
+    } else {
+        base.join(rel)
+    }
+}
+
+/// Walk a local tree from `root`, depth first, children sorted by name.
+/// Symbolic links inside the tree are skipped (with a warning) unless
+/// `follow`; a followed link to a folder already on the current path (a
+/// loop) is skipped. The root itself is always followed (it was named on the
+/// command line). Names that are not UTF-8 are reported in `problems`.
+/// `descend(rel)` decides whether to list a folder's children.
+pub fn walk_local(
+    root: &Path,
+    follow: bool,
+    descend: &dyn Fn(&str) -> bool,
+    warn: &mut dyn FnMut(String),
+) -> Result<Vec<Entry>> {
+    let meta = std::fs::metadata(root).map_err(|e| {
+        let mut err = Error::from(e);
+        if err.exit == crate::error::Exit::Failure {
+            err.message = format!("{}: {}", root.display(), err.message);
+        }
+        err
+    })?;
+    let mut out = Vec::new();
+    let mut ancestors: Vec<(u64, u64)> = Vec::new();
+    visit(
+        root,
+        String::new(),
+        meta,
+        follow,
+        descend,
+        warn,
+        &mut ancestors,
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn visit(
+    path: &Path,
+    rel: String,
+    meta: std::fs::Metadata,
+    follow: bool,
+    descend: &dyn Fn(&str) -> bool,
+    warn: &mut dyn FnMut(String),
+    ancestors: &mut Vec<(u64, u64)>,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    if meta.is_file() {
+        out.push(Entry {
+            rel,
+            is_dir: false,
+            size: meta.len(),
+            local: Some(path.to_path_buf()),
+            node: None,
+        });
+        return Ok(());
+    }
+    if !meta.is_dir() {
+        warn(format!(
+            "skipping {}: not a regular file or folder",
+            path.display()
+        ));
+        return Ok(());
+    }
+    let id = (meta.dev(), meta.ino());
+    if ancestors.contains(&id) {
+        warn(format!("skipping {}: symbolic link loop", path.display()));
+        return Ok(());
+    }
+    out.push(Entry {
+        rel: rel.clone(),
+        is_dir: true,
+        size: 0,
+        local: Some(path.to_path_buf()),
+        node: None,
+    });
+    if !descend(&rel) {
+        return Ok(());
+    }
+    let mut kids: Vec<(String, PathBuf)> = Vec::new();
+    let rd = std::fs::read_dir(path)
+        .map_err(|e| Error::failure(format!("cannot list {}: {e}", path.display())))?;
+    for ent in rd {
+        let ent =
+            ent.map_err(|e| Error::failure(format!("cannot list {}: {e}", path.display())))?;
+        let p = ent.path();
+        match ent.file_name().into_string() {
+            Ok(name) => kids.push((name, p)),
+            Err(_) => warn(format!(
+                "skipping {}: the name is not valid UTF-8",
+                p.display()
+            )),
+        }
+    }
+    kids.sort();
+    ancestors.push(id);
+    for (name, p) in kids {
+        let lmeta = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                warn(format!("skipping {}: {e}", p.display()));
+                continue;
+            }
+        };
+        let m = if lmeta.file_type().is_symlink() {
+            if !follow {
+                warn(format!(
+                    "skipping symbolic link {} (use --follow-links to follow links)",
+                    p.display()
+                ));
+                continue;
+            }
+            match std::fs::metadata(&p) {
+                Ok(m) => m,
+                Err(e) => {
+                    warn(format!("skipping broken link {}: {e}", p.display()));
+                    continue;
+                }
+            }
+        } else {
+            lmeta
+        };
+        let child_rel = join_rel(&rel, &name);
+        visit(&p, child_rel, m, follow, descend, warn, ancestors, out)?;
+    }
+    ancestors.pop();
+    Ok(())
+}
+
+/// Walk a remote tree from the node `root`, depth first, children sorted by
+/// name. `descend(rel)` decides whether to list a folder's children. The
+/// recycle bin of a workspace root is not part of a copy.
+pub fn walk_remote(
+    client: &Client,
+    root: &Node,
+    descend: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(String, Node)> = vec![(String::new(), root.clone())];
+    while let Some((rel, node)) = stack.pop() {
+        let is_dir = node.is_dir();
+        let path = tree::clean_path(&node.path);
+        out.push(Entry {
+            rel: rel.clone(),
+            is_dir,
+            size: node.size.unwrap_or(0).max(0) as u64,
+            local: None,
+            node: Some(node),
+        });
+        if !is_dir || !descend(&rel) {
+            continue;
+        }
+        let mut kids = tree::list_children(client, &path, ListVia::TreeStats)?;
+        let ws_root = !path.contains('/');
+        kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN) && !k.name().is_empty());
+        kids.sort_by(|a, b| b.name().cmp(a.name()));
+        for k in kids {
+            let name = k.name().to_string();
+            stack.push((join_rel(&rel, &name), k));
+        }
+    }
+    Ok(out)
+}
+
+/// What to do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Destination items (relative) of the other type, removed first.
+    pub delete: Vec<Entry>,
+    /// Folders to create (relative), parents first.
+    pub create: Vec<String>,
+    /// Files to transfer: the source entry and the destination entry it
+    /// replaces, if any (used to skip identical files).
+    pub files: Vec<(Entry, Option<Entry>)>,
+}
+
+/// Compare the source tree with what exists at the destination (`dest`,
+/// relative paths; empty when the destination does not exist) — merge rules,
+/// applied top-down:
+/// - file over nothing → transfer; over a file → transfer (replace; skipped
+///   later when identical); over a folder → delete the folder, transfer.
+/// - folder over nothing → create, and everything below is new; over a
+///   folder → merge into it; over a file → delete the file, create the
+///   folder, everything below is new.
+///
+/// Destination items without a source counterpart are left alone.
+pub fn compare(source: &[Entry], dest: &HashMap<String, Entry>) -> Plan {
+    let mut plan = Plan::default();
+    let mut fresh: HashSet<String> = HashSet::new();
+    for e in source {
+        let parent_fresh = !e.rel.is_empty() && fresh.contains(parent_rel(&e.rel));
+        let existing = if parent_fresh { None } else { dest.get(&e.rel) };
+        match (e.is_dir, existing) {
+            (true, None) => {
+                plan.create.push(e.rel.clone());
+                fresh.insert(e.rel.clone());
+            }
+            (true, Some(d)) if d.is_dir => {}
+            (true, Some(d)) => {
+                plan.delete.push(d.clone());
+                plan.create.push(e.rel.clone());
+                fresh.insert(e.rel.clone());
+            }
+            (false, None) => plan.files.push((e.clone(), None)),
+            (false, Some(d)) if d.is_dir => {
+                plan.delete.push(d.clone());
+                plan.files.push((e.clone(), None));
+            }
+            (false, Some(d)) => plan.files.push((e.clone(), Some(d.clone()))),
+        }
+    }
+    plan
+}
+
+/// `"a/b/c"` → `"a/b"`, `"a"` → `""`.
+pub fn parent_rel(rel: &str) -> &str {
+    match rel.rfind('/') {
+        Some(i) => &rel[..i],
+        None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(rel: &str, dir: bool) -> Entry {
+        Entry {
+            rel: rel.into(),
+            is_dir: dir,
+            size: 0,
+            local: None,
+            node: None,
+        }
+    }
+
+    #[test]
+    fn merge_rules() {
+        let src = vec![
+            e("", true),
+            e("a", true),
+            e("a/x", false),
+            e("b", true),
+            e("b/y", false),
+            e("c", false),
+            e("d", false),
+            e("f", true),
+            e("f/z", false),
+        ];
+        let mut dest = HashMap::new();
+        for d in [
+            e("", true),
+            e("a", true),
+            e("a/x", false),
+            e("b", false),
+            e("b/y", true),
+            e("c", true),
+            e("d", false),
+            e("g", false),
+        ] {
+            dest.insert(d.rel.clone(), d);
+        }
+        let p = compare(&src, &dest);
+        let del: Vec<_> = p.delete.iter().map(|d| d.rel.as_str()).collect();
+        assert_eq!(del, vec!["b", "c"]);
+        assert_eq!(p.create, vec!["b", "f"]);
+        let files: Vec<_> = p
+            .files
+            .iter()
+            .map(|(s, d)| (s.rel.as_str(), d.is_some()))
+            .collect();
+        // b/y is new (its parent was recreated), c replaces a folder, a/x and d replace files.
+        assert_eq!(
+            files,
+            vec![
+                ("a/x", true),
+                ("b/y", false),
+                ("c", false),
+                ("d", true),
+                ("f/z", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn local_walk_sorted_no_links() {
+        let dir = std::env::temp_dir().join(format!("cec-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("b/empty")).unwrap();
+        std::fs::write(dir.join("b/f2"), b"12").unwrap();
+        std::fs::write(dir.join("a"), b"1").unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("b/loop")).unwrap();
+        let mut warnings = Vec::new();
+        let got = walk_local(&dir, false, &|_| true, &mut |w| warnings.push(w)).unwrap();
+        let rels: Vec<_> = got.iter().map(|e| e.rel.as_str()).collect();
+        assert_eq!(rels, vec!["", "a", "b", "b/empty", "b/f2"]);
+        assert_eq!(warnings.len(), 1);
+        warnings.clear();
+        let got = walk_local(&dir, true, &|_| true, &mut |w| warnings.push(w)).unwrap();
+        assert_eq!(got.len(), 5);
+        assert!(warnings[0].contains("loop"), "{warnings:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
