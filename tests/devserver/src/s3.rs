@@ -1,0 +1,835 @@
+//! S3 gateway under `/io` (PROTOCOL.md §6): path-style bucket `io`, key = node path
+//! (`<workspace-slug>/<path>`), AWS SigV4 verified by the `s3s` crate (an implementation
+//! independent of cec's signer) with access key = any token the server accepts and the
+//! secret `gatewaysecret`.
+//!
+//! # Wiring (for the core dispatcher)
+//!
+//! ```ignore
+//! // once, at start-up (cheap to clone: an Arc inside):
+//! let s3: s3s::service::S3Service = s3::service(host.clone());
+//!
+//! // per request, when `path == "/io"` or `path.starts_with("/io/")`:
+//! let resp = crate::s3::handle(&s3, req).await;
+//! //   -> http::Response<crate::s3::BoxBody>   (never fails; errors become XML 500s)
+//! // or, with the raw s3s types:
+//! //   hyper::service::Service::call(&s3, req).await
+//! //     : Result<http::Response<s3s::Body>, s3s::HttpError>
+//! ```
+//!
+//! `s3s::Body` implements `http_body::Body<Data = Bytes, Error = s3s::StdError>`, so
+//! `resp.map(|b| http_body_util::BodyExt::boxed(b))` gives a
+//! `BoxBody<Bytes, Box<dyn Error + Send + Sync>>` like [`BoxBody`]. Pass the request
+//! untouched (original `Host` header, URI and body): the signature covers them.
+//!
+//! Operations: PutObject, HeadObject, GetObject (Range → 206), CreateMultipartUpload,
+//! UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload. Bytes move in
+//! 1 MiB blocks on blocking threads; objects are never held in memory. New content is
+//! written to a staging file under `Host::data_dir()/s3/` and renamed onto the path from
+//! `Host::resolve_object`, then `Host::object_written` is called.
+//!
+//! Refusals: unknown/expired token → `UnauthorizedAccess` (401, like current Cells
+//! gateways); bad signature → `SignatureDoesNotMatch` (403); `Denied::Forbidden` →
+//! `AccessDenied` (403); `Denied::NotFound` → `NoSuchKey` (404); bucket other than `io`
+//! → `NoSuchBucket` (404).
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use s3s::auth::{Credentials, S3Auth, SecretKey};
+use s3s::dto::*;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::stream::{ByteStream, RemainingLength};
+use s3s::validation::NameValidation;
+use s3s::{s3_error, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, StdError, S3};
+use serde::{Deserialize, Serialize};
+
+use crate::host::{Denied, Host};
+
+/// The S3 secret shared by every access key (= token).
+pub const GATEWAY_SECRET: &str = "gatewaysecret";
+/// The only bucket.
+pub const BUCKET: &str = "io";
+/// Size of the blocks read from / written to disk.
+const BLOCK: usize = 1 << 20;
+/// S3 minimum size of every part but the last.
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// Objects larger than this get a synthetic ETag when none was recorded at write time
+/// (hashing them on a HEAD would be too slow).
+const MAX_LAZY_MD5: u64 = 256 * 1024 * 1024;
+
+/// Boxed response body, convenient for a dispatcher that mixes several fronts.
+pub type BoxBody = http_body_util::combinators::BoxBody<Bytes, StdError>;
+
+/// Build the S3 service for `host`. See the module docs for how to call it.
+pub fn service(host: Arc<dyn Host>) -> S3Service {
+    let gw = Gateway::new(host.clone());
+    let mut b = S3ServiceBuilder::new(gw);
+    b.set_auth(TokenAuth { host });
+    b.set_validation(IoBucketNames);
+    b.build()
+}
+
+/// Run one request through `svc`, turning transport-level failures into an XML 500.
+pub async fn handle(
+    svc: &S3Service,
+    req: http::Request<hyper::body::Incoming>,
+) -> http::Response<BoxBody> {
+    use http_body_util::BodyExt;
+    match hyper::service::Service::call(svc, req).await {
+        Ok(resp) => resp.map(|b| BodyExt::boxed(b)),
+        Err(e) => {
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>{}</Message><BucketName>io</BucketName></Error>",
+                xml_escape(&format!("{e:?}"))
+            );
+            http::Response::builder()
+                .status(500)
+                .header("content-type", "application/xml")
+                .body(
+                    http_body_util::Full::new(Bytes::from(body))
+                        .map_err(|never| match never {})
+                        .boxed(),
+                )
+                .expect("static response")
+        }
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication and routing helpers
+
+struct TokenAuth {
+    host: Arc<dyn Host>,
+}
+
+#[async_trait::async_trait]
+impl S3Auth for TokenAuth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if self.host.user_for_token(access_key).is_some() {
+            Ok(SecretKey::from(GATEWAY_SECRET))
+        } else {
+            Err(s3_error!(UnauthorizedAccess, "invalid or expired token"))
+        }
+    }
+}
+
+/// s3s refuses 2-letter bucket names by default (S3 rules say 3–63): accept `io` too.
+struct IoBucketNames;
+
+impl NameValidation for IoBucketNames {
+    fn validate_bucket_name(&self, name: &str) -> bool {
+        name == BUCKET || s3s::path::check_bucket_name(name)
+    }
+}
+
+fn denied(d: Denied) -> S3Error {
+    match d {
+        Denied::Forbidden => s3_error!(AccessDenied, "Access Denied"),
+        Denied::NotFound => s3_error!(NoSuchKey, "The specified key does not exist."),
+    }
+}
+
+fn io_err(e: io::Error) -> S3Error {
+    if e.kind() == io::ErrorKind::NotFound {
+        return s3_error!(NoSuchKey, "The specified key does not exist.");
+    }
+    S3Error::with_message(S3ErrorCode::InternalError, format!("storage error: {e}"))
+}
+
+fn join_err(e: tokio::task::JoinError) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InternalError, format!("task failed: {e}"))
+}
+
+/// Map an error of the request body stream (client gone, payload hash mismatch...).
+fn body_err(e: &StdError) -> S3Error {
+    let s = e.to_string();
+    if s.contains("Sha256Mismatch") {
+        S3Error::with_message(
+            S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+        .tap_status(http::StatusCode::BAD_REQUEST)
+    } else if s.contains("LengthMismatch") || s.contains("Incomplete") {
+        s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+    } else {
+        S3Error::with_message(S3ErrorCode::Custom("ClientDisconnected".into()), format!("reading the request body: {s}"))
+            .tap_status(http::StatusCode::BAD_REQUEST)
+    }
+}
+
+trait TapStatus {
+    fn tap_status(self, s: http::StatusCode) -> Self;
+}
+impl TapStatus for S3Error {
+    fn tap_status(mut self, s: http::StatusCode) -> Self {
+        self.set_status_code(s);
+        self
+    }
+}
+
+fn check_bucket(bucket: &str) -> S3Result<()> {
+    if bucket == BUCKET {
+        Ok(())
+    } else {
+        Err(s3_error!(NoSuchBucket, "The specified bucket does not exist"))
+    }
+}
+
+fn check_key(key: &str) -> S3Result<()> {
+    if key.is_empty() || key.split('/').any(|seg| seg == "..") || key.contains('\0') {
+        return Err(s3_error!(InvalidArgument, "invalid object key"));
+    }
+    Ok(())
+}
+
+fn content_type_for(key: &str) -> &'static str {
+    let ext = key.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("txt" | "log" | "md") => "text/plain",
+        Some("html" | "htm") => "text/html",
+        Some("json") => "application/json",
+        Some("xml") => "application/xml",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+fn etag(v: String) -> ETag {
+    ETag::Strong(v)
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocking-thread file I/O with big blocks
+
+/// Drain `body` into a new file at `path` (created/truncated) in ≥1 MiB writes.
+/// Returns (MD5 digest, byte count). On any error the file is removed.
+async fn write_body(body: Option<StreamingBlob>, path: &Path) -> S3Result<([u8; 16], u64)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let p = path.to_owned();
+    let writer = tokio::task::spawn_blocking(move || -> io::Result<([u8; 16], u64)> {
+        let mut f = std::fs::File::create(&p)?;
+        let mut md5 = Md5::new();
+        let mut n = 0u64;
+        while let Some(b) = rx.blocking_recv() {
+            md5.update(&b);
+            f.write_all(&b)?;
+            n += b.len() as u64;
+        }
+        f.flush()?;
+        Ok((md5.finalize().into(), n))
+    });
+    let mut failure: Option<S3Error> = None;
+    if let Some(mut body) = body {
+        let mut buf = BytesMut::with_capacity(BLOCK * 2);
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(c) => {
+                    buf.extend_from_slice(&c);
+                    if buf.len() >= BLOCK {
+                        if tx.send(buf.split().freeze()).await.is_err() {
+                            break; // writer failed: its error is reported below
+                        }
+                        buf.reserve(BLOCK);
+                    }
+                }
+                Err(e) => {
+                    failure = Some(body_err(&e));
+                    break;
+                }
+            }
+        }
+        if failure.is_none() && !buf.is_empty() {
+            let _ = tx.send(buf.freeze()).await;
+        }
+    }
+    drop(tx);
+    let res = writer.await.map_err(join_err);
+    let out = match (failure, res) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(e),
+        (None, Ok(Err(e))) => Err(io_err(e)),
+        (None, Ok(Ok(v))) => Ok(v),
+    };
+    if out.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    out
+}
+
+/// A byte stream fed by a blocking reader thread, 1 MiB per item.
+struct FileStream {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    remaining: u64,
+}
+
+impl Stream for FileStream {
+    type Item = Result<Bytes, StdError>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Ok(b))) => {
+                self.remaining = self.remaining.saturating_sub(b.len() as u64);
+                Poll::Ready(Some(Ok(b)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl ByteStream for FileStream {
+    fn remaining_length(&self) -> RemainingLength {
+        RemainingLength::new_exact(usize::try_from(self.remaining).unwrap_or(usize::MAX))
+    }
+}
+
+fn file_stream(mut file: std::fs::File, start: u64, len: u64) -> FileStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = file.seek(SeekFrom::Start(start)) {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(BLOCK as u64) as usize;
+            let mut v = vec![0u8; n];
+            if let Err(e) = file.read_exact(&mut v) {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+            left -= n as u64;
+            if tx.blocking_send(Ok(Bytes::from(v))).is_err() {
+                return; // client went away
+            }
+        }
+    });
+    FileStream { rx, remaining: len }
+}
+
+fn md5_file(path: &Path) -> io::Result<[u8; 16]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; BLOCK];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+    }
+    Ok(md5.finalize().into())
+}
+
+/// Rename `from` onto `to`; across file systems, copy next to `to` then rename.
+fn move_into_place(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(18) /* EXDEV */ => {
+            let name = to.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let tmp = to.with_file_name(format!(".{name}.s3part-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::copy(from, &tmp)?;
+            std::fs::rename(&tmp, to).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })?;
+            std::fs::remove_file(from)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn mtime_ns(md: &std::fs::Metadata) -> u128 {
+    md.modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn sha_hex(s: &str) -> String {
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------
+// The storage backend
+
+#[derive(Serialize, Deserialize)]
+struct EtagRecord {
+    size: u64,
+    mtime_ns: String,
+    etag: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UploadMeta {
+    key: String,
+    login: String,
+    initiated: u64,
+}
+
+struct Gateway {
+    host: Arc<dyn Host>,
+}
+
+impl Gateway {
+    fn new(host: Arc<dyn Host>) -> Self {
+        Self { host }
+    }
+
+    fn dir(&self, sub: &str) -> io::Result<PathBuf> {
+        let d = self.host.data_dir().join("s3").join(sub);
+        std::fs::create_dir_all(&d)?;
+        Ok(d)
+    }
+
+    fn login(&self, creds: Option<&Credentials>) -> S3Result<String> {
+        let c = creds.ok_or_else(|| s3_error!(AccessDenied, "Signature is required"))?;
+        self.host
+            .user_for_token(&c.access_key)
+            .ok_or_else(|| s3_error!(UnauthorizedAccess, "invalid or expired token"))
+    }
+
+    fn staging_file(&self) -> S3Result<PathBuf> {
+        Ok(self.dir("tmp").map_err(io_err)?.join(uuid::Uuid::new_v4().simple().to_string()))
+    }
+
+    fn etag_record_path(&self, object: &Path) -> io::Result<PathBuf> {
+        Ok(self.dir("etags")?.join(sha_hex(&object.to_string_lossy())))
+    }
+
+    fn remember_etag(&self, object: &Path, etag: &str) {
+        let Ok(md) = std::fs::metadata(object) else { return };
+        let rec = EtagRecord { size: md.len(), mtime_ns: mtime_ns(&md).to_string(), etag: etag.to_owned() };
+        if let Ok(p) = self.etag_record_path(object) {
+            let tmp = p.with_extension("tmp");
+            if std::fs::write(&tmp, serde_json::to_vec(&rec).unwrap_or_default()).is_ok() {
+                let _ = std::fs::rename(&tmp, &p);
+            }
+        }
+    }
+
+    /// The recorded ETag of `object` if still valid, else computed (and recorded).
+    fn etag_of(&self, object: &Path, md: &std::fs::Metadata) -> String {
+        let rec_path = self.etag_record_path(object).ok();
+        if let Some(p) = &rec_path {
+            if let Ok(data) = std::fs::read(p) {
+                if let Ok(rec) = serde_json::from_slice::<EtagRecord>(&data) {
+                    if rec.size == md.len() && rec.mtime_ns == mtime_ns(md).to_string() {
+                        return rec.etag;
+                    }
+                }
+            }
+        }
+        let etag = if md.len() <= MAX_LAZY_MD5 {
+            match md5_file(object) {
+                Ok(d) => hex::encode(d),
+                Err(_) => return String::new(),
+            }
+        } else {
+            hex::encode(Md5::digest(format!("{}:{}:{}", object.display(), md.len(), mtime_ns(md)).as_bytes()))
+        };
+        self.remember_etag(object, &etag);
+        etag
+    }
+
+    fn resolve(&self, login: &str, key: &str, write: bool) -> S3Result<PathBuf> {
+        check_key(key)?;
+        self.host.resolve_object(login, key, write).map_err(denied)
+    }
+
+    fn upload_dir(&self, upload_id: &str, login: &str, key: &str) -> S3Result<PathBuf> {
+        let no_such = || s3_error!(NoSuchUpload, "The specified multipart upload does not exist.");
+        if upload_id.is_empty() || !upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(no_such());
+        }
+        let d = self.dir("mpu").map_err(io_err)?.join(upload_id);
+        let meta: UploadMeta = std::fs::read(d.join("meta.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(no_such)?;
+        if meta.login != login || meta.key != key {
+            return Err(no_such());
+        }
+        Ok(d)
+    }
+
+    fn location(&self, key: &str) -> String {
+        let enc = percent_encoding::utf8_percent_encode(key, KEY_ENCODE).to_string();
+        format!("{}/{}/{}", self.host.public_url(), BUCKET, enc)
+    }
+}
+
+const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+fn part_name(n: i32) -> String {
+    format!("part-{n:05}")
+}
+
+struct PartInfo {
+    number: i32,
+    size: u64,
+    md5_hex: String,
+    modified: SystemTime,
+}
+
+fn list_parts_in(dir: &Path) -> io::Result<Vec<PartInfo>> {
+    let mut parts = Vec::new();
+    for ent in std::fs::read_dir(dir)? {
+        let ent = ent?;
+        let name = ent.file_name().to_string_lossy().into_owned();
+        let Some(num) = name.strip_prefix("part-").and_then(|s| s.parse::<i32>().ok()) else { continue };
+        if name.len() != 10 {
+            continue;
+        }
+        let md = ent.metadata()?;
+        let md5_hex = match std::fs::read_to_string(dir.join(format!("{name}.md5"))) {
+            Ok(s) => s.trim().to_owned(),
+            Err(_) => continue, // part being replaced
+        };
+        parts.push(PartInfo {
+            number: num,
+            size: md.len(),
+            md5_hex,
+            modified: md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        });
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(parts)
+}
+
+fn unquote(e: &ETag) -> String {
+    e.value().trim_matches('"').to_ascii_lowercase()
+}
+
+#[async_trait::async_trait]
+impl S3 for Gateway {
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        // A key ending in '/' with an empty body creates a folder, as on Cells.
+        if let Some(folder) = input.key.strip_suffix('/') {
+            if input.content_length.unwrap_or(0) != 0 {
+                return Err(s3_error!(InvalidArgument, "a folder key must have an empty body"));
+            }
+            let path = self.resolve(&login, folder, true)?;
+            std::fs::create_dir_all(&path).map_err(io_err)?;
+            self.host.object_written(&login, folder);
+            let e = hex::encode(Md5::digest(b""));
+            return Ok(S3Response::new(PutObjectOutput { e_tag: Some(etag(e)), ..Default::default() }));
+        }
+        let path = self.resolve(&login, &input.key, true)?;
+        if path.is_dir() {
+            return Err(s3_error!(InvalidArgument, "the key names a folder"));
+        }
+        let staging = self.staging_file()?;
+        let (digest, size) = write_body(input.body, &staging).await?;
+        let cleanup = |e: S3Error| {
+            let _ = std::fs::remove_file(&staging);
+            e
+        };
+        if let Some(len) = input.content_length {
+            if len >= 0 && len as u64 != size {
+                return Err(cleanup(s3_error!(IncompleteBody)));
+            }
+        }
+        if let Some(md5_b64) = input.content_md5.as_deref() {
+            use base64::Engine;
+            let want = base64::engine::general_purpose::STANDARD.decode(md5_b64.trim()).unwrap_or_default();
+            if want != digest {
+                return Err(cleanup(s3_error!(BadDigest, "The Content-MD5 you specified did not match what we received.")));
+            }
+        }
+        let (st, dst) = (staging.clone(), path.clone());
+        tokio::task::spawn_blocking(move || move_into_place(&st, &dst))
+            .await
+            .map_err(join_err)?
+            .map_err(|e| cleanup(io_err(e)))?;
+        let e = hex::encode(digest);
+        self.remember_etag(&path, &e);
+        self.host.object_written(&login, &input.key);
+        Ok(S3Response::new(PutObjectOutput { e_tag: Some(etag(e)), size: Some(size as i64), ..Default::default() }))
+    }
+
+    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let path = self.resolve(&login, &input.key, false)?;
+        let md = std::fs::metadata(&path).map_err(io_err)?;
+        if !md.is_file() {
+            return Err(denied(Denied::NotFound));
+        }
+        let (p, m) = (path.clone(), md.clone());
+        let host = self.host.clone();
+        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m)).await.map_err(join_err)?;
+        Ok(S3Response::new(HeadObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(md.len() as i64),
+            content_type: Some(content_type_for(&input.key).to_owned()),
+            e_tag: (!e.is_empty()).then(|| etag(e)),
+            last_modified: md.modified().ok().map(Timestamp::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let path = self.resolve(&login, &input.key, false)?;
+        let file = std::fs::File::open(&path).map_err(io_err)?;
+        let md = file.metadata().map_err(io_err)?;
+        if !md.is_file() {
+            return Err(denied(Denied::NotFound));
+        }
+        let size = md.len();
+        let (start, len, content_range) = match &input.range {
+            None => (0, size, None),
+            Some(r) => {
+                let rg = r
+                    .check(size)
+                    .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                let (s, e) = (rg.start, rg.end);
+                (s, e - s, Some(format!("bytes {}-{}/{}", s, e.saturating_sub(1), size)))
+            }
+        };
+        let (p, m) = (path.clone(), md.clone());
+        let host = self.host.clone();
+        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m)).await.map_err(join_err)?;
+        let body = StreamingBlob::new(file_stream(file, start, len));
+        Ok(S3Response::new(GetObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            body: Some(body),
+            content_length: Some(len as i64),
+            content_range,
+            content_type: Some(content_type_for(&input.key).to_owned()),
+            e_tag: (!e.is_empty()).then(|| etag(e)),
+            last_modified: md.modified().ok().map(Timestamp::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let path = self.resolve(&login, &input.key, true)?;
+        if path.is_dir() {
+            return Err(s3_error!(InvalidArgument, "the key names a folder"));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let d = self.dir("mpu").map_err(io_err)?.join(&id);
+        std::fs::create_dir_all(&d).map_err(io_err)?;
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let meta = UploadMeta { key: input.key.clone(), login, initiated: now };
+        std::fs::write(d.join("meta.json"), serde_json::to_vec(&meta).unwrap_or_default()).map_err(io_err)?;
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(BUCKET.into()),
+            key: Some(input.key),
+            upload_id: Some(id),
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        if !(1..=10000).contains(&input.part_number) {
+            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
+        }
+        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        let name = part_name(input.part_number);
+        let tmp = d.join(format!("{name}.tmp-{}", uuid::Uuid::new_v4().simple()));
+        let (digest, size) = write_body(input.body, &tmp).await?;
+        if let Some(len) = input.content_length {
+            if len >= 0 && len as u64 != size {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(s3_error!(IncompleteBody));
+            }
+        }
+        let hexd = hex::encode(digest);
+        // Replace a previous upload of the same part: md5 first removed, then data, then md5.
+        let md5_path = d.join(format!("{name}.md5"));
+        let _ = std::fs::remove_file(&md5_path);
+        std::fs::rename(&tmp, d.join(&name)).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io_err(e)
+        })?;
+        std::fs::write(&md5_path, &hexd).map_err(io_err)?;
+        Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(hexd)), ..Default::default() }))
+    }
+
+    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        let max = input.max_parts.unwrap_or(1000).clamp(1, 1000) as usize;
+        let marker = input.part_number_marker.unwrap_or(0);
+        let all: Vec<PartInfo> = list_parts_in(&d).map_err(io_err)?.into_iter().filter(|p| p.number > marker).collect();
+        let truncated = all.len() > max;
+        let page: Vec<PartInfo> = all.into_iter().take(max).collect();
+        let next = page.last().map(|p| p.number);
+        let parts = page
+            .into_iter()
+            .map(|p| Part {
+                e_tag: Some(etag(p.md5_hex)),
+                last_modified: Some(Timestamp::from(p.modified)),
+                part_number: Some(p.number),
+                size: Some(p.size as i64),
+                ..Default::default()
+            })
+            .collect();
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(BUCKET.into()),
+            key: Some(input.key),
+            upload_id: Some(input.upload_id),
+            max_parts: Some(max as i32),
+            part_number_marker: Some(marker),
+            next_part_number_marker: next,
+            is_truncated: Some(truncated),
+            parts: Some(parts),
+            storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+            ..Default::default()
+        }))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        let wanted = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        if wanted.is_empty() {
+            return Err(s3_error!(MalformedXML, "You must specify at least one part"));
+        }
+        let have = list_parts_in(&d).map_err(io_err)?;
+        let mut chosen: Vec<&PartInfo> = Vec::new();
+        let mut last = 0;
+        for w in &wanted {
+            let n = w.part_number.unwrap_or(0);
+            if n <= last {
+                return Err(s3_error!(InvalidPartOrder, "The list of parts was not in ascending order."));
+            }
+            last = n;
+            let invalid = || s3_error!(InvalidPart, "One or more of the specified parts could not be found.");
+            let p = have.iter().find(|p| p.number == n).ok_or_else(invalid)?;
+            match &w.e_tag {
+                Some(e) if unquote(e) == p.md5_hex => {}
+                _ => return Err(invalid()),
+            }
+            chosen.push(p);
+        }
+        for p in &chosen[..chosen.len() - 1] {
+            if p.size < MIN_PART_SIZE {
+                return Err(s3_error!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size."));
+            }
+        }
+        let path = self.resolve(&login, &input.key, true)?;
+        if path.is_dir() {
+            return Err(s3_error!(InvalidArgument, "the key names a folder"));
+        }
+        let mut md5 = Md5::new();
+        for p in &chosen {
+            md5.update(hex::decode(&p.md5_hex).unwrap_or_default());
+        }
+        let e = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
+        let staging = self.staging_file()?;
+        let files: Vec<PathBuf> = chosen.iter().map(|p| d.join(part_name(p.number))).collect();
+        let (st, dst) = (staging.clone(), path.clone());
+        let assembled = tokio::task::spawn_blocking(move || -> io::Result<()> {
+            let res = (|| {
+                let mut out = std::fs::File::create(&st)?;
+                for f in &files {
+                    let mut inp = std::fs::File::open(f)?;
+                    io::copy(&mut inp, &mut out)?; // copy_file_range on Linux
+                }
+                out.flush()?;
+                drop(out);
+                move_into_place(&st, &dst)
+            })();
+            if res.is_err() {
+                let _ = std::fs::remove_file(&st);
+            }
+            res
+        })
+        .await
+        .map_err(join_err)?;
+        assembled.map_err(io_err)?;
+        let _ = std::fs::remove_dir_all(&d);
+        self.remember_etag(&path, &e);
+        self.host.object_written(&login, &input.key);
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(BUCKET.into()),
+            key: Some(input.key.clone()),
+            location: Some(self.location(&input.key)),
+            e_tag: Some(etag(e)),
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        std::fs::remove_dir_all(&d).map_err(io_err)?;
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_io_is_accepted() {
+        assert!(IoBucketNames.validate_bucket_name("io"));
+        assert!(!s3s::path::check_bucket_name("io"));
+        assert!(!IoBucketNames.validate_bucket_name("x"));
+    }
+
+    #[test]
+    fn key_checks() {
+        assert!(check_key("personal-files/a b/c.txt").is_ok());
+        assert!(check_key("personal-files/../x").is_err());
+        assert!(check_key("").is_err());
+    }
+
+    #[test]
+    fn location_encoding() {
+        let enc = percent_encoding::utf8_percent_encode("common-files/Été/report 1.pdf", KEY_ENCODE).to_string();
+        assert_eq!(enc, "common-files/%C3%89t%C3%A9/report%201.pdf");
+    }
+}
