@@ -183,3 +183,28 @@ fn tty_ctrl_c_reaches_the_program() {
     t.key("C-c");
     assert_eq!(t.wait_exit(Duration::from_secs(10)), 130);
 }
+
+#[test]
+fn keyring_session_wrapper_gives_a_secret_service() {
+    let cec = Cec::new();
+    let script = common::repo_root().join("tests/tools/keyring-session.sh");
+    let run = |sh: &str| {
+        let base = cec.command();
+        let mut cmd = Command::new(&script);
+        cmd.args(["sh", "-c", sh]);
+        for (k, v) in base.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.output().expect("run keyring-session.sh")
+    };
+    let out = run("printf s3cret | secret-tool store --label=t service cec-infra account a");
+    assert!(out.status.success(), "store: {out:?}");
+    // A second session on the same HOME sees the secret (persisted keyring).
+    let out = run("secret-tool lookup service cec-infra account a");
+    assert!(out.status.success(), "lookup: {out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "s3cret");
+    assert!(out.stderr.is_empty(), "no bus noise on stderr: {out:?}");
+}

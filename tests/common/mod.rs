@@ -785,6 +785,7 @@ pub struct Cec {
     stdin: Option<Vec<u8>>,
     cwd: Option<PathBuf>,
     timeout: Duration,
+    keyring: bool,
 }
 
 impl Default for Cec {
@@ -800,6 +801,10 @@ impl Cec {
             .tempdir()
             .expect("tempdir");
         fs::create_dir_all(home.path().join(".config")).unwrap();
+        let run = home.path().join(".run");
+        fs::create_dir_all(&run).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&run, fs::Permissions::from_mode(0o700)).unwrap();
         Cec {
             home,
             args: Vec::new(),
@@ -807,6 +812,7 @@ impl Cec {
             stdin: None,
             cwd: None,
             timeout: Duration::from_secs(180),
+            keyring: false,
         }
     }
 
@@ -870,6 +876,14 @@ impl Cec {
         self
     }
 
+    /// Run cec with a real, unlocked Secret Service (gnome-keyring on a private D-Bus
+    /// session, tests/tools/keyring-session.sh). Secrets persist in this Cec's HOME across
+    /// runs. Without this, no D-Bus session is reachable (keyring calls must fail fast).
+    pub fn keyring(&mut self) -> &mut Self {
+        self.keyring = true;
+        self
+    }
+
     /// The environment cec runs with (scrubbed, with the temp HOME and the builder's vars).
     fn apply_env(&self, cmd: &mut Command) {
         for (k, _) in std::env::vars_os() {
@@ -895,7 +909,13 @@ impl Cec {
     /// A `std::process::Command` for the current args and env (for tests that need to
     /// spawn and signal cec themselves). Does not clear the args.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(cec_bin());
+        let mut cmd = if self.keyring {
+            let mut c = Command::new(repo_root().join("tests/tools/keyring-session.sh"));
+            c.arg(cec_bin());
+            c
+        } else {
+            Command::new(cec_bin())
+        };
         cmd.args(&self.args);
         self.apply_env(&mut cmd);
         if let Some(d) = &self.cwd {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Install what `make test` / `make bench` / `make demo` need, only when missing.
+#   Debian packages: tmux, gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
+#                    python3-venv, nodejs/npm (only if node is absent)
+#   npm:  @stoplight/prism-cli (pinned) into .tools/prism
+#   PyPI: awscli (pinned, brings botocore) into the venv .tools/py
+# Usage: tests/tools/install-deps.sh [apt|prism|py|all]...   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
+AWSCLI_VERSION="${AWSCLI_VERSION:-1.45.11}"
+TOOLS="$PWD/.tools"
+
+log() { printf '[deps] %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+    else log "need root to run: $*"; return 1
+    fi
+}
+
+apt_deps() {
+    local missing=()
+    command -v tmux >/dev/null || missing+=(tmux)
+    command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+    command -v dbus-launch >/dev/null || missing+=(dbus-x11)
+    command -v dbus-run-session >/dev/null || missing+=(dbus)
+    command -v secret-tool >/dev/null || missing+=(libsecret-tools)
+    command -v file >/dev/null || missing+=(file)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v strip >/dev/null || missing+=(binutils)
+    command -v chroot >/dev/null || missing+=(coreutils)
+    command -v python3 >/dev/null || missing+=(python3)
+    if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        missing+=(python3-venv)
+    fi
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null; then
+        log "missing ${missing[*]} and no apt-get: install them by hand"
+        return 1
+    fi
+    log "apt-get install ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+prism_deps() {
+    local bin="$TOOLS/prism/node_modules/.bin/prism"
+    if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$PRISM_VERSION" ]; then
+        return 0
+    fi
+    log "npm install @stoplight/prism-cli@$PRISM_VERSION into .tools/prism"
+    mkdir -p "$TOOLS/prism"
+    npm install --no-audit --no-fund --loglevel=error --prefix "$TOOLS/prism" \
+        "@stoplight/prism-cli@$PRISM_VERSION" >/dev/null
+    "$bin" --version >/dev/null
+}
+
+py_deps() {
+    local py="$TOOLS/py/bin/python3"
+    if [ -x "$py" ] && "$py" -c 'import botocore' 2>/dev/null && [ -x "$TOOLS/py/bin/aws" ]; then
+        return 0
+    fi
+    log "pip install awscli==$AWSCLI_VERSION into .tools/py"
+    rm -rf "$TOOLS/py"
+    python3 -m venv "$TOOLS/py"
+    "$TOOLS/py/bin/pip" install -q --disable-pip-version-check "awscli==$AWSCLI_VERSION"
+    "$py" -c 'import botocore'
+}
+
+[ $# -eq 0 ] && set -- all
+for what in "$@"; do
+    case "$what" in
+        apt) apt_deps ;;
+        prism) prism_deps ;;
+        py) py_deps ;;
+        all) apt_deps; prism_deps; py_deps ;;
+        *) log "unknown: $what"; exit 2 ;;
+    esac
+done
