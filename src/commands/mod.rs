@@ -12,6 +12,7 @@ pub mod ls;
 pub mod mkdir;
 pub mod mv;
 pub mod rm;
+pub mod scp;
 pub mod share;
 pub mod tools;
 pub mod version;
@@ -37,7 +38,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Cp(a) => cp::run(&globals, &a),
         Command::Mv(a) => mv::run(&globals, &a),
         Command::Share(a) => share::run(&globals, &a),
-        Command::Scp(_) => Err(Error::not_available("scp")),
+        Command::Scp(a) => scp::run(&globals, &a),
         Command::Idm(_) => Err(Error::not_available("idm")),
         Command::Storage(_) => Err(Error::not_available("storage")),
         Command::Meta(_) => Err(Error::not_available("meta")),
