@@ -133,6 +133,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
                     store: store.clone(),
                     id: id.clone(),
                     state: Mutex::new(acc.clone()),
+                    lifetime: Mutex::new(None),
                 })
             }
         }
@@ -188,7 +189,8 @@ impl TokenSource for SessionToken {
             }
         }
         http::debug(format!("logging in as {}", self.login));
-        let (jwt, exp) = api::frontend::session_login(agent, &self.base, &self.login, &self.password)?;
+        let (jwt, exp) =
+            api::frontend::session_login(agent, &self.base, &self.login, &self.password)?;
         *c = Some((jwt.clone(), exp));
         Ok(jwt)
     }
@@ -205,21 +207,29 @@ pub struct OAuthToken {
     store: Store,
     id: String,
     state: Mutex<Account>,
+    /// Lifetime of the token this process obtained (short-lived tokens are
+    /// then renewed at half-life instead of on every request).
+    lifetime: Mutex<Option<i64>>,
 }
 
-fn needs_refresh(a: &Account) -> bool {
+fn needs_refresh(a: &Account, margin: i64) -> bool {
     !a.refresh_token.is_empty()
         && a.token_expires_at != 0
-        && a.token_expires_at <= config::now() + REFRESH_MARGIN
+        && a.token_expires_at <= config::now() + margin
 }
 
 impl TokenSource for OAuthToken {
     fn token(&self, agent: &Agent) -> Result<String> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if !needs_refresh(&st) {
+        let mut life = self.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+        let margin = life.map_or(REFRESH_MARGIN, |l| REFRESH_MARGIN.min(l / 2));
+        if !needs_refresh(&st, margin) {
             return Ok(st.id_token.clone());
         }
-        http::debug(format!("### token of {} expires soon: checking refresh", self.id));
+        http::debug(format!(
+            "### token of {} expires soon: checking refresh",
+            self.id
+        ));
         let guard = self.store.lock()?;
         let mut cfg = self.store.read_locked(&guard)?;
         // the on-disk copy is the source of truth: another process may have refreshed
@@ -239,7 +249,7 @@ impl TokenSource for OAuthToken {
             }
             None => st.clone(),
         };
-        if !needs_refresh(&disk) && !disk.id_token.is_empty() {
+        if !needs_refresh(&disk, REFRESH_MARGIN) && !disk.id_token.is_empty() {
             http::debug("--> token was already refreshed by another process");
             *st = disk;
             return Ok(st.id_token.clone());
@@ -253,6 +263,7 @@ impl TokenSource for OAuthToken {
         disk.id_token = t.access;
         disk.refresh_token = t.refresh;
         disk.token_expires_at = t.expires_at;
+        *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
         // persist the rotated refresh token before using the new access token
         if cfg.configs.contains_key(&self.id) {
             let stored = config::prepare_stored(&disk);
@@ -279,7 +290,14 @@ pub fn save_new_account(store: &Store, mut acc: Account) -> Result<(String, Stri
         AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
         _ => Arc::new(StaticToken(acc.id_token.clone())),
     };
-    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type, acc.skip_verify);
+    let client = Client::new(
+        &acc.url,
+        agent,
+        source,
+        &acc.user,
+        &acc.auth_type,
+        acc.skip_verify,
+    );
     let user = client.session_user().map_err(|e| {
         e.context("could not connect to the server with the provided parameters, nothing was saved")
     })?;

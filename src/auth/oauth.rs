@@ -160,8 +160,9 @@ fn browser_possible(opts: &OAuthOpts) -> bool {
 const DONE_PAGE: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Cells Client</title></head><body style=\"font-family:sans-serif;text-align:center;margin-top:20%\"><p>You can now close this window and go back to your shell!</p><script>window.close()</script></body></html>";
 
 fn respond(req: tiny_http::Request, code: u16, body: &str) {
-    let ctype = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/html; charset=utf-8"[..])
-        .expect("static header");
+    let ctype =
+        tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/html; charset=utf-8"[..])
+            .expect("static header");
     let resp = tiny_http::Response::from_string(body)
         .with_status_code(code)
         .with_header(ctype);
@@ -207,7 +208,11 @@ fn wait_callback(server: &tiny_http::Server, state: &str, timeout: Duration) -> 
         let err = q("error");
         if !err.is_empty() {
             let desc = q("error_description");
-            respond(req, 200, "Authentication failed. You can close this window.");
+            respond(
+                req,
+                200,
+                "Authentication failed. You can close this window.",
+            );
             return Err(Error::auth(format!(
                 "the server refused the authorization: {}",
                 if desc.is_empty() { err } else { desc }
@@ -249,14 +254,22 @@ fn read_pasted_code() -> Result<String> {
 
 /// Run the authorization-code flow against `base`; returns the tokens.
 pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> {
-    let port = if opts.port == 0 { DEFAULT_PORT } else { opts.port };
+    let port = if opts.port == 0 {
+        DEFAULT_PORT
+    } else {
+        opts.port
+    };
     let timeout = Duration::from_secs(if opts.timeout_secs == 0 {
         DEFAULT_TIMEOUT_SECS
     } else {
         opts.timeout_secs
     });
     let state = random_state()?;
-    let pkce = if opts.no_pkce { None } else { Some(pkce_pair()?) };
+    let pkce = if opts.no_pkce {
+        None
+    } else {
+        Some(pkce_pair()?)
+    };
     let challenge = pkce.as_ref().map(|p| p.1.as_str());
 
     let mut server = None;

@@ -99,7 +99,13 @@ impl Prompter {
     }
 
     /// Choose one item; returns its index. `default` is used on an empty answer.
-    pub fn select(&self, label: &str, items: &[String], default: usize, hint: &str) -> Result<usize> {
+    pub fn select(
+        &self,
+        label: &str,
+        items: &[String],
+        default: usize,
+        hint: &str,
+    ) -> Result<usize> {
         self.require_tty(label, hint)?;
         eprintln!("{label}");
         for (i, it) in items.iter().enumerate() {
