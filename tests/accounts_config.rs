@@ -30,11 +30,20 @@ fn v4_file_from_reference_is_read_and_left_alone() {
     let out = cec.args(["config", "ls"]).run();
     out.assert_ok();
     assert!(out.stdout.contains("admin@files.example.com"), "{out}");
-    assert!(out.stdout.contains("OAuth2") && out.stdout.contains("PAT"), "{out}");
+    assert!(
+        out.stdout.contains("OAuth2") && out.stdout.contains("PAT"),
+        "{out}"
+    );
     assert!(out.stdout.contains("✓"), "{out}");
-    assert_eq!(fs::read_to_string(&f).unwrap(), V4, "reading must not rewrite");
+    assert_eq!(
+        fs::read_to_string(&f).unwrap(),
+        V4,
+        "reading must not rewrite"
+    );
     // a write keeps the exact reference layout (TAB indent, key order, no newline)
-    cec.args(["config", "use", "bob@127.0.0.1:8080"]).run().assert_ok();
+    cec.args(["config", "use", "bob@127.0.0.1:8080"])
+        .run()
+        .assert_ok();
     let after = fs::read_to_string(&f).unwrap();
     assert_eq!(
         after,
@@ -107,14 +116,26 @@ fn corrupt_file_is_an_error_and_untouched() {
         vec!["config", "rm", "x", "-f"],
         vec!["info"],
         vec!["clear", "-f"],
-        vec!["config", "add", "token", "--url", "http://127.0.0.1:9", "--token", "t"],
+        vec![
+            "config",
+            "add",
+            "token",
+            "--url",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+        ],
     ] {
         let out = cec.args(&args).run();
         out.assert_no_panic();
         assert_eq!(out.code, 1, "{out}");
         assert!(out.stderr.contains("config.json"), "{out}");
         assert_eq!(out.stderr_lines().len(), 1, "{out}");
-        assert_eq!(fs::read_to_string(&f).unwrap(), text, "{args:?} changed the file");
+        assert_eq!(
+            fs::read_to_string(&f).unwrap(),
+            text,
+            "{args:?} changed the file"
+        );
     }
 }
 
@@ -139,8 +160,13 @@ fn config_dir_flag_is_honoured_everywhere() {
         .assert_stdout_contains("bob@127.0.0.1");
     cec.args(["config", "ls"]).run().assert_ok();
     cec.env("CEC_CONFIG", &d);
-    cec.args(["config", "use", "bob@127.0.0.1:8080"]).run().assert_ok();
-    assert_eq!(json(&other.join("config.json"))["ActiveConfigID"], "bob@127.0.0.1:8080");
+    cec.args(["config", "use", "bob@127.0.0.1:8080"])
+        .run()
+        .assert_ok();
+    assert_eq!(
+        json(&other.join("config.json"))["ActiveConfigID"],
+        "bob@127.0.0.1:8080"
+    );
     cec.args(["clear", "-f"]).run().assert_ok();
     assert!(!other.join("config.json").exists());
     assert!(!cec.config_file().exists());
@@ -151,13 +177,19 @@ fn use_and_rm_by_id() {
     let mut cec = Cec::new();
     let f = cec.config_file();
     write(&f, V4);
-    cec.args(["config", "use", "nobody@x:1"]).run().assert_code(4);
+    cec.args(["config", "use", "nobody@x:1"])
+        .run()
+        .assert_code(4);
     // interactive forms refuse without a terminal
     cec.args(["config", "use"]).run().assert_code(2);
-    cec.args(["config", "rm", "bob@127.0.0.1:8080"]).run().assert_code(2);
+    cec.args(["config", "rm", "bob@127.0.0.1:8080"])
+        .run()
+        .assert_code(2);
     assert_eq!(fs::read_to_string(&f).unwrap(), V4);
     // by label works too
-    cec.args(["config", "use", "bob@127.0.0.1"]).run().assert_ok();
+    cec.args(["config", "use", "bob@127.0.0.1"])
+        .run()
+        .assert_ok();
     assert_eq!(json(&f)["ActiveConfigID"], "bob@127.0.0.1:8080");
     let out = cec.args(["config", "rm", "-f", "bob@127.0.0.1:8080"]).run();
     out.assert_ok()
@@ -167,7 +199,9 @@ fn use_and_rm_by_id() {
     assert_eq!(v["ActiveConfigID"], "admin@files.example.com:443");
     assert!(v["Configs"].get("bob@127.0.0.1:8080").is_none());
     assert_eq!(mode(&f), 0o600);
-    cec.args(["config", "rm", "-f", "admin@files.example.com:443"]).run().assert_ok();
+    cec.args(["config", "rm", "-f", "admin@files.example.com:443"])
+        .run()
+        .assert_ok();
     let v = json(&f);
     assert_eq!(v["ActiveConfigID"], "");
     assert_eq!(v["Configs"], serde_json::json!({}));
@@ -216,7 +250,15 @@ fn add_without_answers_is_a_usage_error() {
         vec!["config", "add"],
         vec!["config", "add", "token"],
         vec!["config", "add", "token", "--url", "http://127.0.0.1:9"],
-        vec!["config", "add", "client-auth", "--url", "http://127.0.0.1:9", "--login", "a"],
+        vec![
+            "config",
+            "add",
+            "client-auth",
+            "--url",
+            "http://127.0.0.1:9",
+            "--login",
+            "a",
+        ],
         vec!["config", "add", "token", "--url", "nope", "--token", "x"],
     ] {
         let out = cec.args(&args).run();

@@ -33,23 +33,37 @@ fn pat_via_flags_and_env() {
         .assert_stdout_contains("PAT")
         .assert_stdout_contains("4.4.9");
     cec.env("CEC_URL", &m.url).env("CEC_TOKEN", &t);
-    cec.args(["info"]).run().assert_ok().assert_stdout_contains("alice");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice");
     cec.args(["--token", "wrong", "info"])
         .run()
         .assert_code(3)
         .assert_stderr_contains("401");
-    assert!(!cec.config_dir().exists(), "env mode must not write anything");
+    assert!(
+        !cec.config_dir().exists(),
+        "env mode must not write anything"
+    );
 }
 
 #[test]
 fn session_via_flags() {
     let m = Mock::start(600);
     let mut cec = Cec::new();
-    cec.args(["--url", &m.url, "--login", "bob", "--password", "bob123", "info"])
-        .run()
-        .assert_ok()
-        .assert_stdout_contains("bob")
-        .assert_stdout_contains("Login/Password");
+    cec.args([
+        "--url",
+        &m.url,
+        "--login",
+        "bob",
+        "--password",
+        "bob123",
+        "info",
+    ])
+    .run()
+    .assert_ok()
+    .assert_stdout_contains("bob")
+    .assert_stdout_contains("Login/Password");
     cec.env("CEC_URL", &m.url)
         .env("CEC_LOGIN", "bob")
         .env("CEC_PASSWORD", "nope");
@@ -83,8 +97,16 @@ fn add_token_and_client_auth_then_ls_use_rm() {
     // client-auth with --skip-keyring: no warning, stored password
     let out = cec
         .args([
-            "--skip-keyring", "config", "add", "client-auth", "--url", &m.url, "--login", "Bob",
-            "--password", "bob123",
+            "--skip-keyring",
+            "config",
+            "add",
+            "client-auth",
+            "--url",
+            &m.url,
+            "--login",
+            "Bob",
+            "--password",
+            "bob123",
         ])
         .run();
     out.assert_ok();
@@ -92,21 +114,39 @@ fn add_token_and_client_auth_then_ls_use_rm() {
     assert_eq!(mode(&f), 0o600);
     let id_bob = format!("bob@{host}");
     let v = json(&f);
-    assert_eq!(v["ActiveConfigID"], id_bob.as_str(), "new account becomes active");
+    assert_eq!(
+        v["ActiveConfigID"],
+        id_bob.as_str(),
+        "new account becomes active"
+    );
     assert_eq!(v["Configs"][&id_bob]["authType"], "session");
-    assert_eq!(v["Configs"][&id_bob]["user"], "bob", "login as reported by the server");
+    assert_eq!(
+        v["Configs"][&id_bob]["user"], "bob",
+        "login as reported by the server"
+    );
 
     let ls = cec.args(["config", "ls"]).run();
     ls.assert_ok()
         .assert_stdout_contains("PAT")
         .assert_stdout_contains("Login/Password");
-    cec.args(["info"]).run().assert_ok().assert_stdout_contains("bob");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob");
     cec.args(["config", "use", &id_alice]).run().assert_ok();
-    cec.args(["info"]).run().assert_ok().assert_stdout_contains("alice");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice");
     assert_eq!(mode(&f), 0o600);
-    cec.args(["config", "rm", "-f", &id_alice]).run().assert_ok();
+    cec.args(["config", "rm", "-f", &id_alice])
+        .run()
+        .assert_ok();
     assert_eq!(json(&f)["ActiveConfigID"], id_bob.as_str());
-    cec.args(["info"]).run().assert_ok().assert_stdout_contains("bob");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob");
     assert_eq!(mode(&f), 0o600);
 
     // bad credentials are refused and nothing is saved
@@ -173,12 +213,19 @@ fn wait_exit(mut child: Child, rx: &mpsc::Receiver<String>) -> (i32, String) {
 }
 
 fn query(u: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(u).unwrap().query_pairs().into_owned().collect()
+    url::Url::parse(u)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 /// Copy/paste flow: URL printed on stderr, code pasted on stdin.
 fn oauth_oob(m: &Mock, cec: &mut Cec, user: &str) {
-    let (mut child, rx) = spawn(cec, &["config", "add", "oauth", "--url", &m.url, "--no-browser"]);
+    let (mut child, rx) = spawn(
+        cec,
+        &["config", "add", "oauth", "--url", &m.url, "--no-browser"],
+    );
     let url = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
     let p = query(url.trim());
     assert_eq!(p["client_id"], "cells-client");
@@ -226,7 +273,16 @@ fn oauth_loopback_callback_checks_path_and_state() {
     let port_s = port.to_string();
     let (child, rx) = spawn(
         &cec,
-        &["config", "add", "oauth", "--url", &m.url, "--port", &port_s, "--no-pkce"],
+        &[
+            "config",
+            "add",
+            "oauth",
+            "--url",
+            &m.url,
+            "--port",
+            &port_s,
+            "--no-pkce",
+        ],
     );
     let url = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
     let p = query(url.trim());
@@ -251,7 +307,10 @@ fn oauth_loopback_callback_checks_path_and_state() {
     assert_eq!(status(&cb), 200);
     let (code, rest) = wait_exit(child, &rx);
     assert_eq!(code, 0, "{rest}");
-    cec.args(["info"]).run().assert_ok().assert_stdout_contains("bob");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob");
 }
 
 #[test]
@@ -262,7 +321,15 @@ fn oauth_callback_timeout_is_clear() {
     cec.env("BROWSER", "true");
     let out = cec
         .args([
-            "config", "add", "oauth", "--url", &m.url, "--port", &port.to_string(), "--timeout", "1",
+            "config",
+            "add",
+            "oauth",
+            "--url",
+            &m.url,
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "1",
         ])
         .run();
     out.assert_code(3).assert_stderr_contains("timed out");
@@ -297,7 +364,10 @@ fn refresh_by_concurrent_processes_never_replays() {
     let v = json(&cec.config_file());
     let id = v["ActiveConfigID"].as_str().unwrap();
     let rt = v["Configs"][id]["refreshToken"].as_str().unwrap();
-    assert!(s.refresh.contains_key(rt), "the file holds the newest refresh token");
+    assert!(
+        s.refresh.contains_key(rt),
+        "the file holds the newest refresh token"
+    );
     assert_eq!(s.refresh.len(), 1);
     drop(s);
     assert_eq!(mode(&cec.config_file()), 0o600);

@@ -87,7 +87,9 @@ pub fn xml_unescape(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" => Some('\''),
                 _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                    u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
+                    u32::from_str_radix(&ent[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
                 }
                 _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
@@ -112,9 +114,7 @@ pub fn user_from_state(xml: &str) -> Option<String> {
     while let Some(off) = xml[pos..].find("<user") {
         let start = pos + off + 5;
         pos = start;
-        let Some(&next) = bytes.get(start) else {
-            return None;
-        };
+        let &next = bytes.get(start)?;
         if !(next as char).is_ascii_whitespace() {
             continue; // <users>, <user_prefs>, <user/>, <user>
         }
@@ -146,8 +146,6 @@ pub struct BootConf {
 #[serde(rename_all = "PascalCase")]
 pub struct Backend {
     #[serde(default)]
-    pub package_label: Option<String>,
-    #[serde(default)]
     pub version: Option<String>,
 }
 
@@ -169,6 +167,9 @@ mod tests {
 
     #[test]
     fn unescape() {
-        assert_eq!(xml_unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"), "a<b>\"'A&bogus;");
+        assert_eq!(
+            xml_unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"),
+            "a<b>\"'A&bogus;"
+        );
     }
 }

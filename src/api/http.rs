@@ -164,7 +164,10 @@ fn env_any(names: &[&str]) -> Option<String> {
 /// True when `host` matches a `NO_PROXY` entry (`*`, exact host, domain suffix,
 /// `.domain`, optional `:port` ignored).
 pub fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_lowercase();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_lowercase();
     for entry in no_proxy.split([',', ' ']) {
         let mut e = entry.trim().to_lowercase();
         if e.is_empty() {
@@ -295,7 +298,13 @@ pub fn redact_url(u: &str) -> String {
             .map(|(k, v)| {
                 let kl = k.to_lowercase();
                 let secret = [
-                    "token", "code", "password", "secret", "state", "verifier", "signature",
+                    "token",
+                    "code",
+                    "password",
+                    "secret",
+                    "state",
+                    "verifier",
+                    "signature",
                     "credential",
                 ]
                 .iter()
@@ -351,9 +360,8 @@ pub fn execute(agent: &Agent, req: &Req) -> Result<ureq::Response> {
             Some((bytes, ctype)) => r.set("Content-Type", ctype).send_bytes(bytes),
             None => r.call(),
         };
-        let can_retry = req.idempotent
-            && attempt < MAX_ATTEMPTS
-            && started.elapsed() < RETRY_BUDGET;
+        let can_retry =
+            req.idempotent && attempt < MAX_ATTEMPTS && started.elapsed() < RETRY_BUDGET;
         match res {
             Ok(resp) => {
                 debug(format!(
@@ -374,7 +382,10 @@ pub fn execute(agent: &Agent, req: &Req) -> Result<ureq::Response> {
                 ));
                 if can_retry && (code >= 500 || code == 429) {
                     let wait = retry_after(&resp).unwrap_or_else(|| backoff(attempt));
-                    debug(format!("retrying in {} ms (status {code})", wait.as_millis()));
+                    debug(format!(
+                        "retrying in {} ms (status {code})",
+                        wait.as_millis()
+                    ));
                     drain(resp);
                     std::thread::sleep(wait);
                     continue;
@@ -484,10 +495,7 @@ pub fn error_text(body: &str) -> String {
 fn status_error(method: &str, url: &str, code: u16, resp: ureq::Response) -> Error {
     let reason = resp.status_text().to_string();
     let mut body = String::new();
-    let _ = resp
-        .into_reader()
-        .take(64 * 1024)
-        .read_to_string(&mut body);
+    let _ = resp.into_reader().take(64 * 1024).read_to_string(&mut body);
     let text = error_text(&body);
     let path = url::Url::parse(url)
         .map(|u| u.path().to_string())

@@ -40,6 +40,7 @@ impl TokenSource for StaticToken {
 
 /// Connected REST client. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
+#[allow(dead_code)] // API surface for the other command areas
 pub struct Client {
     base: String,
     agent: Agent,
@@ -56,7 +57,10 @@ pub fn escape_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'$' | b'&' | b'+' | b':' | b'=' | b'@');
+            || matches!(
+                b,
+                b'-' | b'.' | b'_' | b'~' | b'$' | b'&' | b'+' | b':' | b'=' | b'@'
+            );
         if keep {
             out.push(b as char);
         } else {
@@ -66,6 +70,7 @@ pub fn escape_segment(s: &str) -> String {
     out
 }
 
+#[allow(dead_code)] // API surface for the other command areas
 impl Client {
     pub fn new(
         base: &str,
@@ -113,7 +118,8 @@ impl Client {
         loop {
             let token = self.bearer()?;
             let mut r = req.clone();
-            r.headers.push(("Authorization".into(), format!("Bearer {token}")));
+            r.headers
+                .push(("Authorization".into(), format!("Bearer {token}")));
             match http::execute(&self.agent, &r) {
                 Err(e) if e.exit == Exit::Auth && !tried_renew && self.auth.invalidate() => {
                     tried_renew = true;

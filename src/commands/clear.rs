@@ -17,7 +17,10 @@ pub fn run(g: &GlobalArgs, force: bool) -> Result<()> {
             ));
         }
         let p = Prompter::new("clear");
-        if !p.confirm("Are you sure you wish to erase the configuration", "use --force")? {
+        if !p.confirm(
+            "Are you sure you wish to erase the configuration",
+            "use --force",
+        )? {
             eprintln!("Operation aborted by user, nothing has been removed.");
             return Ok(());
         }

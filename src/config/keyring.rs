@@ -50,7 +50,8 @@ pub fn key(url: &str, user: &str) -> String {
 fn entry(account: &str) -> keyring::Result<keyring::Entry> {
     #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
     {
-        let mut cred = keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
+        let mut cred =
+            keyring::secret_service::SsCredential::new_with_target(None, SERVICE, account)?;
         cred.label = format!("Password for '{account}' on '{SERVICE}'");
         Ok(keyring::Entry::new_with_credential(Box::new(cred)))
     }
@@ -141,9 +142,4 @@ pub fn delete(account: &str) -> Result<(), KrError> {
         Err(KrError::NotFound) => Ok(()),
         other => other,
     }
-}
-
-/// True when a keyring call could answer in this process (used for messages).
-pub fn known_unavailable() -> bool {
-    UNAVAILABLE.load(Ordering::Relaxed)
 }

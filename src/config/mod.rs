@@ -96,7 +96,11 @@ pub struct Account {
     pub label: String,
     #[serde(rename = "skipKeyring", default, deserialize_with = "null_default")]
     pub skip_keyring: bool,
-    #[serde(rename = "createdAtVersion", default, deserialize_with = "null_default")]
+    #[serde(
+        rename = "createdAtVersion",
+        default,
+        deserialize_with = "null_default"
+    )]
     pub created_at_version: String,
 }
 
@@ -248,8 +252,8 @@ impl ConfigFile {
             serde_json::from_value::<ConfigFile>(v.clone()).map_err(|e| bad(e.to_string()))?
         } else {
             // legacy cec v2: one account at the top level
-            let mut acc: Account =
-                serde_json::from_value(v.clone()).map_err(|e| bad(format!("unknown config format: {e}")))?;
+            let mut acc: Account = serde_json::from_value(v.clone())
+                .map_err(|e| bad(format!("unknown config format: {e}")))?;
             if acc.url.is_empty() {
                 return Err(bad("unknown config format (no Configs and no url)".into()));
             }
@@ -381,7 +385,9 @@ impl Store {
             .write(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| Error::failure(format!("cannot open lock file {}: {e}", path.display())))?;
+            .map_err(|e| {
+                Error::failure(format!("cannot open lock file {}: {e}", path.display()))
+            })?;
         use std::os::unix::io::AsRawFd;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -391,8 +397,13 @@ impl Store {
                 return Ok(LockGuard { _file: file });
             }
             let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) && err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(Error::failure(format!("cannot lock {}: {err}", path.display())));
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK)
+                && err.kind() != std::io::ErrorKind::Interrupted
+            {
+                return Err(Error::failure(format!(
+                    "cannot lock {}: {err}",
+                    path.display()
+                )));
             }
             if Instant::now() > deadline {
                 return Err(Error::failure(format!(
@@ -583,7 +594,10 @@ mod tests {
         let (c, changed) = ConfigFile::parse(V4, Path::new("x")).unwrap();
         assert!(!changed);
         assert_eq!(String::from_utf8(c.to_json()).unwrap(), V4);
-        assert_eq!(c.configs["admin@files.example.com:443"].id(), "admin@files.example.com:443");
+        assert_eq!(
+            c.configs["admin@files.example.com:443"].id(),
+            "admin@files.example.com:443"
+        );
     }
 
     #[test]
@@ -619,8 +633,14 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(normalize_url(" https://h.example.com/x/y?q#f ").unwrap(), "https://h.example.com");
-        assert_eq!(normalize_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            normalize_url(" https://h.example.com/x/y?q#f ").unwrap(),
+            "https://h.example.com"
+        );
+        assert_eq!(
+            normalize_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
         assert!(normalize_url("files.example.com").is_err());
         assert!(normalize_url("ftp://x").is_err());
         assert!(normalize_url("").is_err());
@@ -634,7 +654,10 @@ mod tests {
             ..Default::default()
         };
         a.apply_keyring_value("acc__//__ref");
-        assert_eq!((a.id_token.as_str(), a.refresh_token.as_str()), ("acc", "ref"));
+        assert_eq!(
+            (a.id_token.as_str(), a.refresh_token.as_str()),
+            ("acc", "ref")
+        );
         assert_eq!(a.keyring_value(), "acc__//__ref");
         a.apply_keyring_value("only");
         assert_eq!(a.id_token, "only");

@@ -259,7 +259,10 @@ pub fn browser_login(auth_url: &str, login: &str, password: &str) -> String {
             fields.push((name, value));
         }
     }
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let resp = match agent.post(post_url.as_str()).send_form(&pairs) {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
