@@ -527,16 +527,9 @@ impl S3 for Gateway {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
-        // A key ending in '/' with an empty body creates a folder, as on Cells.
-        if let Some(folder) = input.key.strip_suffix('/') {
-            if input.content_length.unwrap_or(0) != 0 {
-                return Err(s3_error!(InvalidArgument, "a folder key must have an empty body"));
-            }
-            let path = self.resolve(&login, folder, true)?;
-            std::fs::create_dir_all(&path).map_err(io_err)?;
-            self.host.object_written(&login, folder);
-            let e = hex::encode(Md5::digest(b""));
-            return Ok(S3Response::new(PutObjectOutput { e_tag: Some(etag(e)), ..Default::default() }));
+        // Folders are made through the REST API (CreateNodes); a key naming one is refused.
+        if input.key.ends_with('/') {
+            return Err(s3_error!(InvalidArgument, "folder keys are not supported, use the REST API"));
         }
         let path = self.resolve(&login, &input.key, true)?;
         if path.is_dir() {
