@@ -12,9 +12,31 @@ mod transfer;
 
 fn main() {
     output::interrupt::install();
+    // `cec ls | head`: end quietly on a closed stdout like other Unix tools (sockets
+    // are unaffected: std sends with MSG_NOSIGNAL).
+    // SAFETY: setting a signal disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    // A panic is a bug: one line on stderr instead of the default multi-line report.
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("Error: internal error (this is a bug, please report it): {info}");
+        }));
+    }
     let code = match cli::parse(std::env::args_os().skip(1)) {
         Ok(inv) => {
             output::log::set_level(inv.globals.log);
+            for legacy in [
+                "CELLS_CLIENT_TARGET_CLIENT_KEY",
+                "CELLS_CLIENT_TARGET_CLIENT_SECRET",
+            ] {
+                if std::env::var_os(legacy).is_some_and(|v| !v.is_empty()) {
+                    output::log::warn(&format!(
+                        "{legacy} is not used anymore, double check your configuration"
+                    ));
+                }
+            }
             match commands::run(inv) {
                 Ok(()) => 0,
                 Err(e) => {

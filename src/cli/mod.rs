@@ -367,7 +367,7 @@ impl Ctx<'_> {
             .flags
             .iter()
             .chain(spec::GLOBAL_FLAGS.iter())
-            .find(|f| f.long == key)
+            .find(|f| f.long == key && f.alias_of.is_empty())
     }
 
     fn env_get(&self, name: &str) -> Option<String> {
@@ -484,20 +484,11 @@ impl Ctx<'_> {
             url: url.map(|u| u.trim().to_string()),
             token: nonempty(self.string("token")),
             login: nonempty(self.string("login")).or_else(|| legacy("USER_LOGIN")),
-            password: nonempty(self.global_password()).or_else(|| legacy("USER_PWD")),
+            password: nonempty(self.string("password")).or_else(|| legacy("USER_PWD")),
             skip_verify,
             skip_keyring: self.switch("skip-keyring"),
             no_cache: self.switch("no-cache"),
         })
-    }
-
-    /// The global `--password` (share's own `--password` shadows it after `share`).
-    fn global_password(&self) -> Option<String> {
-        if self.path() == "share" {
-            self.env_get("CEC_PASSWORD")
-        } else {
-            self.string("password")
-        }
     }
 
     fn oauth_opts(&self) -> Result<OAuthOpts> {
@@ -705,7 +696,7 @@ impl Ctx<'_> {
             }),
             "share" => Command::Share(ShareArgs {
                 path: arg(0),
-                password: self.string("password"),
+                password: self.string("link-password"),
                 expire_days: self.num::<u32>("expire-days", 1, 36_500)?,
                 max_downloads: self.num::<u32>("max-downloads", 1, u32::MAX)?,
             }),
@@ -1038,6 +1029,22 @@ mod tests {
             p(&["--version"]).unwrap().command,
             Command::Version { format: None }
         ));
+    }
+
+    #[test]
+    fn share_password_vs_global() {
+        let a = p(&["--password", "g", "share", "x", "--password", "l"]).unwrap();
+        assert_eq!(a.globals.password.as_deref(), Some("g"));
+        match a.command {
+            Command::Share(s) => assert_eq!(s.password.as_deref(), Some("l")),
+            _ => panic!(),
+        }
+        let b = p_env(&["share", "x"], &[("CEC_PASSWORD", "e")]).unwrap();
+        assert_eq!(b.globals.password.as_deref(), Some("e"));
+        match b.command {
+            Command::Share(s) => assert_eq!(s.password, None),
+            _ => panic!(),
+        }
     }
 
     #[test]

@@ -73,6 +73,11 @@ impl Flag {
         self.hidden = true;
         self
     }
+    /// Like `alias` but listed in help.
+    const fn alias_shown(mut self, of: &'static str) -> Self {
+        self.alias_of = of;
+        self
+    }
     const fn def(mut self, d: &'static str) -> Self {
         self.default = d;
         self
@@ -329,10 +334,21 @@ static RM_FLAGS: &[Flag] = &[
 ];
 
 static SHARE_FLAGS: &[Flag] = &[
-    val("password", None, "PASSWORD", "Protect the link with a password (the global --password must then come before 'share', or use CEC_PASSWORD)"),
-    val("link-password", None, "PASSWORD", "Same as --password").alias("password"),
+    val(
+        "password",
+        None,
+        "PASSWORD",
+        "Protect the link with a password (after 'share'; the global --password must then come before 'share', or use CEC_PASSWORD)",
+    )
+    .alias_shown("link-password"),
+    val("link-password", None, "PASSWORD", "Same as --password"),
     val("expire-days", None, "DAYS", "The link expires after DAYS days"),
-    val("max-downloads", None, "N", "The link stops working after N downloads"),
+    val(
+        "max-downloads",
+        None,
+        "N",
+        "The link stops working after N downloads",
+    ),
 ];
 
 static SCP_FLAGS: &[Flag] = &[
@@ -814,8 +830,10 @@ CEC_TOKEN=<token> cec config add token --url https://cells.example.com"),
         .long("Copies remote files or folders on the server (no download).
 If TARGET is an existing folder, the sources are copied into it; otherwise TARGET is the new
 full path of the single SOURCE (its parent folder must exist). A trailing '/' changes nothing.
-An existing target file is not overwritten unless --force is given (exit code 5).
-A last path element '*' means all children of that folder ('a/*.jpg' is a literal name).")
+Several sources (or a wildcard) need an existing target folder. A missing source is exit code 4.
+An existing destination is refused (exit code 5) unless --force is given: it is then moved to
+the recycle bin first. A last path element '*' (or '%') means all children of that folder
+('a/*.jpg' is a literal name). The command waits for the server job (--timeout).")
         .ex("# Copy a file into a folder, then under a new name
 cec cp common-files/report.pdf personal-files/
 cec cp common-files/report.pdf personal-files/report-2024.pdf
@@ -868,7 +886,11 @@ cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'")
         .long("Lists the workspaces (no PATH), the children of a folder, or a file's own entry.
 PATH is <workspace>/<path inside the workspace>; leading and trailing '/' are ignored.
 At most one of --details, --raw, --exists, --format, --json.
---json prints one object per line with the fields type, uuid, name, path, size, mtime, hash.")
+--raw, --format and --json print the children of a folder (not the folder itself).
+--json prints one object per line: {\"type\":\"file|folder|workspace|cell\",\"uuid\":..,\"name\":..,
+\"path\":\"<ws>/<path>\",\"size\":<bytes>,\"mtime\":<unix seconds>,\"hash\":..} (null when unknown);
+workspaces also carry label, description and permissions.
+When stdout is not a terminal, tables are printed as tab-separated rows without borders.")
         .ex("cec ls
 cec ls common-files
 cec ls -d common-files/photos
@@ -903,8 +925,10 @@ cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent")
         .long("Moves remote files or folders on the server, also across workspaces when permitted.
 If TARGET is an existing folder, the sources are moved into it; otherwise TARGET is the new
 full path of the single SOURCE (rename; its parent folder must exist). A trailing '/' changes
-nothing. An existing target file is not replaced unless --force is given (exit code 5).
-A last path element '*' means all children of that folder.")
+nothing. Several sources (or a wildcard) need an existing target folder. An existing destination
+is refused (exit code 5) unless --force is given: it is then moved to the recycle bin first.
+A last path element '*' (or '%') means all children of that folder. The command waits for the
+server job (--timeout).")
         .ex("# Rename
 cec mv common-files/draft.txt common-files/final.txt
 
@@ -918,9 +942,11 @@ cec mv 'common-files/inbox/*' common-files/archive")
         .args("PATH...", 1, usize::MAX)
         .comp(Complete::Remote)
         .long("Moves remote files or folders to the workspace recycle bin, or deletes them definitively
-with --permanently. Asks for confirmation unless --force is given; when stdin is not a
-terminal, nothing is deleted without --force. A last path element '%' or '*' (quoted) means all
-children of that folder (the recycle bin excepted).")
+with --permanently. Every path must exist (exit code 4, nothing deleted otherwise).
+Asks for confirmation unless --force is given (only y or yes proceeds); when stdin is not a
+terminal, nothing is deleted without --force (exit code 2). A last path element '%' or '*'
+(quoted) means all children of that folder (the recycle bin excepted). The command waits for
+the server's delete jobs: exit code 6 when only some items were deleted.")
         .ex("cec rm common-files/old.txt
 cec rm -f common-files/a.txt common-files/b.txt
 cec rm --permanently --force 'common-files/tmp/*'
