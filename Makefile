@@ -1,0 +1,104 @@
+# cec — Cells Client in Rust. Start with `make demo`, then `make test` (see README.md).
+#
+#   make build     release binary: target/release/cec
+#   make static    fully static x86_64 binary target/cec-static (+ size budget, chroot check)
+#   make test      installs missing test tools, builds the dev server, runs every test
+#                  (REST validated by Prism against the official spec) and `make lint`
+#   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
+#   make bench     transfer benchmarks (bench/run.sh when present)
+#   make demo      walk through the main job with the real binary against the dev server
+#   make deps      install test/bench tools only (Debian packages, prism, awscli)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+CARGO ?= cargo
+TOOLS := $(CURDIR)/.tools
+PRISM := $(TOOLS)/prism/node_modules/.bin/prism
+DEVSERVER_DIR := tests/devserver
+DEVSERVER_MANIFEST := $(DEVSERVER_DIR)/Cargo.toml
+DEVSERVER := $(CURDIR)/$(DEVSERVER_DIR)/target/release/cells-devserver
+SPEC ?= $(abspath $(CURDIR)/../shared/spec/cells-rest.swagger.json)
+PRISM_SPEC := $(CURDIR)/target/prism/cells-rest-prism.json
+STATIC_TARGET := x86_64-unknown-linux-gnu
+STATIC_OUT := target/cec-static
+STATIC_MAX_BYTES := 6291456
+LOGS := target/test-logs
+# Tests and benches find the pinned awscli/botocore venv first.
+export PATH := $(TOOLS)/py/bin:$(PATH)
+
+.PHONY: build static test lint bench demo deps devserver prism-spec clean-tools help
+
+help:
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+
+build:
+	$(CARGO) build --release
+	@echo "built: target/release/cec"
+
+devserver:
+	$(CARGO) build --release --manifest-path $(DEVSERVER_MANIFEST)
+
+# glibc, statically linked (the musl target is not installed). RUSTFLAGS only reach the
+# target crates because --target is given, so build scripts and proc macros stay dynamic.
+static: devserver
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --target $(STATIC_TARGET)
+	cp target/$(STATIC_TARGET)/release/cec $(STATIC_OUT)
+	strip $(STATIC_OUT)
+	file $(STATIC_OUT)
+	@file -b $(STATIC_OUT) | grep -Eq 'statically linked|static-pie linked' \
+		|| { echo "static: $(STATIC_OUT) is not statically linked" >&2; exit 1; }
+	@size=$$(stat -c %s $(STATIC_OUT)); \
+		echo "static: size $$size bytes ($$((size / 1024)) KiB), budget $(STATIC_MAX_BYTES)"; \
+		[ $$size -le $(STATIC_MAX_BYTES) ] || { echo "static: over the 6 MiB budget" >&2; exit 1; }
+	CELLS_DEVSERVER=$(DEVSERVER) tests/tools/chroot-check.sh $(STATIC_OUT)
+
+deps:
+	tests/tools/install-deps.sh
+
+prism-spec:
+	@mkdir -p $(dir $(PRISM_SPEC))
+	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --manifest-path $(DEVSERVER_MANIFEST) --all -- --check
+	$(CARGO) clippy --manifest-path $(DEVSERVER_MANIFEST) --all-targets -- -D warnings
+
+# Every step runs even if an earlier one fails; the summary at the end lists them all.
+test: deps devserver prism-spec
+	@mkdir -p $(LOGS); rc=0; t0=$$(date +%s); \
+	step() { local name="$$1"; shift; local s=$$(date +%s); \
+		echo; echo "=== make test: $$name"; \
+		if "$$@" 2>&1 | tee "$(LOGS)/$$name.log"; then st=ok; else st=FAILED; rc=1; fi; \
+		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
+	: > "$(LOGS)/steps"; \
+	step cec-tests env CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
+		timeout 45m $(CARGO) test --no-fail-fast; \
+	step devserver-tests env CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
+		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
+	step lint $(MAKE) --no-print-directory lint; \
+	echo; echo "=== make test: summary"; \
+	for f in cec-tests devserver-tests; do \
+		echo "--- $$f"; \
+		grep -E '^( *Running |test result:|error: test failed|failures:$$|    [a-z_0-9:]+$$)' "$(LOGS)/$$f.log" \
+			| sed -E 's/^ *Running ([^ ]+).*/\1/' || true; \
+	done; \
+	echo "---"; cat "$(LOGS)/steps"; \
+	echo "make test: $$([ $$rc = 0 ] && echo PASSED || echo FAILED) in $$(( $$(date +%s) - t0 )) s (logs in $(LOGS)/)"; \
+	exit $$rc
+
+bench: build
+	@if [ -x bench/run.sh ]; then \
+		$(MAKE) --no-print-directory deps devserver && bench/run.sh; \
+	else \
+		echo "bench: no benchmark yet (bench/run.sh arrives with the scp work); release binary built"; \
+	fi
+
+demo: build devserver
+	CEC_BIN=$(CURDIR)/target/release/cec CELLS_DEVSERVER=$(DEVSERVER) tests/tools/demo.sh
+
+clean-tools:
+	rm -rf $(TOOLS)
