@@ -181,6 +181,29 @@ fn cases() -> Vec<Case> {
         case(&["tools", "version", "isvalid", "x.y"], 1),
         case(&["tools", "version", "isgreater", "1.0", "2.0"], 1),
         case(&["ls", "--url", "http://127.0.0.1:1", "--token", "t"], 1),
+        case(&["ls"], 1),
+        case(&["rm", "-f", "common-files/x"], 1),
+        // Accounts: unknown ids, and no prompt without a terminal.
+        case(&["config", "use", "nope"], 4),
+        case(&["config", "rm", "nope", "-f"], 4),
+        case(&["config", "relog", "nope"], 4),
+        case(&["config", "rm", "admin@127.0.0.1:1"], 2),
+        case(&["config", "use"], 2),
+        case(&["config", "add"], 2),
+        case(&["config", "add", "token"], 2),
+        case(
+            &[
+                "config",
+                "add",
+                "client-auth",
+                "--url",
+                "http://127.0.0.1:1",
+                "--login",
+                "a",
+            ],
+            2,
+        ),
+        case(&["clear"], 2),
     ];
     // A non-UTF-8 argument.
     use std::os::unix::ffi::OsStringExt;
@@ -263,4 +286,48 @@ fn env_and_flag_precedence_and_placement() {
     // A bad CEC_URL does not matter for offline commands.
     let o = Cec::new().env("CEC_URL", "nope").args(["version"]).run();
     assert_eq!(o.code, 0, "{o}");
+}
+
+#[test]
+fn corrupt_or_unreadable_config() {
+    let commands: &[&[&str]] = &[
+        &["ls"],
+        &["info"],
+        &["config", "ls"],
+        &["config", "use", "x"],
+        &["config", "rm", "x", "-f"],
+        &[
+            "config",
+            "add",
+            "token",
+            "--url",
+            "http://127.0.0.1:1",
+            "--token",
+            "t",
+        ],
+        &["clear", "-f"],
+    ];
+    let mut failures = Vec::new();
+    for content in ["{\"ActiveConfigID\": 5", "not json at all", "[1, 2]"] {
+        for args in commands {
+            let mut cec = Cec::new();
+            std::fs::create_dir_all(cec.config_dir()).unwrap();
+            std::fs::write(cec.config_file(), content).unwrap();
+            let o = cec.args(*args).run();
+            let after = std::fs::read(cec.config_file()).unwrap_or_default();
+            if o.code != 1 || o.stderr.lines().count() != 1 || after != content.as_bytes() {
+                failures.push(format!("content {content:?}\n{o}"));
+            }
+        }
+    }
+    // config.json is a directory: unreadable.
+    for args in commands {
+        let mut cec = Cec::new();
+        std::fs::create_dir_all(cec.config_file()).unwrap();
+        let o = cec.args(*args).run();
+        if o.code != 1 || o.stderr.lines().count() != 1 || !cec.config_file().is_dir() {
+            failures.push(format!("config.json is a directory\n{o}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
