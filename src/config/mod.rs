@@ -574,6 +574,12 @@ pub fn store_secret_and_save(store: &Store, acc: Account, make_active: bool) -> 
     let id = acc.id();
     store.update(|cfg| {
         let stored = prepare_stored(&acc);
+        // replacing a keyring-backed entry by a file-backed one: drop the old secret
+        if let Some(old) = cfg.configs.get(&id) {
+            if !old.skip_keyring && stored.skip_keyring {
+                let _ = keyring::delete(&old.keyring_key());
+            }
+        }
         cfg.configs.insert(id.clone(), stored);
         if make_active || cfg.active.is_empty() || !cfg.configs.contains_key(&cfg.active) {
             cfg.active = id.clone();
