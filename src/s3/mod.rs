@@ -13,6 +13,8 @@
 //!   exponential back-off and jitter.
 #![allow(dead_code)]
 
+#[cfg(test)]
+mod moto_test;
 pub mod sign;
 pub mod xml;
 
@@ -149,6 +151,8 @@ pub struct S3 {
     /// `Host` header value exactly as sent and signed.
     host: String,
     bucket: String,
+    /// Secret access key (the gateway's fixed `gatewaysecret`).
+    secret: String,
     creds: Credentials,
     user_agent: Option<String>,
     pub retry: RetryPolicy,
@@ -193,6 +197,7 @@ impl S3 {
             agent,
             base,
             bucket: "io".into(),
+            secret: sign::GATEWAY_SECRET.into(),
             creds,
             user_agent: None,
             retry: RetryPolicy::default(),
@@ -218,6 +223,11 @@ impl S3 {
         } else {
             Ok(())
         }
+    }
+
+    pub fn with_secret(mut self, secret: &str) -> Self {
+        self.secret = secret.to_string();
+        self
     }
 
     pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
@@ -612,7 +622,7 @@ impl S3 {
                     payload_hash,
                 },
                 &token,
-                sign::GATEWAY_SECRET,
+                &self.secret,
                 sign::REGION,
                 sign::SERVICE,
                 &amzdate,
