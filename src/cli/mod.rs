@@ -129,9 +129,18 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
                         } else {
                             format!("cec {}", raw.cmd.path)
                         };
+                        let names: Vec<&str> = raw
+                            .cmd
+                            .children()
+                            .filter(|c| !c.hidden)
+                            .map(|c| c.name())
+                            .collect();
                         pending.get_or_insert(Error::usage(
                             raw.cmd.path,
-                            format!("unknown command '{s}' for '{what}'"),
+                            format!(
+                                "unknown command '{s}' for '{what}'{}",
+                                suggest(&s, &names, "")
+                            ),
                         ));
                         continue;
                     }
@@ -141,9 +150,21 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
             }
         };
         let Some(flag) = flag else {
+            let names: Vec<&str> = raw
+                .cmd
+                .flags
+                .iter()
+                .chain(spec::GLOBAL_FLAGS.iter())
+                .filter(|f| !f.hidden)
+                .map(|f| f.long)
+                .collect();
+            let hint = match shown.strip_prefix("--") {
+                Some(long) => suggest(long, &names, "--"),
+                None => String::new(),
+            };
             pending.get_or_insert(Error::usage(
                 raw.cmd.path,
-                format!("unknown flag {shown}{}", for_cmd(raw.cmd)),
+                format!("unknown flag {shown}{}{hint}", for_cmd(raw.cmd)),
             ));
             // A value possibly attached with `=` must not abort the walk.
             let _ = p.optional_value();
@@ -206,6 +227,35 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
         return Err(e);
     }
     Ok(raw)
+}
+
+/// " (did you mean 'x'?)" for the closest of `names` within 2 edits, else "".
+fn suggest(word: &str, names: &[&str], prefix: &str) -> String {
+    let best = names
+        .iter()
+        .map(|n| (edit_distance(word, n), *n))
+        .filter(|(d, n)| *d <= 2 && *d < n.len())
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, n)) if prefix.is_empty() => format!(" (did you mean '{n}'?)"),
+        Some((_, n)) => format!(" (did you mean {prefix}{n}?)"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn for_cmd(cmd: &Cmd) -> String {
