@@ -22,7 +22,9 @@ pub struct GlobalArgs {
     pub log: LogLevel,
     /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
     pub config_dir: Option<PathBuf>,
-    /// `--url/-u` / `CEC_URL`, raw (validated and normalised by the consumer).
+    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`, trimmed. For connected commands
+    /// and `config add/relog` the parser already checked it is an http(s) URL with a host
+    /// (`cli::check_url`); normalisation is the consumer's job.
     pub url: Option<String>,
     pub token: Option<String>,
     pub login: Option<String>,
@@ -131,6 +133,8 @@ pub enum ConfigCmd {
     },
 }
 
+/// Filled by the parser for every `config add*`/`configure*`/`config relog`, with the
+/// defaults applied (`port` 3000, `timeout_secs` 300); `port` is never 0.
 #[derive(Debug, Clone, Default)]
 pub struct OAuthOpts {
     /// `--id-token` (and hidden legacy `--id_token`): store this token, no flow.
@@ -177,6 +181,7 @@ pub struct RmArgs {
 }
 
 #[derive(Debug, Clone, Default)]
+/// `sources` has at least one entry; `timeout_secs` is None or >= 1.
 pub struct CpMvArgs {
     pub sources: Vec<String>,
     pub target: String,
@@ -187,13 +192,19 @@ pub struct CpMvArgs {
 #[derive(Debug, Clone, Default)]
 pub struct ShareArgs {
     pub path: String,
+    /// `--password` (or `--link-password`; distinct from the global `--password`).
     pub password: Option<String>,
-    /// Expiry in days.
+    /// Expiry in days (>= 1 when set; `max_downloads` too).
     pub expire_days: Option<u32>,
     pub max_downloads: Option<u32>,
 }
 
 /// `scp` flags; all are bound to `CEC_*` variables (legacy underscore spellings too).
+/// The parser guarantees: `part_size_mib` is a multiple of 10 in 10..=5120,
+/// `parts_concurrency` and `files_concurrency` in 1..=64, `max_parts_number` in
+/// 1..=10000, `retry_max_attempts` in 0..=100, and `retry_max_backoff` parses with
+/// `cli::parse_duration`. `--multipart-debug-flags` is validated and otherwise ignored
+/// (use `very_verbose`). `-w` wins over `-v`; both imply `no_progress`.
 #[derive(Debug, Clone)]
 pub struct ScpArgs {
     pub source: String,
