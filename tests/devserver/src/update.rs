@@ -58,6 +58,7 @@ use crate::host::Host;
 /// The private half of the test signing key (never a real key).
 pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../testdata/update-test-key.pem");
 /// The public key matching [`TEST_PRIVATE_KEY_PEM`], in the reference client's format.
+#[allow(dead_code)] // used by tests and documentation
 pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../testdata/update-test-pub.pem");
 
 pub fn is_update_path(path: &str) -> bool {

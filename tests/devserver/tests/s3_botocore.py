@@ -130,11 +130,6 @@ def _():
     expect_error(lambda: s3.head_object(Bucket=BUCKET, Key=PREFIX + "/nope.txt"), {"404", "NoSuchKey"}, {404})
 
 
-@check("other bucket is NoSuchBucket")
-def _():
-    expect_error(lambda: s3.get_object(Bucket="other", Key="common-files/x"), {"NoSuchBucket"}, {404})
-
-
 @check("multipart upload round trip")
 def _():
     k = PREFIX + "/big.bin"
