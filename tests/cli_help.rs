@@ -330,6 +330,67 @@ t cec config add oauth --no-b
     let o = run(&["completion", "zsh"]);
     assert_eq!(o.code, 0, "{o}");
     assert!(o.stdout.starts_with("#compdef cec"), "{o}");
+    // With zsh installed: run the completion function with compadd/_files stubbed.
+    if std::process::Command::new("zsh")
+        .arg("-fc")
+        .arg("true")
+        .status()
+        .is_err()
+    {
+        eprintln!("zsh not installed: zsh completion logic not exercised");
+        return;
+    }
+    let zscript = dir.path().join("_cec");
+    std::fs::write(&zscript, &o.stdout).unwrap();
+    let probe = format!(
+        r#"compdef() {{ :; }}
+source {}
+compadd() {{ print -r -- "compadd $*"; }}
+_files() {{ print -r -- "_files $*"; }}
+t() {{ words=("$@"); CURRENT=$#words; _cec; }}
+t cec con
+t cec --log debug config a
+t cec ls common-files/d
+t cec scp ./x cells//pers
+t cec tools hash -f ""
+"#,
+        zscript.display()
+    );
+    let out = std::process::Command::new("zsh")
+        .arg("-fc")
+        .arg(&probe)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.path().display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        5,
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lines[0].contains(" config ") && lines[0].contains(" scp "),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains(" add ") && lines[1].contains(" use"),
+        "{text}"
+    );
+    assert!(lines[2].contains("common-files/doc.txt"), "{text}");
+    assert!(
+        lines[3].contains("-P cells//") && lines[3].contains("personal-files/"),
+        "{text}"
+    );
+    assert!(lines[4].starts_with("_files"), "{text}");
 }
 
 #[test]
