@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Drive the devserver's S3 gateway (/io) with botocore, an independent SigV4 client.
 
-Usage: s3_botocore.py URL TOKEN OTHER_TOKEN
-  TOKEN        a token of a user who can write common-files and see team-cell (admin/alice)
-  OTHER_TOKEN  a token of a user who cannot see team-cell (bob)
+Usage: s3_botocore.py URL TOKEN OTHER_TOKEN [EXPIRED_TOKEN]
+  TOKEN          a token of a user who can write common-files and see team-cell (admin/alice)
+  OTHER_TOKEN    a token of a user who cannot see team-cell (bob)
+  EXPIRED_TOKEN  an expired token (checked to be refused)
 
 Prints one line per check and "N passed, M failed" at the end; exit status 0 only if
 every check passed. Exit 77 if botocore is not importable.
@@ -23,8 +24,10 @@ except ImportError:  # pragma: no cover
     sys.exit(77)
 
 URL, TOKEN, OTHER = sys.argv[1], sys.argv[2], sys.argv[3]
+EXPIRED = sys.argv[4] if len(sys.argv) > 4 else None
 BUCKET = "io"
 PREFIX = "common-files/s3-botocore-%s" % uuid.uuid4().hex[:8]
+print("prefix: %s" % PREFIX)
 
 RESULTS = []
 
@@ -209,6 +212,16 @@ def _():
 def _():
     bad = client(token="not-a-valid-token")
     expect_error(lambda: bad.get_object(Bucket=BUCKET, Key=KEY), {"UnauthorizedAccess", "InvalidAccessKeyId", "AccessDenied"}, {401, 403})
+
+
+@check("expired token is refused")
+def _():
+    if EXPIRED is None:
+        return
+    bad = client(token=EXPIRED)
+    expect_error(lambda: bad.head_object(Bucket=BUCKET, Key=KEY), {"401", "403", "UnauthorizedAccess"}, {401, 403})
+    expect_error(lambda: bad.put_object(Bucket=BUCKET, Key=KEY, Body=b"x"), {"UnauthorizedAccess", "InvalidAccessKeyId", "AccessDenied"}, {401, 403})
+    assert s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == BODY
 
 
 def tamper(c, fn):
