@@ -1097,6 +1097,84 @@ mod tests {
         }
     }
 
+    /// Random command lines from a vocabulary of commands, flags and values: never panic,
+    /// and every error is a one-line usage error.
+    #[test]
+    fn fuzz_no_panic() {
+        let vocab: Vec<String> = {
+            let mut v: Vec<String> = spec::COMMANDS
+                .iter()
+                .flat_map(|c| c.path.split(' '))
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect();
+            for c in spec::COMMANDS {
+                for f in c.flags.iter().chain(spec::GLOBAL_FLAGS) {
+                    v.push(format!("--{}", f.long));
+                    v.push(format!("--{}=", f.long));
+                    v.push(format!("--{}=x", f.long));
+                    if let Some(s) = f.short {
+                        v.push(format!("-{s}"));
+                        v.push(format!("-{s}x"));
+                    }
+                }
+            }
+            for w in [
+                "--",
+                "-",
+                "",
+                "x",
+                "0",
+                "-1",
+                "10",
+                "99999999999999999999",
+                "http://a",
+                "{{.Name}}",
+                "{{",
+                "cells://a",
+                "é",
+                "--=",
+                "-=",
+                "---",
+                "=",
+                "-h",
+                "--help",
+                "--version",
+            ] {
+                v.push(w.to_string());
+            }
+            v
+        };
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 7) as usize;
+            let args: Vec<String> = (0..n)
+                .map(|_| vocab[(next() % vocab.len() as u64) as usize].clone())
+                .collect();
+            let r = std::panic::catch_unwind(|| {
+                parse_with_env(args.iter().map(OsString::from), &|_| None)
+            });
+            match r {
+                Err(_) => panic!("panic on {args:?}"),
+                Ok(Err(e)) => {
+                    assert!(!e.to_string().contains('\n'), "{args:?}: {e}");
+                    assert!(
+                        e.code() == 2,
+                        "{args:?}: non-usage error {e} ({})",
+                        e.code()
+                    );
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
