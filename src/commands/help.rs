@@ -34,9 +34,23 @@ fn flag_lines(flags: &[&Flag], show_hidden: bool) -> String {
         })
         .collect();
     let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    // Wrap descriptions to the terminal (or 100 columns), with a hanging indent.
+    let total = if output::is_stdout_tty() {
+        output::terminal_width().unwrap_or(100)
+    } else {
+        100
+    };
+    let room = total.saturating_sub(w + 5).max(30);
     let mut s = String::new();
     for (l, r) in rows {
-        s.push_str(&format!("  {l:w$}   {r}\n"));
+        let lines = output::width::wrap(&r, Some(room), false);
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                s.push_str(&format!("  {l:w$}   {line}\n"));
+            } else {
+                s.push_str(&format!("  {:w$}   {line}\n", ""));
+            }
+        }
     }
     s
 }
