@@ -958,12 +958,14 @@ cec rm -- common-files/-odd-name")
         .comp(Complete::Scp)
         .long("Uploads or downloads files and folder trees. The remote side starts with cells:// (or
 cells// for shell completion), e.g. cells://common-files/folder.
-If TARGET is an existing folder, SOURCE is copied into it under its own name; if TARGET does not
-exist but its parent does, a single file is copied under the new name TARGET and a folder is
-created as TARGET. An existing item is not overwritten unless --force is given: files are
-replaced, folders are merged.
+TARGET is the folder that receives SOURCE under its own name (TARGET/<name>), except for a
+single file whose TARGET does not exist but whose parent folder does: it is copied under the new
+name TARGET (like cp; a trailing '/' on TARGET asks for a folder instead). An existing
+TARGET/<name> is a conflict (exit code 5) unless --force is given: files are replaced (identical
+ones skipped), folders are merged, items of the other type are replaced.
 Transfers are verified (size and content hash), downloads are written to a temporary file then
-renamed, and an interrupted run continues where it stopped when run again. Symbolic links are
+renamed, and an interrupted run (Ctrl-C, network loss, server restart) continues where it
+stopped when the same command is run again (no --force needed). Symbolic links are
 skipped unless --follow-links is given. One failed file does not stop the others (unless
 --fail-fast); the exit code is then 6. Every flag also reads its CEC_ variable, e.g.
 CEC_PART_SIZE=100.")
