@@ -73,8 +73,14 @@ fn human(n: u64, base: f64, units: &[&str]) -> String {
     if n < 10 {
         return format!("{n} B");
     }
-    let e = ((n as f64).ln() / base.ln()).floor() as usize;
-    let e = e.min(units.len() - 1);
+    // e = floor(log_base(n)), computed exactly with integers.
+    let b = base as u128;
+    let mut e = 0usize;
+    let mut p = b;
+    while (n as u128) >= p && e < units.len() - 1 {
+        e += 1;
+        p *= b;
+    }
     let v = ((n as f64) / base.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
     if v < 10.0 {
         format!("{v:.1} {}", units[e])
@@ -170,6 +176,11 @@ mod tests {
         assert_eq!(human_size(10 * 1024 * 1024), "10 MiB");
         assert_eq!(human_size_si(10_485_760), "10 MB");
         assert_eq!(human_size(u64::MAX), "16 EiB");
+        assert_eq!(human_size(1024), "1.0 KiB");
+        assert_eq!(human_size(1 << 50), "1.0 PiB");
+        assert_eq!(human_size(1_000_000_000_000_000), "910 TiB");
+        assert_eq!(human_size_si(1_000_000_000_000_000), "1.0 PB");
+        assert_eq!(human_size_si(999_999), "1000 kB");
     }
 
     #[test]
