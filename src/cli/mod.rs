@@ -92,6 +92,7 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
                 continue;
             }
         };
+        let is_long = matches!(arg, Arg::Long(_));
         let (flag, shown): (Option<&'static Flag>, String) = match arg {
             Arg::Long("help") | Arg::Short('h') => {
                 raw.help = true;
@@ -166,8 +167,10 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
                 raw.cmd.path,
                 format!("unknown flag {shown}{}{hint}", for_cmd(raw.cmd)),
             ));
-            // A value possibly attached with `=` must not abort the walk.
-            let _ = p.optional_value();
+            // A value attached with `=` to an unknown long flag must not abort the walk.
+            if is_long {
+                let _ = p.optional_value();
+            }
             continue;
         };
         let value = if flag.value.is_some() {
@@ -198,6 +201,9 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
                     continue;
                 }
             }
+        } else if !is_long {
+            // A short switch, possibly in a cluster (`-rf FILE`): never takes a value.
+            "true".to_string()
         } else {
             // `--switch=false` is accepted for switches.
             match p.optional_value() {
@@ -986,6 +992,26 @@ mod tests {
         assert_eq!(b.globals.log, LogLevel::Debug);
         let c = p(&["ls", "-u", "https://x.example", "common-files"]).unwrap();
         assert_eq!(c.globals.url.as_deref(), Some("https://x.example"));
+    }
+
+    #[test]
+    fn short_clusters() {
+        match p(&["tools", "hash", "-rf", "x"]).unwrap().command {
+            Command::Tools(ToolsCmd::Hash { file, raw }) => {
+                assert!(raw);
+                assert_eq!(file, Some(PathBuf::from("x")));
+            }
+            _ => panic!(),
+        }
+        match p(&["scp", "-fnq", "a", "cells://b"]).unwrap().command {
+            Command::Scp(s) => assert!(s.force && s.no_progress && s.quiet),
+            _ => panic!(),
+        }
+        match p(&["rm", "-fp", "a"]).unwrap().command {
+            Command::Rm(r) => assert!(r.force && r.permanently),
+            _ => panic!(),
+        }
+        assert_eq!(p(&["rm", "-fz", "a"]).unwrap_err().code(), 2);
     }
 
     #[test]
