@@ -146,6 +146,41 @@ fn is_secret_key(k: &str) -> bool {
 /// `key=value` in URLs/forms and `"key": "value"` in JSON for keys such as
 /// token, password, secret, code, state, X-Amz-Signature... Values become `***`.
 pub fn redact(s: &str) -> String {
+    redact_pairs(&redact_userinfo(s))
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`.
+fn redact_userinfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let auth_end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..auth_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(c) => {
+                        out.push_str(&userinfo[..c]);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[auth_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn redact_pairs(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let bytes: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -248,6 +283,10 @@ mod tests {
             r#"{"refresh_token": "***", "ok": "v", "Password":"***"}"#
         );
         assert_eq!(redact("plain text"), "plain text");
+        assert_eq!(
+            redact("GET https://bob:pw@h.example:8080/a?b=1 and http://h2/"),
+            "GET https://bob:***@h.example:8080/a?b=1 and http://h2/"
+        );
         assert_eq!(redact("X-Amz-Signature=abcd"), "X-Amz-Signature=***");
     }
 
