@@ -1,0 +1,345 @@
+//! Authentication against the development server (tests/devserver): PAT via
+//! flags and env, `config add token|client-auth` then `ls/use/rm`, the OAuth
+//! code flow driven like a browser (state, PKCE), and refresh by concurrent
+//! processes with single-use rotating refresh tokens.
+mod auth_mock;
+mod common;
+
+use auth_mock::browser_login;
+use common::{Cec, Server};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn host_of(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string()
+}
+
+#[test]
+fn pat_via_flags_and_env() {
+    let s = Server::shared();
+    let t = s.token("alice");
+    let mut cec = Cec::new();
+    cec.args(["--url", &s.api_url, "--token", &t, "info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice")
+        .assert_stdout_contains("PAT");
+    cec.env("CEC_URL", &s.api_url).env("CEC_TOKEN", &t);
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice");
+    let expired = s.token_expiring("alice", "-1s");
+    cec.args(["--token", &expired, "info"]).run().assert_code(3);
+    cec.args(["--token", "garbage", "info"])
+        .run()
+        .assert_code(3);
+    assert!(!cec.config_dir().exists());
+}
+
+#[test]
+fn session_login_via_flags() {
+    let s = Server::shared();
+    let mut cec = Cec::new();
+    cec.args([
+        "--url",
+        &s.api_url,
+        "--login",
+        "bob",
+        "--password",
+        "bob123",
+        "info",
+    ])
+    .run()
+    .assert_ok()
+    .assert_stdout_contains("bob")
+    .assert_stdout_contains("Login/Password");
+    cec.args([
+        "--url",
+        &s.api_url,
+        "--login",
+        "bob",
+        "--password",
+        "wrong",
+        "info",
+    ])
+    .run()
+    .assert_code(3);
+}
+
+#[test]
+fn add_token_and_client_auth_then_ls_use_rm() {
+    let s = Server::shared();
+    let mut cec = Cec::new();
+    let f = cec.config_file();
+    let host = host_of(&s.api_url);
+    cec.args([
+        "config",
+        "add",
+        "token",
+        "--url",
+        &s.api_url,
+        "--token",
+        &s.token("alice"),
+    ])
+    .run()
+    .assert_ok();
+    assert_eq!(mode(&f), 0o600);
+    cec.args([
+        "config",
+        "add",
+        "client-auth",
+        "--url",
+        &s.api_url,
+        "--login",
+        "admin",
+        "--password",
+        "admin123",
+    ])
+    .run()
+    .assert_ok();
+    assert_eq!(mode(&f), 0o600);
+    let v = json(&f);
+    assert_eq!(v["ActiveConfigID"], format!("admin@{host}"));
+    cec.args(["config", "ls"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains(&format!("alice@{}", host.split(':').next().unwrap()))
+        .assert_stdout_contains("Login/Password");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("admin");
+    cec.args(["config", "use", &format!("alice@{host}")])
+        .run()
+        .assert_ok();
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice");
+    cec.args(["config", "rm", "-f", &format!("alice@{host}")])
+        .run()
+        .assert_ok();
+    assert_eq!(json(&f)["ActiveConfigID"], format!("admin@{host}"));
+    assert_eq!(mode(&f), 0o600);
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("admin");
+}
+
+fn cmd_with(cec: &Cec, args: &[&str]) -> std::process::Command {
+    let base = cec.command();
+    let mut c = std::process::Command::new(base.get_program());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.args(args);
+    c
+}
+
+fn spawn(cec: &Cec, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut cmd = cmd_with(cec, args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+fn wait_line(rx: &mpsc::Receiver<String>, pred: impl Fn(&str) -> bool) -> String {
+    loop {
+        let l = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("expected a line on stderr");
+        if pred(&l) {
+            return l;
+        }
+    }
+}
+
+fn wait_exit(mut child: Child, rx: &mpsc::Receiver<String>) -> (i32, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            std::thread::sleep(Duration::from_millis(50));
+            let rest: Vec<String> = rx.try_iter().collect();
+            return (st.code().unwrap_or(-1), rest.join("\n"));
+        }
+        assert!(Instant::now() < deadline, "cec did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn query(u: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(u)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// `config add oauth` in copy/paste mode, logging in like a browser.
+fn oauth_oob(url: &str, cec: &Cec, user: (&str, &str), extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["config", "add", "oauth", "--url", url, "--no-browser"];
+    args.extend_from_slice(extra);
+    let (mut child, rx) = spawn(cec, &args);
+    let auth = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
+    let p = query(auth.trim());
+    assert_eq!(p["client_id"], "cells-client");
+    assert_eq!(p["redirect_uri"], format!("{url}/oauth2/oob"));
+    assert_eq!(p["state"].len(), 16);
+    assert_eq!(
+        p.contains_key("code_challenge"),
+        !extra.contains(&"--no-pkce")
+    );
+    let loc = browser_login(auth.trim(), user.0, user.1);
+    let lq = query(
+        &url::Url::parse(url)
+            .unwrap()
+            .join(&loc)
+            .unwrap()
+            .to_string(),
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    match lq.get("code") {
+        Some(code) => {
+            assert_eq!(lq["state"], p["state"]);
+            writeln!(stdin, "{code}").unwrap();
+        }
+        None => writeln!(stdin).unwrap(),
+    }
+    drop(stdin);
+    wait_exit(child, &rx)
+}
+
+#[test]
+fn oauth_code_flow_with_pkce_then_refresh() {
+    let s = Server::start(&["--token-lifetime", "30"]);
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1");
+    let (code, err) = oauth_oob(&s.url, &cec, common::ALICE, &[]);
+    assert_eq!(code, 0, "{err}");
+    let f = cec.config_file();
+    let v = json(&f);
+    let id = v["ActiveConfigID"].as_str().unwrap().to_string();
+    assert!(id.starts_with("alice@"));
+    let a = &v["Configs"][&id];
+    assert_eq!(a["authType"], "oauth2");
+    let rt0 = a["refreshToken"].as_str().unwrap().to_string();
+    assert!(!rt0.is_empty());
+    assert_eq!(mode(&f), 0o600);
+    // 30 s tokens are always within the 60 s margin: info refreshes first
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice")
+        .assert_stdout_contains("OAuth2");
+    let rt1 = json(&f)["Configs"][&id]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(rt0, rt1, "rotated refresh token saved");
+    assert_eq!(mode(&f), 0o600);
+}
+
+#[test]
+fn oauth_require_pkce_server() {
+    let s = Server::start(&["--require-pkce"]);
+    let cec = Cec::new();
+    let (mut child, rx) = spawn(
+        &cec,
+        &[
+            "config",
+            "add",
+            "oauth",
+            "--url",
+            &s.url,
+            "--no-browser",
+            "--no-pkce",
+        ],
+    );
+    let auth = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
+    // without PKCE the server answers an error (page or error redirect), no login form
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let status = match agent.get(auth.trim()).call() {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        status == 302 || status == 303 || status >= 400,
+        "status {status}"
+    );
+    drop(child.stdin.take());
+    let (code, _) = wait_exit(child, &rx);
+    assert_ne!(code, 0);
+    assert!(!cec.config_file().exists());
+    // with PKCE (the default) the same server accepts the flow
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1");
+    let (code, err) = oauth_oob(&s.url, &cec, common::ALICE, &[]);
+    assert_eq!(code, 0, "{err}");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("alice");
+}
+
+#[test]
+fn concurrent_refresh_with_single_use_refresh_tokens() {
+    let s = Server::start(&["--token-lifetime", "5"]);
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1");
+    let (code, err) = oauth_oob(&s.url, &cec, common::BOB, &[]);
+    assert_eq!(code, 0, "{err}");
+    for round in 0..2 {
+        let children: Vec<Child> = (0..3)
+            .map(|_| {
+                let mut c = cmd_with(&cec, &["info"]);
+                c.stdout(Stdio::piped()).stderr(Stdio::piped());
+                c.spawn().unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // the file holds a live refresh token: one more refresh still works
+    std::thread::sleep(Duration::from_secs(1));
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob");
+    assert_eq!(mode(&cec.config_file()), 0o600);
+}
