@@ -52,7 +52,14 @@ use crate::host::Host;
 pub const CLIENT_ID: &str = "cells-client";
 /// Lifetime of an authorization code.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
-const ALLOWED_SCOPES: &[&str] = &["openid", "email", "profile", "pydio", "offline", "offline_access"];
+const ALLOWED_SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "profile",
+    "pydio",
+    "offline",
+    "offline_access",
+];
 const MAX_BODY: usize = 64 * 1024;
 
 /// Does `path` belong to this front?
@@ -61,17 +68,30 @@ pub fn is_oauth_path(path: &str) -> bool {
 }
 
 /// Serve one request of the OAuth2/OIDC front (see the module docs).
-pub async fn handle(host: Arc<dyn Host>, req: http::Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    host: Arc<dyn Host>,
+    req: http::Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return json_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body is too large or unreadable."),
+        Err(_) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request body is too large or unreadable.",
+            )
+        }
     };
     handle_parts(host, &parts, body)
 }
 
 /// Same as [`handle`] with the body already read (used by unit tests).
-pub fn handle_parts(host: Arc<dyn Host>, parts: &http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+pub fn handle_parts(
+    host: Arc<dyn Host>,
+    parts: &http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let st = state_for(&host);
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or("");
@@ -81,13 +101,21 @@ pub fn handle_parts(host: Arc<dyn Host>, parts: &http::request::Parts, body: Byt
         (&Method::POST, "/oidc/oauth2/token") => token(&*host, &st, parts, &body),
         (&Method::GET, "/oauth2/oob") | (&Method::GET, "/oauth2/oob/") => oob_page(query),
         (&Method::GET, "/oidc/.well-known/openid-configuration") => discovery(&*host),
-        (_, "/oidc/oauth2/auth" | "/oidc/oauth2/token" | "/oauth2/oob") => {
-            json_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "Method not allowed.")
-        }
-        _ => json_error(StatusCode::NOT_FOUND, "not_found", "Unknown OAuth2 endpoint."),
+        (_, "/oidc/oauth2/auth" | "/oidc/oauth2/token" | "/oauth2/oob") => json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "Method not allowed.",
+        ),
+        _ => json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Unknown OAuth2 endpoint.",
+        ),
     };
-    resp.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
-    resp.headers_mut().insert(header::PRAGMA, "no-cache".parse().expect("static"));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, "no-cache".parse().expect("static"));
     resp
 }
 
@@ -154,13 +182,19 @@ impl Inner {
 fn state_for(host: &Arc<dyn Host>) -> Arc<OAuthState> {
     static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<OAuthState>>>> = OnceLock::new();
     let dir = host.data_dir().join("oauth");
-    let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut all = ALL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if let Some(s) = all.get(&dir) {
         return s.clone();
     }
     let _ = std::fs::create_dir_all(&dir);
     let key_file = dir.join("id_token.key");
-    let id_key = match std::fs::read_to_string(&key_file).ok().and_then(|s| hex::decode(s.trim()).ok()) {
+    let id_key = match std::fs::read_to_string(&key_file)
+        .ok()
+        .and_then(|s| hex::decode(s.trim()).ok())
+    {
         Some(k) if k.len() >= 32 => k,
         _ => {
             let k = random_bytes(32);
@@ -170,13 +204,20 @@ fn state_for(host: &Arc<dyn Host>) -> Arc<OAuthState> {
     };
     let file = dir.join("grants.json");
     let mut inner = Inner::default();
-    if let Some(p) = std::fs::read(&file).ok().and_then(|b| serde_json::from_slice::<Persisted>(&b).ok()) {
+    if let Some(p) = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Persisted>(&b).ok())
+    {
         for g in p.grants {
             inner.index(&g);
             inner.grants.insert(g.id.clone(), g);
         }
     }
-    let s = Arc::new(OAuthState { file, id_key, inner: Mutex::new(inner) });
+    let s = Arc::new(OAuthState {
+        file,
+        id_key,
+        inner: Mutex::new(inner),
+    });
     all.insert(dir, s.clone());
     s
 }
@@ -190,7 +231,9 @@ impl OAuthState {
         let mut grants: Vec<Grant> = g.grants.values().cloned().collect();
         grants.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
         let data = serde_json::to_vec_pretty(&Persisted { grants }).unwrap_or_default();
-        let tmp = self.file.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = self
+            .file
+            .with_extension(format!("tmp{}", std::process::id()));
         if std::fs::write(&tmp, data).is_ok() {
             if let Err(e) = std::fs::rename(&tmp, &self.file) {
                 eprintln!("oauth: cannot save grants: {e}");
@@ -200,7 +243,10 @@ impl OAuthState {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn random_bytes(n: usize) -> Vec<u8> {
@@ -277,7 +323,10 @@ fn redirect(location: &str) -> Response<Full<Bytes>> {
         .status(StatusCode::FOUND)
         .header(header::LOCATION, location)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .body(Full::new(Bytes::from(format!("<a href=\"{}\">Found</a>.\n", esc(location)))))
+        .body(Full::new(Bytes::from(format!(
+            "<a href=\"{}\">Found</a>.\n",
+            esc(location)
+        ))))
         .expect("valid response")
 }
 
@@ -300,7 +349,10 @@ pub fn redirect_uri_allowed(public_url: &str, uri: &str) -> bool {
             let rest = match rest.strip_prefix(':') {
                 Some(r) => {
                     let digits = r.bytes().take_while(u8::is_ascii_digit).count();
-                    if digits == 0 || digits > 5 || r[..digits].parse::<u32>().map_or(true, |p| p > 65535) {
+                    if digits == 0
+                        || digits > 5
+                        || r[..digits].parse::<u32>().map_or(true, |p| p > 65535)
+                    {
                         return false;
                     }
                     &r[digits..]
@@ -329,12 +381,20 @@ struct AuthRequest {
 
 /// `Err(resp)`: the response to send (an error page when the client or redirect URI is bad,
 /// else a redirect carrying the error, per RFC 6749 §4.1.2.1).
-fn validate_auth(host: &dyn Host, p: &HashMap<String, String>) -> Result<AuthRequest, Response<Full<Bytes>>> {
+#[allow(clippy::result_large_err)]
+fn validate_auth(
+    host: &dyn Host,
+    p: &HashMap<String, String>,
+) -> Result<AuthRequest, Response<Full<Bytes>>> {
     let get = |k: &str| p.get(k).cloned().unwrap_or_default();
     let client_id = get("client_id");
     let redirect_uri = get("redirect_uri");
     if client_id != CLIENT_ID {
-        return Err(error_page(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed (unknown client)."));
+        return Err(error_page(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed (unknown client).",
+        ));
     }
     if !redirect_uri_allowed(&host.public_url(), &redirect_uri) {
         return Err(error_page(
@@ -347,41 +407,88 @@ fn validate_auth(host: &dyn Host, p: &HashMap<String, String>) -> Result<AuthReq
     let fail = |error: &str, desc: &str| {
         Err(redirect(&with_query(
             &redirect_uri,
-            &[("error", error), ("error_description", desc), ("state", &state)],
+            &[
+                ("error", error),
+                ("error_description", desc),
+                ("state", &state),
+            ],
         )))
     };
     if get("response_type") != "code" {
-        return fail("unsupported_response_type", "The authorization server does not support this response_type (use 'code').");
+        return fail(
+            "unsupported_response_type",
+            "The authorization server does not support this response_type (use 'code').",
+        );
     }
     if state.len() < 8 {
-        return fail("invalid_state", "The state is missing or does not have enough characters (at least 8).");
+        return fail(
+            "invalid_state",
+            "The state is missing or does not have enough characters (at least 8).",
+        );
     }
     let scope = get("scope");
-    if let Some(bad) = scope.split(' ').filter(|s| !s.is_empty()).find(|s| !ALLOWED_SCOPES.contains(s)) {
-        return fail("invalid_scope", &format!("The requested scope '{bad}' is not allowed for this client."));
+    if let Some(bad) = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .find(|s| !ALLOWED_SCOPES.contains(s))
+    {
+        return fail(
+            "invalid_scope",
+            &format!("The requested scope '{bad}' is not allowed for this client."),
+        );
     }
     let challenge = p.get("code_challenge").filter(|s| !s.is_empty()).cloned();
-    let method = p.get("code_challenge_method").filter(|s| !s.is_empty()).cloned();
+    let method = p
+        .get("code_challenge_method")
+        .filter(|s| !s.is_empty())
+        .cloned();
     match (&challenge, method.as_deref()) {
         (None, _) if host.require_pkce() => {
             return fail("invalid_request", "Clients must include a code_challenge when performing the authorize code flow (PKCE is required).");
         }
-        (None, Some(_)) => return fail("invalid_request", "code_challenge_method given without code_challenge."),
+        (None, Some(_)) => {
+            return fail(
+                "invalid_request",
+                "code_challenge_method given without code_challenge.",
+            )
+        }
         (Some(c), m) => {
             if m != Some("S256") {
-                return fail("invalid_request", "Only code_challenge_method=S256 is supported.");
+                return fail(
+                    "invalid_request",
+                    "Only code_challenge_method=S256 is supported.",
+                );
             }
-            if c.len() < 43 || c.len() > 128 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return fail("invalid_request", "The code_challenge is malformed (base64url SHA-256 expected).");
+            if c.len() < 43
+                || c.len() > 128
+                || !c
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return fail(
+                    "invalid_request",
+                    "The code_challenge is malformed (base64url SHA-256 expected).",
+                );
             }
         }
         (None, None) => {}
     }
     let nonce = p.get("nonce").filter(|s| !s.is_empty()).cloned();
     if nonce.as_ref().is_some_and(|n| n.len() < 8) {
-        return fail("invalid_request", "The nonce must be at least 8 characters long.");
+        return fail(
+            "invalid_request",
+            "The nonce must be at least 8 characters long.",
+        );
     }
-    Ok(AuthRequest { client_id, redirect_uri, scope, state, challenge, method, nonce })
+    Ok(AuthRequest {
+        client_id,
+        redirect_uri,
+        scope,
+        state,
+        challenge,
+        method,
+        nonce,
+    })
 }
 
 fn error_page(status: StatusCode, error: &str, desc: &str) -> Response<Full<Bytes>> {
@@ -389,7 +496,11 @@ fn error_page(status: StatusCode, error: &str, desc: &str) -> Response<Full<Byte
         status,
         page(
             "Authorization error",
-            &format!("<p class=\"error\" id=\"error\">{}</p>\n<p id=\"error_description\">{}</p>", esc(error), esc(desc)),
+            &format!(
+                "<p class=\"error\" id=\"error\">{}</p>\n<p id=\"error_description\">{}</p>",
+                esc(error),
+                esc(desc)
+            ),
         ),
     )
 }
@@ -397,7 +508,11 @@ fn error_page(status: StatusCode, error: &str, desc: &str) -> Response<Full<Byte
 fn login_form(a: &AuthRequest, message: Option<&str>) -> String {
     let mut hidden = String::new();
     let mut add = |k: &str, v: &str| {
-        hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">\n", esc(k), esc(v)));
+        hidden.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            esc(k),
+            esc(v)
+        ));
     };
     add("client_id", &a.client_id);
     add("redirect_uri", &a.redirect_uri);
@@ -413,7 +528,9 @@ fn login_form(a: &AuthRequest, message: Option<&str>) -> String {
     if let Some(n) = &a.nonce {
         add("nonce", n);
     }
-    let msg = message.map(|m| format!("<p class=\"error\" id=\"error\">{}</p>\n", esc(m))).unwrap_or_default();
+    let msg = message
+        .map(|m| format!("<p class=\"error\" id=\"error\">{}</p>\n", esc(m)))
+        .unwrap_or_default();
     page(
         "Sign in to the Cells development server",
         &format!(
@@ -430,7 +547,13 @@ fn login_form(a: &AuthRequest, message: Option<&str>) -> String {
 fn auth_get(host: &dyn Host, query: &str) -> Response<Full<Bytes>> {
     let p = match parse_form(query.as_bytes()) {
         Ok(p) => p,
-        Err(k) => return error_page(StatusCode::BAD_REQUEST, "invalid_request", &format!("Parameter '{k}' is repeated.")),
+        Err(k) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Parameter '{k}' is repeated."),
+            )
+        }
     };
     match validate_auth(host, &p) {
         Ok(a) => html(StatusCode::OK, login_form(&a, None)),
@@ -441,7 +564,13 @@ fn auth_get(host: &dyn Host, query: &str) -> Response<Full<Bytes>> {
 fn auth_post(host: &dyn Host, st: &OAuthState, body: &[u8]) -> Response<Full<Bytes>> {
     let p = match parse_form(body) {
         Ok(p) => p,
-        Err(k) => return error_page(StatusCode::BAD_REQUEST, "invalid_request", &format!("Parameter '{k}' is repeated.")),
+        Err(k) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Parameter '{k}' is repeated."),
+            )
+        }
     };
     let a = match validate_auth(host, &p) {
         Ok(a) => a,
@@ -450,7 +579,10 @@ fn auth_post(host: &dyn Host, st: &OAuthState, body: &[u8]) -> Response<Full<Byt
     let login = p.get("login").map(|s| s.trim()).unwrap_or("");
     let password = p.get("password").map(String::as_str).unwrap_or("");
     let Some(login) = host.check_password(login, password) else {
-        return html(StatusCode::UNAUTHORIZED, login_form(&a, Some("Invalid login or password.")));
+        return html(
+            StatusCode::UNAUTHORIZED,
+            login_form(&a, Some("Invalid login or password.")),
+        );
     };
     let code = random_token("ory_ac_");
     let entry = CodeEntry {
@@ -470,18 +602,27 @@ fn auth_post(host: &dyn Host, st: &OAuthState, body: &[u8]) -> Response<Full<Byt
         g.codes.retain(|_, c| c.expires + 600 > t);
         g.codes.insert(sha_hex(&code), entry);
     }
-    redirect(&with_query(&a.redirect_uri, &[("code", &code), ("scope", &a.scope), ("state", &a.state)]))
+    redirect(&with_query(
+        &a.redirect_uri,
+        &[("code", &code), ("scope", &a.scope), ("state", &a.state)],
+    ))
 }
 
 fn oob_page(query: &str) -> Response<Full<Bytes>> {
-    let p: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let p: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     if let Some(err) = p.get("error") {
         let desc = p.get("error_description").cloned().unwrap_or_default();
         return error_page(StatusCode::BAD_REQUEST, err, &desc);
     }
     let code = p.get("code").cloned().unwrap_or_default();
     if code.is_empty() {
-        return error_page(StatusCode::BAD_REQUEST, "invalid_request", "No authorization code in the URL.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No authorization code in the URL.",
+        );
     }
     html(
         StatusCode::OK,
@@ -517,11 +658,26 @@ fn discovery(host: &dyn Host) -> Response<Full<Bytes>> {
 // ---------------------------------------------------------------------------------------
 // Token endpoint
 
-fn token(host: &dyn Host, st: &OAuthState, parts: &http::request::Parts, body: &[u8]) -> Response<Full<Bytes>> {
+fn token(
+    host: &dyn Host,
+    st: &OAuthState,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Response<Full<Bytes>> {
     let bad = |e: &str, d: &str| json_error(StatusCode::BAD_REQUEST, e, d);
-    let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return bad("invalid_request", "The request must be sent as application/x-www-form-urlencoded.");
+    let ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return bad(
+            "invalid_request",
+            "The request must be sent as application/x-www-form-urlencoded.",
+        );
     }
     let p = match parse_form(body) {
         Ok(p) => p,
@@ -529,12 +685,20 @@ fn token(host: &dyn Host, st: &OAuthState, parts: &http::request::Parts, body: &
     };
     // Client authentication: public client, id in the body or HTTP Basic with an empty secret.
     let mut client_id = p.get("client_id").cloned();
-    if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(b) = auth.strip_prefix("Basic ") {
-            let dec = base64::engine::general_purpose::STANDARD.decode(b.trim()).unwrap_or_default();
+            let dec = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .unwrap_or_default();
             let s = String::from_utf8_lossy(&dec).to_string();
             let id = s.split(':').next().unwrap_or("");
-            let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy().to_string();
+            let id = percent_encoding::percent_decode_str(id)
+                .decode_utf8_lossy()
+                .to_string();
             client_id = Some(id);
         }
     }
@@ -552,7 +716,10 @@ fn token(host: &dyn Host, st: &OAuthState, parts: &http::request::Parts, body: &
             "unsupported_grant_type",
             "The authorization grant type is not supported by the authorization server.",
         ),
-        _ => bad("invalid_request", "The request is missing the 'grant_type' parameter."),
+        _ => bad(
+            "invalid_request",
+            "The request is missing the 'grant_type' parameter.",
+        ),
     }
 }
 
@@ -564,10 +731,18 @@ fn invalid_grant(d: &str) -> Response<Full<Bytes>> {
     )
 }
 
-fn code_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> Response<Full<Bytes>> {
+fn code_grant(
+    host: &dyn Host,
+    st: &OAuthState,
+    p: &HashMap<String, String>,
+) -> Response<Full<Bytes>> {
     let code = p.get("code").cloned().unwrap_or_default();
     if code.is_empty() {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_request", "The request is missing the 'code' parameter.");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request is missing the 'code' parameter.",
+        );
     }
     let mut g = st.lock();
     let h = sha_hex(&code);
@@ -580,7 +755,9 @@ fn code_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> 
             gr.revoked = true;
         }
         st.save(&g);
-        return invalid_grant("The authorization code has already been used; the tokens issued with it are revoked.");
+        return invalid_grant(
+            "The authorization code has already been used; the tokens issued with it are revoked.",
+        );
     }
     if entry.expires <= now() {
         g.codes.remove(&h);
@@ -590,7 +767,9 @@ fn code_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> 
         return invalid_grant("The authorization code was issued to another client.");
     }
     if p.get("redirect_uri").map(String::as_str) != Some(entry.redirect_uri.as_str()) {
-        return invalid_grant("The 'redirect_uri' does not match the one of the authorization request.");
+        return invalid_grant(
+            "The 'redirect_uri' does not match the one of the authorization request.",
+        );
     }
     let verifier = p.get("code_verifier").filter(|v| !v.is_empty());
     match (&entry.challenge, verifier) {
@@ -603,7 +782,11 @@ fn code_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> 
             }
         }
         (Some(_), None) => return invalid_grant("The PKCE code verifier is missing."),
-        (None, Some(_)) => return invalid_grant("A code_verifier was given but the authorization request had no code_challenge."),
+        (None, Some(_)) => {
+            return invalid_grant(
+                "A code_verifier was given but the authorization request had no code_challenge.",
+            )
+        }
         (None, None) => {}
     }
     let grant_id = uuid::Uuid::new_v4().to_string();
@@ -626,17 +809,34 @@ fn code_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> 
     g.grants.insert(grant_id, grant);
     st.save(&g);
     drop(g);
-    token_response(host, st, &entry.login, &entry.scope, rt, entry.nonce.as_deref())
+    token_response(
+        host,
+        st,
+        &entry.login,
+        &entry.scope,
+        rt,
+        entry.nonce.as_deref(),
+    )
 }
 
 fn has_offline(scope: &str) -> bool {
-    scope.split(' ').any(|s| s == "offline" || s == "offline_access")
+    scope
+        .split(' ')
+        .any(|s| s == "offline" || s == "offline_access")
 }
 
-fn refresh_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) -> Response<Full<Bytes>> {
+fn refresh_grant(
+    host: &dyn Host,
+    st: &OAuthState,
+    p: &HashMap<String, String>,
+) -> Response<Full<Bytes>> {
     let rt = p.get("refresh_token").cloned().unwrap_or_default();
     if rt.is_empty() {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_request", "The request is missing the 'refresh_token' parameter.");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request is missing the 'refresh_token' parameter.",
+        );
     }
     let h = sha_hex(&rt);
     let mut g = st.lock();
@@ -662,7 +862,11 @@ fn refresh_grant(host: &dyn Host, st: &OAuthState, p: &HashMap<String, String>) 
     let scope = match p.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         Some(req) => {
             let granted: Vec<&str> = grant.scope.split(' ').collect();
-            if let Some(bad) = req.split(' ').filter(|s| !s.is_empty()).find(|s| !granted.contains(s)) {
+            if let Some(bad) = req
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .find(|s| !granted.contains(s))
+            {
                 return json_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_scope",
@@ -714,7 +918,13 @@ fn token_response(
     json_response(StatusCode::OK, v)
 }
 
-fn id_token(host: &dyn Host, st: &OAuthState, login: &str, lifetime: Duration, nonce: Option<&str>) -> String {
+fn id_token(
+    host: &dyn Host,
+    st: &OAuthState,
+    login: &str,
+    lifetime: Duration,
+    nonce: Option<&str>,
+) -> String {
     use hmac::{Hmac, Mac};
     let t = now();
     let header = json!({"alg": "HS256", "typ": "JWT", "kid": "devserver"});
@@ -731,7 +941,11 @@ fn id_token(host: &dyn Host, st: &OAuthState, login: &str, lifetime: Duration, n
     if let Some(n) = nonce {
         claims["nonce"] = json!(n);
     }
-    let signing = format!("{}.{}", B64URL.encode(header.to_string()), B64URL.encode(claims.to_string()));
+    let signing = format!(
+        "{}.{}",
+        B64URL.encode(header.to_string()),
+        B64URL.encode(claims.to_string())
+    );
     let mut mac = Hmac::<Sha256>::new_from_slice(&st.id_key).expect("hmac key");
     mac.update(signing.as_bytes());
     format!("{signing}.{}", B64URL.encode(mac.finalize().into_bytes()))
@@ -744,17 +958,47 @@ mod tests {
     #[test]
     fn redirect_uris() {
         let pu = "http://127.0.0.1:8080";
-        assert!(redirect_uri_allowed(pu, "http://localhost:3000/servers/callback"));
-        assert!(redirect_uri_allowed(pu, "http://127.0.0.1:41234/servers/callback"));
-        assert!(redirect_uri_allowed(pu, "http://localhost/servers/callback"));
+        assert!(redirect_uri_allowed(
+            pu,
+            "http://localhost:3000/servers/callback"
+        ));
+        assert!(redirect_uri_allowed(
+            pu,
+            "http://127.0.0.1:41234/servers/callback"
+        ));
+        assert!(redirect_uri_allowed(
+            pu,
+            "http://localhost/servers/callback"
+        ));
         assert!(redirect_uri_allowed(pu, "http://127.0.0.1:8080/oauth2/oob"));
-        assert!(!redirect_uri_allowed(pu, "http://127.0.0.1:9999/oauth2/oob"));
-        assert!(!redirect_uri_allowed(pu, "http://localhost:3000/servers/callback/x"));
-        assert!(!redirect_uri_allowed(pu, "http://localhost:3000/servers/callback?x=1"));
-        assert!(!redirect_uri_allowed(pu, "http://localhost.evil.com/servers/callback"));
-        assert!(!redirect_uri_allowed(pu, "http://localhost:99999/servers/callback"));
-        assert!(!redirect_uri_allowed(pu, "https://localhost:3000/servers/callback"));
-        assert!(!redirect_uri_allowed(pu, "http://localhost:@evil/servers/callback"));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://127.0.0.1:9999/oauth2/oob"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://localhost:3000/servers/callback/x"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://localhost:3000/servers/callback?x=1"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://localhost.evil.com/servers/callback"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://localhost:99999/servers/callback"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "https://localhost:3000/servers/callback"
+        ));
+        assert!(!redirect_uri_allowed(
+            pu,
+            "http://localhost:@evil/servers/callback"
+        ));
     }
 
     #[test]
@@ -766,7 +1010,10 @@ mod tests {
     #[test]
     fn query_building() {
         assert_eq!(
-            with_query("http://localhost:3000/servers/callback", &[("code", "a b"), ("state", "x/y")]),
+            with_query(
+                "http://localhost:3000/servers/callback",
+                &[("code", "a b"), ("state", "x/y")]
+            ),
             "http://localhost:3000/servers/callback?code=a+b&state=x%2Fy"
         );
     }

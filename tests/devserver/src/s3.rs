@@ -83,7 +83,7 @@ pub async fn handle(
 ) -> http::Response<BoxBody> {
     use http_body_util::BodyExt;
     match hyper::service::Service::call(svc, req).await {
-        Ok(resp) => resp.map(|b| BodyExt::boxed(b)),
+        Ok(resp) => resp.map(BodyExt::boxed),
         Err(e) => {
             let body = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>{}</Message><BucketName>io</BucketName></Error>",
@@ -103,7 +103,9 @@ pub async fn handle(
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,10 +163,16 @@ fn body_err(e: &StdError) -> S3Error {
         )
         .tap_status(http::StatusCode::BAD_REQUEST)
     } else if s.contains("LengthMismatch") || s.contains("Incomplete") {
-        s3_error!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+        s3_error!(
+            IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        )
     } else {
-        S3Error::with_message(S3ErrorCode::Custom("ClientDisconnected".into()), format!("reading the request body: {s}"))
-            .tap_status(http::StatusCode::BAD_REQUEST)
+        S3Error::with_message(
+            S3ErrorCode::Custom("ClientDisconnected".into()),
+            format!("reading the request body: {s}"),
+        )
+        .tap_status(http::StatusCode::BAD_REQUEST)
     }
 }
 
@@ -182,7 +190,10 @@ fn check_bucket(bucket: &str) -> S3Result<()> {
     if bucket == BUCKET {
         Ok(())
     } else {
-        Err(s3_error!(NoSuchBucket, "The specified bucket does not exist"))
+        Err(s3_error!(
+            NoSuchBucket,
+            "The specified bucket does not exist"
+        ))
     }
 }
 
@@ -194,7 +205,11 @@ fn check_key(key: &str) -> S3Result<()> {
 }
 
 fn content_type_for(key: &str) -> &'static str {
-    let ext = key.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase());
+    let ext = key
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase());
     match ext.as_deref() {
         Some("txt" | "log" | "md") => "text/plain",
         Some("html" | "htm") => "text/html",
@@ -405,7 +420,10 @@ impl Gateway {
     }
 
     fn staging_file(&self) -> S3Result<PathBuf> {
-        Ok(self.dir("tmp").map_err(io_err)?.join(uuid::Uuid::new_v4().simple().to_string()))
+        Ok(self
+            .dir("tmp")
+            .map_err(io_err)?
+            .join(uuid::Uuid::new_v4().simple().to_string()))
     }
 
     fn etag_record_path(&self, object: &Path) -> io::Result<PathBuf> {
@@ -413,8 +431,14 @@ impl Gateway {
     }
 
     fn remember_etag(&self, object: &Path, etag: &str) {
-        let Ok(md) = std::fs::metadata(object) else { return };
-        let rec = EtagRecord { size: md.len(), mtime_ns: mtime_ns(&md).to_string(), etag: etag.to_owned() };
+        let Ok(md) = std::fs::metadata(object) else {
+            return;
+        };
+        let rec = EtagRecord {
+            size: md.len(),
+            mtime_ns: mtime_ns(&md).to_string(),
+            etag: etag.to_owned(),
+        };
         if let Ok(p) = self.etag_record_path(object) {
             let tmp = p.with_extension("tmp");
             if std::fs::write(&tmp, serde_json::to_vec(&rec).unwrap_or_default()).is_ok() {
@@ -441,7 +465,9 @@ impl Gateway {
                 Err(_) => return String::new(),
             }
         } else {
-            hex::encode(Md5::digest(format!("{}:{}:{}", object.display(), md.len(), mtime_ns(md)).as_bytes()))
+            hex::encode(Md5::digest(
+                format!("{}:{}:{}", object.display(), md.len(), mtime_ns(md)).as_bytes(),
+            ))
         };
         self.remember_etag(object, &etag);
         etag
@@ -453,8 +479,17 @@ impl Gateway {
     }
 
     fn upload_dir(&self, upload_id: &str, login: &str, key: &str) -> S3Result<PathBuf> {
-        let no_such = || s3_error!(NoSuchUpload, "The specified multipart upload does not exist.");
-        if upload_id.is_empty() || !upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let no_such = || {
+            s3_error!(
+                NoSuchUpload,
+                "The specified multipart upload does not exist."
+            )
+        };
+        if upload_id.is_empty()
+            || !upload_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err(no_such());
         }
         let d = self.dir("mpu").map_err(io_err)?.join(upload_id);
@@ -497,7 +532,12 @@ fn list_parts_in(dir: &Path) -> io::Result<Vec<PartInfo>> {
     for ent in std::fs::read_dir(dir)? {
         let ent = ent?;
         let name = ent.file_name().to_string_lossy().into_owned();
-        let Some(num) = name.strip_prefix("part-").and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let Some(num) = name
+            .strip_prefix("part-")
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
         if name.len() != 10 {
             continue;
         }
@@ -523,13 +563,19 @@ fn unquote(e: &ETag) -> String {
 
 #[async_trait::async_trait]
 impl S3 for Gateway {
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
         // Folders are made through the REST API (CreateNodes); a key naming one is refused.
         if input.key.ends_with('/') {
-            return Err(s3_error!(InvalidArgument, "folder keys are not supported, use the REST API"));
+            return Err(s3_error!(
+                InvalidArgument,
+                "folder keys are not supported, use the REST API"
+            ));
         }
         let path = self.resolve(&login, &input.key, true)?;
         if path.is_dir() {
@@ -548,9 +594,14 @@ impl S3 for Gateway {
         }
         if let Some(md5_b64) = input.content_md5.as_deref() {
             use base64::Engine;
-            let want = base64::engine::general_purpose::STANDARD.decode(md5_b64.trim()).unwrap_or_default();
+            let want = base64::engine::general_purpose::STANDARD
+                .decode(md5_b64.trim())
+                .unwrap_or_default();
             if want != digest {
-                return Err(cleanup(s3_error!(BadDigest, "The Content-MD5 you specified did not match what we received.")));
+                return Err(cleanup(s3_error!(
+                    BadDigest,
+                    "The Content-MD5 you specified did not match what we received."
+                )));
             }
         }
         let (st, dst) = (staging.clone(), path.clone());
@@ -561,10 +612,17 @@ impl S3 for Gateway {
         let e = hex::encode(digest);
         self.remember_etag(&path, &e);
         self.host.object_written(&login, &input.key);
-        Ok(S3Response::new(PutObjectOutput { e_tag: Some(etag(e)), size: Some(size as i64), ..Default::default() }))
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(etag(e)),
+            size: Some(size as i64),
+            ..Default::default()
+        }))
     }
 
-    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
@@ -575,7 +633,9 @@ impl S3 for Gateway {
         }
         let (p, m) = (path.clone(), md.clone());
         let host = self.host.clone();
-        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m)).await.map_err(join_err)?;
+        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m))
+            .await
+            .map_err(join_err)?;
         Ok(S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some(md.len() as i64),
@@ -586,7 +646,10 @@ impl S3 for Gateway {
         }))
     }
 
-    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
@@ -600,16 +663,22 @@ impl S3 for Gateway {
         let (start, len, content_range) = match &input.range {
             None => (0, size, None),
             Some(r) => {
-                let rg = r
-                    .check(size)
-                    .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))?;
+                let rg = r.check(size).map_err(|_| {
+                    s3_error!(InvalidRange, "The requested range is not satisfiable")
+                })?;
                 let (s, e) = (rg.start, rg.end);
-                (s, e - s, Some(format!("bytes {}-{}/{}", s, e.saturating_sub(1), size)))
+                (
+                    s,
+                    e - s,
+                    Some(format!("bytes {}-{}/{}", s, e.saturating_sub(1), size)),
+                )
             }
         };
         let (p, m) = (path.clone(), md.clone());
         let host = self.host.clone();
-        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m)).await.map_err(join_err)?;
+        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m))
+            .await
+            .map_err(join_err)?;
         let body = StreamingBlob::new(file_stream(file, start, len));
         Ok(S3Response::new(GetObjectOutput {
             accept_ranges: Some("bytes".into()),
@@ -637,9 +706,20 @@ impl S3 for Gateway {
         let id = uuid::Uuid::new_v4().to_string();
         let d = self.dir("mpu").map_err(io_err)?.join(&id);
         std::fs::create_dir_all(&d).map_err(io_err)?;
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let meta = UploadMeta { key: input.key.clone(), login, initiated: now };
-        std::fs::write(d.join("meta.json"), serde_json::to_vec(&meta).unwrap_or_default()).map_err(io_err)?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let meta = UploadMeta {
+            key: input.key.clone(),
+            login,
+            initiated: now,
+        };
+        std::fs::write(
+            d.join("meta.json"),
+            serde_json::to_vec(&meta).unwrap_or_default(),
+        )
+        .map_err(io_err)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(BUCKET.into()),
             key: Some(input.key),
@@ -648,12 +728,18 @@ impl S3 for Gateway {
         }))
     }
 
-    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
         if !(1..=10000).contains(&input.part_number) {
-            return Err(s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"));
+            return Err(s3_error!(
+                InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive"
+            ));
         }
         let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
         let name = part_name(input.part_number);
@@ -674,17 +760,27 @@ impl S3 for Gateway {
             io_err(e)
         })?;
         std::fs::write(&md5_path, &hexd).map_err(io_err)?;
-        Ok(S3Response::new(UploadPartOutput { e_tag: Some(etag(hexd)), ..Default::default() }))
+        Ok(S3Response::new(UploadPartOutput {
+            e_tag: Some(etag(hexd)),
+            ..Default::default()
+        }))
     }
 
-    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
         let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
         let max = input.max_parts.unwrap_or(1000).clamp(1, 1000) as usize;
         let marker = input.part_number_marker.unwrap_or(0);
-        let all: Vec<PartInfo> = list_parts_in(&d).map_err(io_err)?.into_iter().filter(|p| p.number > marker).collect();
+        let all: Vec<PartInfo> = list_parts_in(&d)
+            .map_err(io_err)?
+            .into_iter()
+            .filter(|p| p.number > marker)
+            .collect();
         let truncated = all.len() > max;
         let page: Vec<PartInfo> = all.into_iter().take(max).collect();
         let next = page.last().map(|p| p.number);
@@ -720,9 +816,15 @@ impl S3 for Gateway {
         let input = req.input;
         check_bucket(&input.bucket)?;
         let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
-        let wanted = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        let wanted = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default();
         if wanted.is_empty() {
-            return Err(s3_error!(MalformedXML, "You must specify at least one part"));
+            return Err(s3_error!(
+                MalformedXML,
+                "You must specify at least one part"
+            ));
         }
         let have = list_parts_in(&d).map_err(io_err)?;
         let mut chosen: Vec<&PartInfo> = Vec::new();
@@ -730,10 +832,18 @@ impl S3 for Gateway {
         for w in &wanted {
             let n = w.part_number.unwrap_or(0);
             if n <= last {
-                return Err(s3_error!(InvalidPartOrder, "The list of parts was not in ascending order."));
+                return Err(s3_error!(
+                    InvalidPartOrder,
+                    "The list of parts was not in ascending order."
+                ));
             }
             last = n;
-            let invalid = || s3_error!(InvalidPart, "One or more of the specified parts could not be found.");
+            let invalid = || {
+                s3_error!(
+                    InvalidPart,
+                    "One or more of the specified parts could not be found."
+                )
+            };
             let p = have.iter().find(|p| p.number == n).ok_or_else(invalid)?;
             match &w.e_tag {
                 Some(e) if unquote(e) == p.md5_hex => {}
@@ -743,7 +853,10 @@ impl S3 for Gateway {
         }
         for p in &chosen[..chosen.len() - 1] {
             if p.size < MIN_PART_SIZE {
-                return Err(s3_error!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed object size."));
+                return Err(s3_error!(
+                    EntityTooSmall,
+                    "Your proposed upload is smaller than the minimum allowed object size."
+                ));
             }
         }
         let path = self.resolve(&login, &input.key, true)?;
@@ -822,7 +935,9 @@ mod tests {
 
     #[test]
     fn location_encoding() {
-        let enc = percent_encoding::utf8_percent_encode("common-files/Été/report 1.pdf", KEY_ENCODE).to_string();
+        let enc =
+            percent_encoding::utf8_percent_encode("common-files/Été/report 1.pdf", KEY_ENCODE)
+                .to_string();
         assert_eq!(enc, "common-files/%C3%89t%C3%A9/report%201.pdf");
     }
 }

@@ -62,15 +62,26 @@ pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../testdata/update-test-key
 pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../testdata/update-test-pub.pem");
 
 pub fn is_update_path(path: &str) -> bool {
-    path == "/a/update-server/" || path == "/a/update-server" || path.starts_with("/update-binaries/")
+    path == "/a/update-server/"
+        || path == "/a/update-server"
+        || path.starts_with("/update-binaries/")
 }
 
 /// Serve `POST /a/update-server/` and `GET /update-binaries/<file>`.
-pub async fn handle(host: Arc<dyn Host>, req: http::Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    host: Arc<dyn Host>,
+    req: http::Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, 64 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return problem(StatusCode::BAD_REQUEST, "Cannot read request", "body too large or unreadable"),
+        Err(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Cannot read request",
+                "body too large or unreadable",
+            )
+        }
     };
     let dir = update_dir(&*host);
     let path = parts.uri.path().to_owned();
@@ -78,7 +89,13 @@ pub async fn handle(host: Arc<dyn Host>, req: http::Request<hyper::body::Incomin
     let host2 = host.clone();
     tokio::task::spawn_blocking(move || handle_sync(&*host2, &dir, &method, &path, &body))
         .await
-        .unwrap_or_else(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", &e.to_string()))
+        .unwrap_or_else(|e| {
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                &e.to_string(),
+            )
+        })
 }
 
 /// The directory holding manifest and binaries.
@@ -90,15 +107,29 @@ pub fn update_dir(host: &dyn Host) -> PathBuf {
 }
 
 /// Synchronous core of [`handle`] (also used by unit tests).
-pub fn handle_sync(host: &dyn Host, dir: &Path, method: &Method, path: &str, body: &[u8]) -> Response<Full<Bytes>> {
+pub fn handle_sync(
+    host: &dyn Host,
+    dir: &Path,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+) -> Response<Full<Bytes>> {
     if let Some(name) = path.strip_prefix("/update-binaries/") {
         if method != Method::GET && method != Method::HEAD {
-            return problem(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "use GET");
+            return problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "use GET",
+            );
         }
         return serve_binary(dir, name, method == Method::HEAD);
     }
     if method != Method::POST {
-        return problem(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "use POST");
+        return problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "use POST",
+        );
     }
     list(host, dir, body)
 }
@@ -107,13 +138,22 @@ fn problem(status: StatusCode, title: &str, detail: &str) -> Response<Full<Bytes
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(json!({"Title": title, "Detail": detail}).to_string())))
+        .body(Full::new(Bytes::from(
+            json!({"Title": title, "Detail": detail}).to_string(),
+        )))
         .expect("valid response")
 }
 
 fn serve_binary(dir: &Path, name: &str, head: bool) -> Response<Full<Bytes>> {
-    let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy().to_string();
-    if name.is_empty() || name.contains('/') || name.contains('\\') || name.starts_with('.') || name == "manifest.json" {
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .to_string();
+    if name.is_empty()
+        || name.contains('/')
+        || name.contains('\\')
+        || name.starts_with('.')
+        || name == "manifest.json"
+    {
         return problem(StatusCode::NOT_FOUND, "Not found", "no such binary");
     }
     match std::fs::read(dir.join(&name)) {
@@ -121,7 +161,11 @@ fn serve_binary(dir: &Path, name: &str, head: bool) -> Response<Full<Bytes>> {
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "application/octet-stream")
             .header(header::CONTENT_LENGTH, data.len())
-            .body(Full::new(if head { Bytes::new() } else { Bytes::from(data) }))
+            .body(Full::new(if head {
+                Bytes::new()
+            } else {
+                Bytes::from(data)
+            }))
             .expect("valid response"),
         Err(_) => problem(StatusCode::NOT_FOUND, "Not found", "no such binary"),
     }
@@ -155,36 +199,64 @@ fn list(host: &dyn Host, dir: &Path, body: &[u8]) -> Response<Full<Bytes>> {
     } else {
         match serde_json::from_slice(body) {
             Ok(r) => r,
-            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Cannot parse request", &e.to_string()),
+            Err(e) => {
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Cannot parse request",
+                    &e.to_string(),
+                )
+            }
         }
     };
-    let channel = if req.channel.is_empty() { "stable".to_owned() } else { req.channel.clone() };
+    let channel = if req.channel.is_empty() {
+        "stable".to_owned()
+    } else {
+        req.channel.clone()
+    };
     let manifest: Manifest = match std::fs::read(dir.join("manifest.json")) {
         Ok(b) => match serde_json::from_slice(&b) {
             Ok(m) => m,
-            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "Invalid manifest", &e.to_string()),
+            Err(e) => {
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Invalid manifest",
+                    &e.to_string(),
+                )
+            }
         },
         Err(_) => Manifest::default(),
     };
     if let Some(msg) = manifest.fail.filter(|m| !m.is_empty()) {
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, &msg, "failure requested by the manifest");
+        return problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &msg,
+            "failure requested by the manifest",
+        );
     }
     let mut out = Vec::new();
     for b in &manifest.binaries {
         let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         let version = s("Version");
         let file = s("File");
-        let b_channel = Some(s("Channel")).filter(|c| !c.is_empty()).unwrap_or_else(|| "stable".into());
-        let package = Some(s("PackageName")).filter(|c| !c.is_empty()).unwrap_or_else(|| "CellsClient".into());
+        let b_channel = Some(s("Channel"))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "stable".into());
+        let package = Some(s("PackageName"))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "CellsClient".into());
         if b_channel != channel
             || (!req.package_name.is_empty() && package != req.package_name)
             || (!req.goos.is_empty() && !s("BinaryOS").is_empty() && s("BinaryOS") != req.goos)
-            || (!req.goarch.is_empty() && !s("BinaryArch").is_empty() && s("BinaryArch") != req.goarch)
+            || (!req.goarch.is_empty()
+                && !s("BinaryArch").is_empty()
+                && s("BinaryArch") != req.goarch)
         {
             continue;
         }
         if !req.current_version.is_empty() {
-            if let (Some(v), Some(cur)) = (parse_version(&version), parse_version(&req.current_version)) {
+            if let (Some(v), Some(cur)) =
+                (parse_version(&version), parse_version(&req.current_version))
+            {
                 if v <= cur {
                     continue;
                 }
@@ -195,13 +267,18 @@ fn list(host: &dyn Host, dir: &Path, body: &[u8]) -> Response<Full<Bytes>> {
             (false, Ok(v)) => v,
             _ => (String::new(), String::new(), 0),
         };
-        let url = Some(s("BinaryURL")).filter(|u| !u.is_empty()).unwrap_or_else(|| {
-            format!(
-                "{}/update-binaries/{}",
-                host.public_url(),
-                percent_encoding::utf8_percent_encode(&file, percent_encoding::NON_ALPHANUMERIC)
-            )
-        });
+        let url = Some(s("BinaryURL"))
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| {
+                format!(
+                    "{}/update-binaries/{}",
+                    host.public_url(),
+                    percent_encoding::utf8_percent_encode(
+                        &file,
+                        percent_encoding::NON_ALPHANUMERIC
+                    )
+                )
+            });
         let keep = |k: &str, dflt: String| Some(s(k)).filter(|v| !v.is_empty()).unwrap_or(dflt);
         out.push(json!({
             "PackageName": package,
@@ -258,11 +335,13 @@ pub fn sign_digest(digest: &[u8]) -> Result<Vec<u8>, String> {
     let key = match KEY.get() {
         Some(k) => k,
         None => {
-            let k = rsa::RsaPrivateKey::from_pkcs1_pem(TEST_PRIVATE_KEY_PEM).map_err(|e| e.to_string())?;
+            let k = rsa::RsaPrivateKey::from_pkcs1_pem(TEST_PRIVATE_KEY_PEM)
+                .map_err(|e| e.to_string())?;
             KEY.get_or_init(|| k)
         }
     };
-    key.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), digest).map_err(|e| e.to_string())
+    key.sign(rsa::Pkcs1v15Sign::new::<Sha256>(), digest)
+        .map_err(|e| e.to_string())
 }
 
 /// (major, minor, patch, is_release, pre-release) for ordering; pre-releases sort first.
@@ -280,7 +359,13 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64, bool, String)> {
     if it.next().is_some() {
         return None;
     }
-    Some((major, minor, patch, pre.is_none(), pre.unwrap_or("").to_owned()))
+    Some((
+        major,
+        minor,
+        patch,
+        pre.is_none(),
+        pre.unwrap_or("").to_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -301,9 +386,14 @@ mod tests {
         let digest = Sha256::digest(b"binary");
         let sig = sign_digest(&digest).unwrap();
         // The PEM says PUBLIC KEY but holds a PKCS#1 RSAPublicKey (like the official key).
-        let b64: String = TEST_PUBLIC_KEY_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
+        let b64: String = TEST_PUBLIC_KEY_PEM
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
         let der = B64.decode(b64).unwrap();
         let pubkey = rsa::RsaPublicKey::from_pkcs1_der(&der).unwrap();
-        pubkey.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest, &sig).unwrap();
+        pubkey
+            .verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest, &sig)
+            .unwrap();
     }
 }

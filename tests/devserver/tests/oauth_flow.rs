@@ -43,15 +43,26 @@ fn browser_login(srv: &Srv, url: &str, login: &str, password: &str) -> Resp {
             _ => (k, v),
         })
         .collect();
-    assert!(fields.iter().any(|(k, _)| k == "login") && fields.iter().any(|(k, _)| k == "password"), "{fields:?}");
+    assert!(
+        fields.iter().any(|(k, _)| k == "login") && fields.iter().any(|(k, _)| k == "password"),
+        "{fields:?}"
+    );
     fields.sort();
-    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let f: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     post_form(&absolute(&srv.url, &form.action), &f)
 }
 
 /// Full login through the callback redirect: returns the code.
 fn login_code(srv: &Srv, redirect: &str, extra: &[(&str, &str)], login: &str) -> String {
-    let r = browser_login(srv, &auth_url(&srv.url, redirect, extra), login, &format!("{login}123"));
+    let r = browser_login(
+        srv,
+        &auth_url(&srv.url, redirect, extra),
+        login,
+        &format!("{login}123"),
+    );
     assert_eq!(r.status, 302, "{r:?}");
     let loc = r.location.expect("Location");
     assert!(loc.starts_with(&format!("{redirect}?")), "{loc}");
@@ -90,12 +101,20 @@ fn assert_oauth_error(r: &Resp, status: u16, error: &str) {
     let v = r.json();
     assert_eq!(v["error"], error, "{v}");
     assert_eq!(v["status_code"], status, "{v}");
-    assert!(v["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{v}"
+    );
 }
 
 /// The login the server associates with an access token (REST `/a/frontend/state`).
 fn whoami(srv: &Srv, token: &str) -> Option<String> {
-    let r = get(&format!("{}/a/frontend/state", srv.url), &[("Authorization", &format!("Bearer {token}"))]);
+    let r = get(
+        &format!("{}/a/frontend/state", srv.url),
+        &[("Authorization", &format!("Bearer {token}"))],
+    );
     if r.status != 200 {
         return None;
     }
@@ -116,7 +135,11 @@ fn code_flow_like_a_browser() {
     // A wrong password re-displays the form.
     let r = browser_login(&srv, &auth_url(&srv.url, CALLBACK, &[]), "alice", "wrong");
     assert_eq!(r.status, 401, "{r:?}");
-    assert!(r.body.contains("<form") && r.body.contains("Invalid login or password"), "{}", r.body);
+    assert!(
+        r.body.contains("<form") && r.body.contains("Invalid login or password"),
+        "{}",
+        r.body
+    );
 
     let code = login_code(&srv, CALLBACK, &[], "alice");
     assert!(code.len() >= 20);
@@ -127,17 +150,26 @@ fn code_flow_like_a_browser() {
     assert_eq!(v["token_type"], "bearer");
     assert_eq!(v["scope"], SCOPE);
     assert!(v["expires_in"].as_u64().unwrap() > 0, "{v}");
-    assert!(v["id_token"].as_str().unwrap().split('.').count() == 3, "{v}");
+    assert!(
+        v["id_token"].as_str().unwrap().split('.').count() == 3,
+        "{v}"
+    );
     let access = v["access_token"].as_str().unwrap();
     assert!(v["refresh_token"].as_str().is_some_and(|t| !t.is_empty()));
     assert_eq!(whoami(&srv, access).as_deref(), Some("alice"));
 
     // Any port of the loopback callback works; 127.0.0.1 too.
-    for cb in ["http://localhost:41234/servers/callback", "http://127.0.0.1:3000/servers/callback"] {
+    for cb in [
+        "http://localhost:41234/servers/callback",
+        "http://127.0.0.1:3000/servers/callback",
+    ] {
         let code = login_code(&srv, cb, &[], "bob");
         let r = exchange(&srv, &code, cb, None);
         assert_eq!(r.status, 200, "{r:?}");
-        assert_eq!(whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(), Some("bob"));
+        assert_eq!(
+            whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(),
+            Some("bob")
+        );
     }
 }
 
@@ -155,53 +187,145 @@ fn out_of_band_page_shows_the_code() {
     assert!(page.body.contains(&code), "{}", page.body);
     let r = exchange(&srv, &code, &oob, None);
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(), Some("admin"));
+    assert_eq!(
+        whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(),
+        Some("admin")
+    );
 }
 
 #[test]
 fn bad_authorization_requests() {
     let srv = Srv::start("oauth-bad", &[]);
     // Unknown client, unregistered redirect URI: an error page, never a redirect.
-    let mut u = auth_url(&srv.url, CALLBACK, &[]).replace("client_id=cells-client", "client_id=evil");
+    let mut u =
+        auth_url(&srv.url, CALLBACK, &[]).replace("client_id=cells-client", "client_id=evil");
     let r = get(&u, &[]);
     assert_eq!(r.status, 401, "{r:?}");
     assert!(r.location.is_none());
-    for bad in ["http://evil.example.com/servers/callback", "http://localhost:3000/other", "http://127.0.0.1:1/oauth2/oob"] {
+    for bad in [
+        "http://evil.example.com/servers/callback",
+        "http://localhost:3000/other",
+        "http://127.0.0.1:1/oauth2/oob",
+    ] {
         u = auth_url(&srv.url, bad, &[]);
         let r = get(&u, &[]);
         assert_eq!(r.status, 400, "{bad}: {r:?}");
         assert!(r.location.is_none());
     }
     // Other errors go back to the client through the redirect.
-    let r = get(&auth_url(&srv.url, CALLBACK, &[]).replace("response_type=code", "response_type=token"), &[]);
+    let r = get(
+        &auth_url(&srv.url, CALLBACK, &[]).replace("response_type=code", "response_type=token"),
+        &[],
+    );
     assert_eq!(r.status, 302);
-    assert_eq!(query_of(r.location.as_deref().unwrap())["error"], "unsupported_response_type");
-    let r = get(&auth_url(&srv.url, CALLBACK, &[]).replace(STATE, "short"), &[]);
-    assert_eq!(query_of(r.location.as_deref().unwrap())["error"], "invalid_state");
-    let r = get(&auth_url(&srv.url, CALLBACK, &[]).replace("pydio+offline", "pydio+admin"), &[]);
-    assert_eq!(query_of(r.location.as_deref().unwrap())["error"], "invalid_scope");
-    let r = get(&auth_url(&srv.url, CALLBACK, &[("code_challenge", "abc"), ("code_challenge_method", "plain")]), &[]);
-    assert_eq!(query_of(r.location.as_deref().unwrap())["error"], "invalid_request");
+    assert_eq!(
+        query_of(r.location.as_deref().unwrap())["error"],
+        "unsupported_response_type"
+    );
+    let r = get(
+        &auth_url(&srv.url, CALLBACK, &[]).replace(STATE, "short"),
+        &[],
+    );
+    assert_eq!(
+        query_of(r.location.as_deref().unwrap())["error"],
+        "invalid_state"
+    );
+    let r = get(
+        &auth_url(&srv.url, CALLBACK, &[]).replace("pydio+offline", "pydio+admin"),
+        &[],
+    );
+    assert_eq!(
+        query_of(r.location.as_deref().unwrap())["error"],
+        "invalid_scope"
+    );
+    let r = get(
+        &auth_url(
+            &srv.url,
+            CALLBACK,
+            &[
+                ("code_challenge", "abc"),
+                ("code_challenge_method", "plain"),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(
+        query_of(r.location.as_deref().unwrap())["error"],
+        "invalid_request"
+    );
 }
 
 #[test]
 fn token_endpoint_errors() {
     let srv = Srv::start("oauth-token-errors", &[]);
     let t = format!("{}/oidc/oauth2/token", srv.url);
-    assert_oauth_error(&post_form(&t, &[("client_id", "cells-client"), ("grant_type", "password")]), 400, "unsupported_grant_type");
-    assert_oauth_error(&post_form(&t, &[("client_id", "cells-client")]), 400, "invalid_request");
-    assert_oauth_error(&post_form(&t, &[("client_id", "other"), ("grant_type", "refresh_token"), ("refresh_token", "x")]), 401, "invalid_client");
-    assert_oauth_error(&post_form(&t, &[("grant_type", "authorization_code"), ("code", "x")]), 401, "invalid_client");
     assert_oauth_error(
-        &post_form(&t, &[("client_id", "cells-client"), ("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", CALLBACK)]),
+        &post_form(
+            &t,
+            &[("client_id", "cells-client"), ("grant_type", "password")],
+        ),
+        400,
+        "unsupported_grant_type",
+    );
+    assert_oauth_error(
+        &post_form(&t, &[("client_id", "cells-client")]),
+        400,
+        "invalid_request",
+    );
+    assert_oauth_error(
+        &post_form(
+            &t,
+            &[
+                ("client_id", "other"),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "x"),
+            ],
+        ),
+        401,
+        "invalid_client",
+    );
+    assert_oauth_error(
+        &post_form(&t, &[("grant_type", "authorization_code"), ("code", "x")]),
+        401,
+        "invalid_client",
+    );
+    assert_oauth_error(
+        &post_form(
+            &t,
+            &[
+                ("client_id", "cells-client"),
+                ("grant_type", "authorization_code"),
+                ("code", "nope"),
+                ("redirect_uri", CALLBACK),
+            ],
+        ),
         400,
         "invalid_grant",
     );
-    assert_oauth_error(&post_form(&t, &[("client_id", "cells-client"), ("grant_type", "refresh_token"), ("refresh_token", "ory_rt_nope")]), 400, "invalid_grant");
-    assert_oauth_error(&post(&t, "application/json", "{}", &[]), 400, "invalid_request");
+    assert_oauth_error(
+        &post_form(
+            &t,
+            &[
+                ("client_id", "cells-client"),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "ory_rt_nope"),
+            ],
+        ),
+        400,
+        "invalid_grant",
+    );
+    assert_oauth_error(
+        &post(&t, "application/json", "{}", &[]),
+        400,
+        "invalid_request",
+    );
     // A code is bound to its redirect URI.
     let code = login_code(&srv, CALLBACK, &[], "alice");
-    assert_oauth_error(&exchange(&srv, &code, "http://localhost:3001/servers/callback", None), 400, "invalid_grant");
+    assert_oauth_error(
+        &exchange(&srv, &code, "http://localhost:3001/servers/callback", None),
+        400,
+        "invalid_grant",
+    );
 }
 
 #[test]
@@ -220,21 +344,32 @@ fn code_is_single_use_and_replay_revokes() {
 fn pkce_is_checked_when_used() {
     let srv = Srv::start("oauth-pkce", &[]);
     let (verifier, challenge) = pkce();
-    let extra = [("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")];
+    let extra = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
     // Missing verifier.
     let code = login_code(&srv, CALLBACK, &extra, "alice");
     assert_oauth_error(&exchange(&srv, &code, CALLBACK, None), 400, "invalid_grant");
     // Wrong verifier.
     let code = login_code(&srv, CALLBACK, &extra, "alice");
     let (other, _) = pkce();
-    assert_oauth_error(&exchange(&srv, &code, CALLBACK, Some(&other)), 400, "invalid_grant");
+    assert_oauth_error(
+        &exchange(&srv, &code, CALLBACK, Some(&other)),
+        400,
+        "invalid_grant",
+    );
     // Right verifier.
     let code = login_code(&srv, CALLBACK, &extra, "alice");
     let r = exchange(&srv, &code, CALLBACK, Some(&verifier));
     assert_eq!(r.status, 200, "{r:?}");
     // A verifier without a challenge is refused too.
     let code = login_code(&srv, CALLBACK, &[], "alice");
-    assert_oauth_error(&exchange(&srv, &code, CALLBACK, Some(&verifier)), 400, "invalid_grant");
+    assert_oauth_error(
+        &exchange(&srv, &code, CALLBACK, Some(&verifier)),
+        400,
+        "invalid_grant",
+    );
     // Without --require-pkce a plain request is fine.
     let code = login_code(&srv, CALLBACK, &[], "alice");
     assert_eq!(exchange(&srv, &code, CALLBACK, None).status, 200);
@@ -250,7 +385,15 @@ fn pkce_can_be_required() {
     assert_eq!(q["state"], STATE);
     assert!(q["error_description"].contains("PKCE"), "{q:?}");
     let (verifier, challenge) = pkce();
-    let code = login_code(&srv, CALLBACK, &[("code_challenge", &challenge), ("code_challenge_method", "S256")], "bob");
+    let code = login_code(
+        &srv,
+        CALLBACK,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+        "bob",
+    );
     let r = exchange(&srv, &code, CALLBACK, Some(&verifier));
     assert_eq!(r.status, 200, "{r:?}");
 }
@@ -267,7 +410,10 @@ fn refresh_tokens_rotate_and_replay_revokes_the_grant() {
     let v2 = r.json();
     let rt2 = v2["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(rt1, rt2, "refresh tokens rotate");
-    assert_eq!(whoami(&srv, v2["access_token"].as_str().unwrap()).as_deref(), Some("alice"));
+    assert_eq!(
+        whoami(&srv, v2["access_token"].as_str().unwrap()).as_deref(),
+        Some("alice")
+    );
 
     let r = refresh(&srv, &rt2);
     assert_eq!(r.status, 200, "{r:?}");
@@ -279,7 +425,10 @@ fn refresh_tokens_rotate_and_replay_revokes_the_grant() {
 
     // Another login is unaffected.
     let code = login_code(&srv, CALLBACK, &[], "alice");
-    let rt = exchange(&srv, &code, CALLBACK, None).json()["refresh_token"].as_str().unwrap().to_string();
+    let rt = exchange(&srv, &code, CALLBACK, None).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(refresh(&srv, &rt).status, 200);
 }
 
@@ -292,7 +441,11 @@ fn access_tokens_expire_and_refresh_gives_new_ones() {
     let access = v["access_token"].as_str().unwrap().to_string();
     assert_eq!(whoami(&srv, &access).as_deref(), Some("bob"));
     std::thread::sleep(std::time::Duration::from_millis(3100));
-    assert_eq!(whoami(&srv, &access), None, "expired access token must be refused");
+    assert_eq!(
+        whoami(&srv, &access),
+        None,
+        "expired access token must be refused"
+    );
     let r = refresh(&srv, v["refresh_token"].as_str().unwrap());
     assert_eq!(r.status, 200, "{r:?}");
     let fresh = r.json()["access_token"].as_str().unwrap().to_string();
@@ -303,12 +456,18 @@ fn access_tokens_expire_and_refresh_gives_new_ones() {
 fn grants_survive_a_restart() {
     let srv = Srv::start("oauth-restart", &[]);
     let code = login_code(&srv, CALLBACK, &[], "alice");
-    let rt = exchange(&srv, &code, CALLBACK, None).json()["refresh_token"].as_str().unwrap().to_string();
+    let rt = exchange(&srv, &code, CALLBACK, None).json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let root = srv.stop();
     let srv = Srv::start_on(root, &[], &[]);
     let r = refresh(&srv, &rt);
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(), Some("alice"));
+    assert_eq!(
+        whoami(&srv, r.json()["access_token"].as_str().unwrap()).as_deref(),
+        Some("alice")
+    );
     // The spent token is still recognised as spent after the restart.
     let root = srv.stop();
     let srv = Srv::start_on(root, &[], &[]);
@@ -319,9 +478,18 @@ fn grants_survive_a_restart() {
 #[test]
 fn discovery_document() {
     let srv = Srv::start("oauth-discovery", &[]);
-    let r = get(&format!("{}/oidc/.well-known/openid-configuration", srv.url), &[]);
+    let r = get(
+        &format!("{}/oidc/.well-known/openid-configuration", srv.url),
+        &[],
+    );
     assert_eq!(r.status, 200);
     let v = r.json();
-    assert_eq!(v["token_endpoint"], format!("{}/oidc/oauth2/token", srv.url));
-    assert_eq!(v["authorization_endpoint"], format!("{}/oidc/oauth2/auth", srv.url));
+    assert_eq!(
+        v["token_endpoint"],
+        format!("{}/oidc/oauth2/token", srv.url)
+    );
+    assert_eq!(
+        v["authorization_endpoint"],
+        format!("{}/oidc/oauth2/auth", srv.url)
+    );
 }

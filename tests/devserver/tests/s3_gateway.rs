@@ -17,7 +17,13 @@ fn script() -> String {
 
 /// Make sure `python3 -c 'import botocore'` works; false when it cannot be arranged.
 fn have_botocore() -> bool {
-    let ok = |args: &[&str]| Command::new("python3").args(args).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = |args: &[&str]| {
+        Command::new("python3")
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
     if ok(&["-c", "import botocore"]) {
         return true;
     }
@@ -26,10 +32,23 @@ fn have_botocore() -> bool {
         return false;
     }
     let st = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "botocore"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "botocore",
+        ])
         .status();
-    assert!(st.map(|s| s.success()).unwrap_or(false), "pip install botocore failed");
-    assert!(ok(&["-c", "import botocore"]), "botocore still not importable after pip install");
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "pip install botocore failed"
+    );
+    assert!(
+        ok(&["-c", "import botocore"]),
+        "botocore still not importable after pip install"
+    );
     true
 }
 
@@ -80,6 +99,9 @@ fn unsigned_requests_are_refused() {
     assert!(r.body.contains("<Code>AccessDenied</Code>"), "{}", r.body);
     // A Bearer token is not an S3 signature either.
     let tok = srv.token("admin");
-    let r = get(&format!("{}/io/common-files/welcome.txt", srv.url), &[("Authorization", &format!("Bearer {tok}"))]);
+    let r = get(
+        &format!("{}/io/common-files/welcome.txt", srv.url),
+        &[("Authorization", &format!("Bearer {tok}"))],
+    );
     assert!(r.status == 400 || r.status == 403, "{r:?}");
 }

@@ -13,13 +13,22 @@ const PUB_PEM: &str = include_str!("../testdata/update-test-pub.pem");
 
 fn verify(digest: &[u8], sig: &[u8]) -> bool {
     use rsa::pkcs1::DecodeRsaPublicKey;
-    let b64: String = PUB_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
+    let b64: String = PUB_PEM
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
     let key = rsa::RsaPublicKey::from_pkcs1_der(&B64.decode(b64).unwrap()).unwrap();
-    key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), digest, sig).is_ok()
+    key.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), digest, sig)
+        .is_ok()
 }
 
 fn list(srv: &Srv, body: serde_json::Value) -> Resp {
-    post(&format!("{}/a/update-server/", srv.url), "application/json", &body.to_string(), &[])
+    post(
+        &format!("{}/a/update-server/", srv.url),
+        "application/json",
+        &body.to_string(),
+        &[],
+    )
 }
 
 fn start_with(tag: &str, manifest: serde_json::Value, files: &[(&str, &[u8])]) -> Srv {
@@ -31,7 +40,11 @@ fn start_with(tag: &str, manifest: serde_json::Value, files: &[(&str, &[u8])]) -
         std::fs::write(dir.join(name), data).unwrap();
     }
     std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
-    Srv::start_on(root, &[], &[("CELLS_DEVSERVER_UPDATE_DIR", dir.to_str().unwrap())])
+    Srv::start_on(
+        root,
+        &[],
+        &[("CELLS_DEVSERVER_UPDATE_DIR", dir.to_str().unwrap())],
+    )
 }
 
 #[test]
@@ -60,7 +73,11 @@ fn lists_signed_binaries_and_serves_them() {
     let v = r.json();
     assert_eq!(v["Channel"], "stable");
     let bins = v["AvailableBinaries"].as_array().unwrap();
-    assert_eq!(bins.len(), 1, "only the newer linux/amd64 stable binary: {v}");
+    assert_eq!(
+        bins.len(),
+        1,
+        "only the newer linux/amd64 stable binary: {v}"
+    );
     let b = &bins[0];
     assert_eq!(b["Version"], "4.3.2");
     assert_eq!(b["PackageName"], "CellsClient");
@@ -78,21 +95,42 @@ fn lists_signed_binaries_and_serves_them() {
     assert_eq!(data, new_bin);
 
     let digest = Sha256::digest(&data);
-    assert_eq!(B64.decode(b["BinaryChecksum"].as_str().unwrap()).unwrap(), digest.to_vec());
+    assert_eq!(
+        B64.decode(b["BinaryChecksum"].as_str().unwrap()).unwrap(),
+        digest.to_vec()
+    );
     let sig = B64.decode(b["BinarySignature"].as_str().unwrap()).unwrap();
-    assert!(verify(&digest, &sig), "signature must verify with the test public key");
+    assert!(
+        verify(&digest, &sig),
+        "signature must verify with the test public key"
+    );
     assert!(!verify(&Sha256::digest(b"something else"), &sig));
 
     // dev channel
-    let r = list(&srv, serde_json::json!({"Channel": "dev", "PackageName": "CellsClient", "CurrentVersion": "4.3.1", "GOOS": "linux", "GOARCH": "amd64"}));
+    let r = list(
+        &srv,
+        serde_json::json!({"Channel": "dev", "PackageName": "CellsClient", "CurrentVersion": "4.3.1", "GOOS": "linux", "GOARCH": "amd64"}),
+    );
     let v = r.json();
-    assert_eq!(v["AvailableBinaries"][0]["Version"], "4.4.0-dev.20250101", "{v}");
+    assert_eq!(
+        v["AvailableBinaries"][0]["Version"], "4.4.0-dev.20250101",
+        "{v}"
+    );
     // up to date
-    let r = list(&srv, serde_json::json!({"Channel": "stable", "PackageName": "CellsClient", "CurrentVersion": "4.3.2", "GOOS": "linux", "GOARCH": "amd64"}));
+    let r = list(
+        &srv,
+        serde_json::json!({"Channel": "stable", "PackageName": "CellsClient", "CurrentVersion": "4.3.2", "GOOS": "linux", "GOARCH": "amd64"}),
+    );
     assert_eq!(r.json()["AvailableBinaries"].as_array().unwrap().len(), 0);
     // unknown binary
-    assert_eq!(get(&format!("{}/update-binaries/nope", srv.url), &[]).status, 404);
-    assert_eq!(get(&format!("{}/update-binaries/manifest.json", srv.url), &[]).status, 404);
+    assert_eq!(
+        get(&format!("{}/update-binaries/nope", srv.url), &[]).status,
+        404
+    );
+    assert_eq!(
+        get(&format!("{}/update-binaries/manifest.json", srv.url), &[]).status,
+        404
+    );
 }
 
 #[test]
@@ -101,13 +139,23 @@ fn manifest_can_force_bad_signatures_and_failures() {
         {"Version": "9.0.0", "File": "cec-9", "BinarySignature": B64.encode(b"not a signature")}
     ]});
     let srv = start_with("update-bad", manifest, &[("cec-9", b"nine")]);
-    let r = list(&srv, serde_json::json!({"Channel": "stable", "CurrentVersion": "4.3.1"}));
+    let r = list(
+        &srv,
+        serde_json::json!({"Channel": "stable", "CurrentVersion": "4.3.1"}),
+    );
     let b = &r.json()["AvailableBinaries"][0];
     assert_eq!(b["BinarySignature"], B64.encode(b"not a signature"));
-    assert_eq!(B64.decode(b["BinaryChecksum"].as_str().unwrap()).unwrap(), Sha256::digest(b"nine").to_vec());
+    assert_eq!(
+        B64.decode(b["BinaryChecksum"].as_str().unwrap()).unwrap(),
+        Sha256::digest(b"nine").to_vec()
+    );
     drop(srv);
 
-    let srv = start_with("update-fail", serde_json::json!({"fail": "maintenance"}), &[]);
+    let srv = start_with(
+        "update-fail",
+        serde_json::json!({"fail": "maintenance"}),
+        &[],
+    );
     let r = list(&srv, serde_json::json!({"Channel": "stable"}));
     assert_eq!(r.status, 500);
     assert_eq!(r.json()["Title"], "maintenance");
@@ -116,7 +164,10 @@ fn manifest_can_force_bad_signatures_and_failures() {
 #[test]
 fn no_manifest_means_up_to_date() {
     let srv = Srv::start("update-empty", &[]);
-    let r = list(&srv, serde_json::json!({"Channel": "stable", "PackageName": "CellsClient", "CurrentVersion": "4.3.1"}));
+    let r = list(
+        &srv,
+        serde_json::json!({"Channel": "stable", "PackageName": "CellsClient", "CurrentVersion": "4.3.1"}),
+    );
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["AvailableBinaries"].as_array().unwrap().len(), 0);
 }

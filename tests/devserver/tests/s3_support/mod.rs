@@ -15,11 +15,13 @@ pub fn bin() -> &'static str {
 /// A fresh empty directory under the system temp dir.
 pub fn temp_root(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join("cells-devserver-tests").join(format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
+    let d = std::env::temp_dir()
+        .join("cells-devserver-tests")
+        .join(format!(
+            "{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -43,18 +45,31 @@ impl Srv {
     pub fn start_on(root: PathBuf, args: &[&str], env: &[(&str, &str)]) -> Srv {
         let log = std::fs::File::create(root.with_extension("log")).unwrap();
         let mut cmd = Command::new(bin());
-        cmd.arg("serve").arg("--root").arg(&root).args(["--listen", "127.0.0.1:0"]).args(args);
+        cmd.arg("serve")
+            .arg("--root")
+            .arg(&root)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::from(log)).spawn().expect("start cells-devserver");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start cells-devserver");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).expect("read first line");
         let url = line
             .trim()
             .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}; log: {}", root.with_extension("log").display()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected first line {line:?}; log: {}",
+                    root.with_extension("log").display()
+                )
+            })
             .to_string();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
@@ -63,7 +78,12 @@ impl Srv {
                 sink.clear();
             }
         });
-        Srv { url, root, child, keep_root: false }
+        Srv {
+            url,
+            root,
+            child,
+            keep_root: false,
+        }
     }
 
     pub fn token(&self, user: &str) -> String {
@@ -101,7 +121,11 @@ pub fn token_for(root: &Path, user: &str, e: Option<&str>) -> String {
         cmd.args(["-e", e]);
     }
     let out = cmd.output().expect("run cells-devserver token");
-    assert!(out.status.success(), "token failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "token failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -121,7 +145,10 @@ impl Resp {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(60)).build()
+    ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(Duration::from_secs(60))
+        .build()
 }
 
 fn reduce(r: Result<ureq::Response, ureq::Error>) -> Resp {
@@ -165,7 +192,11 @@ pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
 }
 
 pub fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// An HTML form as a browser sees it: method, action and the named `<input>` fields.
@@ -186,7 +217,10 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 /// Parse the first `<form>` of a page (plain HTML, as served by the OAuth front).
 pub fn parse_form(html: &str) -> Form {
     let start = html.find("<form").expect("a <form> in the page");
-    let end = html[start..].find("</form>").map(|e| e + start).expect("</form>");
+    let end = html[start..]
+        .find("</form>")
+        .map(|e| e + start)
+        .expect("</form>");
     let form_tag = &html[start..html[start..].find('>').unwrap() + start];
     let mut fields = Vec::new();
     let mut rest = &html[start..end];
