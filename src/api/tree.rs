@@ -56,8 +56,9 @@ pub struct Node {
     /// `LEAF`, `COLLECTION`, or empty (= `UNKNOWN`).
     #[serde(rename = "Type", default)]
     pub node_type: String,
-    /// Bytes (aggregate for folders). `None` when absent or unparsable.
-    #[serde(rename = "Size", default, deserialize_with = "de_i64_opt")]
+    /// Bytes (aggregate for folders). An absent `Size` is 0 (protojson omits
+    /// zero values); `None` only when the value is unparsable.
+    #[serde(rename = "Size", default = "zero", deserialize_with = "de_i64_opt")]
     pub size: Option<i64>,
     /// Modification time, Unix seconds.
     #[serde(rename = "MTime", default, deserialize_with = "de_i64_opt")]
@@ -140,6 +141,10 @@ impl Node {
         }
         self.meta("x-cells-hash")
     }
+}
+
+fn zero() -> Option<i64> {
+    Some(0)
 }
 
 fn de_i64_opt<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<i64>, D::Error> {
@@ -679,7 +684,8 @@ mod tests {
         assert_eq!(n.kind(), NodeKind::Cell);
         let n: Node = serde_json::from_str(r#"{"Path":"ws/d","Type":"COLLECTION"}"#).unwrap();
         assert_eq!(n.kind(), NodeKind::Folder);
-        assert_eq!(n.size, None);
+        assert_eq!(n.size, Some(0));
+        assert_eq!(n.mtime, None);
     }
 
     #[test]

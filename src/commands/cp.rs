@@ -90,10 +90,9 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
         None => {
             let parent = tree::parent_path(&target);
             if parent.is_empty() {
-                return Err(Error::usage(
-                    cmd,
-                    format!("{target} is not an existing workspace or folder"),
-                ));
+                return Err(Error::not_found(format!(
+                    "workspace {target} not found (run 'cec ls' to see your workspaces)"
+                )));
             }
             match tree::stat(&client, parent)? {
                 Some(p) if p.is_dir() => false,
