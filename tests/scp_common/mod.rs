@@ -1,0 +1,171 @@
+//! Helpers shared by the scp_* integration tests (on top of tests/common).
+#![allow(dead_code)]
+
+use crate::common::{Cec, Out, Server};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A `cec` talking DIRECTLY to `srv` (S3 traffic cannot go through Prism) as `user`.
+pub fn cec(srv: &Server, user: &str) -> Cec {
+    let mut c = Cec::new();
+    c.env("CEC_URL", &srv.url)
+        .env("CEC_TOKEN", srv.token(user))
+        .env("CEC_SKIP_KEYRING", "true")
+        .env("CEC_INDEX_TIMEOUT", "20s");
+    c
+}
+
+/// Run `cec scp ARGS...` as admin with a fresh isolated HOME.
+pub fn scp(srv: &Server, args: &[&str]) -> Out {
+    let mut c = cec(srv, "admin");
+    c.arg("scp").args(args).run()
+}
+
+/// Percent-encode a REST path parameter.
+pub fn esc(p: &str) -> String {
+    let mut out = String::new();
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Raw REST call to the server as admin.
+pub fn rest(srv: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{}{}", srv.url, path);
+    let req = ureq::request(method, &url)
+        .timeout(Duration::from_secs(60))
+        .set("Authorization", &srv.bearer("admin"));
+    let res = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    let (code, text) = match res {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Create a remote folder (and wait until it is visible).
+pub fn mkdir(srv: &Server, path: &str) {
+    let (code, body) = rest(
+        srv,
+        "POST",
+        "/a/tree/create",
+        Some(serde_json::json!({"Nodes":[{"Path": path, "Type":"COLLECTION"}]})),
+    );
+    assert_eq!(code, 200, "mkdir {path}: {body}");
+    wait_for(&format!("folder {path}"), || stat(srv, path).is_some());
+}
+
+/// `GET /a/tree/stat/{path}` → the node, if any.
+pub fn stat(srv: &Server, path: &str) -> Option<Value> {
+    let (code, body) = rest(srv, "GET", &format!("/a/tree/stat/{}", esc(path)), None);
+    if code == 200 {
+        body.get("Node").cloned()
+    } else {
+        None
+    }
+}
+
+/// The x-cells-hash of a remote file (unquoted).
+pub fn remote_hash(srv: &Server, path: &str) -> Option<String> {
+    let n = stat(srv, path)?;
+    let raw = n.get("MetaStore")?.get("x-cells-hash")?.as_str()?.to_string();
+    Some(raw.trim_matches('"').to_string())
+}
+
+/// Where the devserver keeps the bytes of `common-files/<rel>`.
+pub fn server_file(srv: &Server, common_rel: &str) -> PathBuf {
+    srv.root.join("data/common").join(common_rel)
+}
+
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        if start.elapsed() > Duration::from_secs(20) {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut v = Vec::with_capacity(len);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Cells hash of bytes (10 MiB blocks), for comparisons.
+pub fn cells_hash(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    let mut outer = Md5::new();
+    let block = 10 * 1024 * 1024;
+    if bytes.is_empty() {
+        outer.update(Md5::digest(b""));
+    }
+    for c in bytes.chunks(block) {
+        outer.update(Md5::digest(c));
+    }
+    outer
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// All files under `dir` (relative path → content), and all folders.
+pub fn snapshot(dir: &Path) -> (std::collections::BTreeMap<String, Vec<u8>>, Vec<String>) {
+    let mut files = std::collections::BTreeMap::new();
+    let mut dirs = Vec::new();
+    fn walk(
+        base: &Path,
+        d: &Path,
+        files: &mut std::collections::BTreeMap<String, Vec<u8>>,
+        dirs: &mut Vec<String>,
+    ) {
+        let mut ents: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap()).collect();
+        ents.sort_by_key(|e| e.file_name());
+        for e in ents {
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                dirs.push(rel);
+                walk(base, &p, files, dirs);
+            } else if m.is_file() {
+                files.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    walk(dir, dir, &mut files, &mut dirs);
+    (files, dirs)
+}
+
+pub fn tmpdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("cec-scp-").tempdir().unwrap()
+}
+
+/// The stderr must be plain text (no ANSI escapes) when not on a terminal.
+pub fn assert_plain(out: &Out) {
+    assert!(
+        !out.stderr.contains('\x1b'),
+        "ANSI escape in non-terminal output:\n{}",
+        out.stderr
+    );
+}
