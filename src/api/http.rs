@@ -500,16 +500,14 @@ fn status_error(method: &str, url: &str, code: u16, resp: ureq::Response) -> Err
     let path = url::Url::parse(url)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
-    let mut msg = format!("{method} {path}: {code} {reason}");
-    if !text.is_empty() {
-        msg.push_str(&format!(": {text}"));
-    }
-    if code == 401 {
-        msg.push_str(" (credentials rejected: check your token or run 'cec config relog')");
-    }
-    let mut e = Error::new(exit_for_status(code), msg);
-    e.help_for = None;
-    e
+    let msg = if text.is_empty() {
+        format!("{method} {path}: {code} {reason}")
+    } else if !reason.is_empty() && text.to_lowercase().starts_with(&reason.to_lowercase()) {
+        format!("{method} {path}: {code} {text}")
+    } else {
+        format!("{method} {path}: {code} {reason}: {text}")
+    };
+    Error::new(exit_for_status(code), msg)
 }
 
 /// Read a response body as text (bounded to 64 MiB).

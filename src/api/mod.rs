@@ -126,6 +126,15 @@ impl Client {
                     http::debug("401/403 received: renewing the session token and retrying once");
                     continue;
                 }
+                Err(mut e) if e.exit == Exit::Auth && e.message.contains(": 401") => {
+                    let hint = match self.auth_type.as_str() {
+                        "session" => "check the login and password",
+                        "oauth2" => "run 'cec config relog'",
+                        _ => "check the token, or run 'cec config relog'",
+                    };
+                    e.message.push_str(&format!(" ({hint})"));
+                    return Err(e);
+                }
                 other => return other,
             }
         }
