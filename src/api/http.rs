@@ -52,7 +52,11 @@ pub fn user_agent() -> String {
         "x86" => "386",
         other => other,
     };
-    let rust = option_env!("CEC_RUSTC_VERSION").unwrap_or("");
+    // build.rs gives "rustc 1.95.0" → "rust1.95.0" (like Go's "go1.23.9")
+    let rust = option_env!("CEC_RUSTC_VERSION")
+        .and_then(|v| v.split_whitespace().nth(1))
+        .filter(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .unwrap_or("");
     format!(
         "{}/{} rust{} github.com/pydio/cells-client@v{}",
         std::env::consts::OS,
@@ -573,6 +577,7 @@ mod tests {
         let ua = user_agent();
         assert!(ua.contains(" github.com/pydio/cells-client@v"));
         assert!(ua.contains(" rust"));
+        assert!(!ua.contains("rustc"), "{ua}");
     }
 
     #[test]

@@ -60,7 +60,8 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
             (Some(login), Some(password)) => {
                 let agent = http::agent_for(&url, g.skip_verify)?;
                 http::debug(format!("env/flag mode: login/password for {url}"));
-                let src = SessionToken::new(&url, login, password);
+                let mut src = SessionToken::new(&url, login, password);
+                src.no_cache = g.no_cache;
                 return Ok(Client::new(
                     &url,
                     agent,
@@ -167,6 +168,8 @@ pub struct SessionToken {
     login: String,
     password: String,
     cache: Mutex<Option<(String, i64)>>,
+    /// `--no-cache` (env/flag mode): log in again for every request.
+    pub no_cache: bool,
 }
 
 impl SessionToken {
@@ -176,6 +179,7 @@ impl SessionToken {
             login: login.to_string(),
             password: password.to_string(),
             cache: Mutex::new(None),
+            no_cache: false,
         }
     }
 }
@@ -183,7 +187,7 @@ impl SessionToken {
 impl TokenSource for SessionToken {
     fn token(&self, agent: &Agent) -> Result<String> {
         let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((jwt, exp)) = c.as_ref() {
+        if let Some((jwt, exp)) = c.as_ref().filter(|_| !self.no_cache) {
             if *exp > config::now() + REFRESH_MARGIN / 2 {
                 return Ok(jwt.clone());
             }

@@ -126,8 +126,35 @@ fn call<T: Send + 'static>(
 
 pub fn get(account: &str) -> Result<String, KrError> {
     let account = account.to_string();
-    call(move || entry(&account)?.get_password())
+    call(move || entry(&account)?.get_password()).map(|v| decode_go_value(&v))
 }
+
+/// go-keyring on macOS stores `go-keyring-base64:<b64>` (or, in old versions,
+/// `go-keyring-encoded:<hex>`); other values are taken as they are.
+pub fn decode_go_value(v: &str) -> String {
+    use base64::Engine;
+    if let Some(b) = v.strip_prefix("go-keyring-base64:") {
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b.trim()) {
+            if let Ok(s) = String::from_utf8(bytes) {
+                return s;
+            }
+        }
+    }
+    if let Some(h) = v.strip_prefix("go-keyring-encoded:") {
+        let h = h.trim();
+        if h.len() % 2 == 0 {
+            let bytes: Option<Vec<u8>> = (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok())
+                .collect();
+            if let Some(s) = bytes.and_then(|b| String::from_utf8(b).ok()) {
+                return s;
+            }
+        }
+    }
+    v.to_string()
+}
+
 
 pub fn set(account: &str, value: &str) -> Result<(), KrError> {
     let account = account.to_string();
@@ -141,5 +168,16 @@ pub fn delete(account: &str) -> Result<(), KrError> {
     match call(move || entry(&account)?.delete_credential()) {
         Err(KrError::NotFound) => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn go_encodings() {
+        use super::decode_go_value as d;
+        assert_eq!(d("go-keyring-base64:YWJjX18vL19fZGVm"), "abc__//__def");
+        assert_eq!(d("go-keyring-encoded:616263"), "abc");
+        assert_eq!(d("plain"), "plain");
     }
 }
