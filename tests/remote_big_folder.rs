@@ -40,7 +40,12 @@ fn ls_lists_25000_entries() {
             .iter()
             .map(|n| serde_json::json!({"Path": format!("{dir}/{n}"), "Type": "LEAF"}))
             .collect();
-        let (code, body) = rest(s, "POST", "/a/tree/create", serde_json::json!({"Nodes": nodes}));
+        let (code, body) = rest(
+            s,
+            "POST",
+            "/a/tree/create",
+            serde_json::json!({"Nodes": nodes}),
+        );
         assert_eq!(code, 200, "{body}");
     }
 

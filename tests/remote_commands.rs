@@ -13,8 +13,28 @@ fn srv() -> &'static Server {
     Server::shared()
 }
 
+/// A token for `user` on the shared server (cached).
+fn token(user: &str) -> String {
+    static TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let mut t = TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+    match t.iter().find(|(u, _)| u == user) {
+        Some((_, tok)) => tok.clone(),
+        None => {
+            let tok = srv().token(user);
+            t.push((user.to_string(), tok.clone()));
+            tok
+        }
+    }
+}
+
+/// A `Cec` for `user` against the shared server (REST through Prism when enabled).
 fn cec(user: &str) -> Cec {
-    srv().cec_as(user)
+    let token = token(user);
+    let mut c = Cec::new();
+    c.env("CEC_URL", &srv().api_url)
+        .env("CEC_TOKEN", token)
+        .env("CEC_SKIP_KEYRING", "true");
+    c
 }
 
 /// Raw REST call (setup and checks), straight to the server.
@@ -23,7 +43,7 @@ fn rest(method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let url = format!("{}{}", s.url, path);
     let req = ureq::request(method, &url)
         .timeout(Duration::from_secs(120))
-        .set("Authorization", &s.bearer("admin"));
+        .set("Authorization", &format!("Bearer {}", token("admin")));
     let res = match body {
         Some(b) => req.send_json(b),
         None => req.call(),
@@ -77,7 +97,11 @@ fn setup(folders: &[&str], files: &[&str]) {
             .map(|p| serde_json::json!({"Path": p, "Type": "LEAF"})),
     );
     for chunk in nodes.chunks(500) {
-        let (code, body) = rest("POST", "/a/tree/create", Some(serde_json::json!({"Nodes": chunk})));
+        let (code, body) = rest(
+            "POST",
+            "/a/tree/create",
+            Some(serde_json::json!({"Nodes": chunk})),
+        );
         assert_eq!(code, 200, "tree/create: {body}");
     }
     for p in folders.iter().chain(files.iter()).take(3) {
@@ -134,12 +158,20 @@ fn ls_root_lists_workspaces() {
     let out = cec("admin").args(["ls", "--json"]).run();
     out.assert_ok();
     let ws = json_lines(&out.stdout);
-    let common = ws.iter().find(|o| o["path"] == "common-files").expect("common-files");
+    let common = ws
+        .iter()
+        .find(|o| o["path"] == "common-files")
+        .expect("common-files");
     assert_eq!(common["type"], "workspace", "{out}");
-    let cell = ws.iter().find(|o| o["path"] == "team-cell").expect("team-cell for admin");
+    let cell = ws
+        .iter()
+        .find(|o| o["path"] == "team-cell")
+        .expect("team-cell for admin");
     assert_eq!(cell["type"], "cell", "{out}");
     for o in &ws {
-        for k in ["type", "uuid", "name", "path", "size", "mtime", "hash", "label"] {
+        for k in [
+            "type", "uuid", "name", "path", "size", "mtime", "hash", "label",
+        ] {
             assert!(o.get(k).is_some(), "missing {k} in {o}");
         }
     }
@@ -205,13 +237,20 @@ fn ls_folder_file_and_modes() {
 
     // template
     let out = cec("admin")
-        .args(["ls", "--format", "{{.Name}}|{{.Type}}|{{.SizeBytes}}|{{.Path}}", &dir])
+        .args([
+            "ls",
+            "--format",
+            "{{.Name}}|{{.Type}}|{{.SizeBytes}}|{{.Path}}",
+            &dir,
+        ])
         .run();
     out.assert_ok();
     assert!(
-        out.stdout_lines().iter().any(|l| l.starts_with("a.txt|File|")
-            && l.ends_with(&format!("|{dir}/a.txt"))
-            && l.split('|').nth(2).unwrap().parse::<u64>().is_ok()),
+        out.stdout_lines()
+            .iter()
+            .any(|l| l.starts_with("a.txt|File|")
+                && l.ends_with(&format!("|{dir}/a.txt"))
+                && l.split('|').nth(2).unwrap().parse::<u64>().is_ok()),
         "{out}"
     );
     for f in ["Uuid", "HumanSize", "TimeStamp", "Date", "Hash"] {
@@ -220,7 +259,9 @@ fn ls_folder_file_and_modes() {
             .run()
             .assert_ok();
     }
-    let bad = cec("admin").args(["ls", "--format", "{{.Nope}}", &dir]).run();
+    let bad = cec("admin")
+        .args(["ls", "--format", "{{.Nope}}", &dir])
+        .run();
     bad.assert_code(2);
     assert_eq!(bad.stdout, "");
     cec("admin")
@@ -244,7 +285,9 @@ fn ls_folder_file_and_modes() {
     assert_eq!(sub["hash"], Value::Null);
 
     // a file's own row
-    let out = cec("admin").args(["ls", "--json", &format!("{dir}/a.txt")]).run();
+    let out = cec("admin")
+        .args(["ls", "--json", &format!("{dir}/a.txt")])
+        .run();
     out.assert_ok();
     let v = json_lines(&out.stdout);
     assert_eq!(v.len(), 1);
@@ -254,10 +297,14 @@ fn ls_folder_file_and_modes() {
     assert_eq!(out.stdout_lines(), vec!["File\ta.txt"], "{out}");
 
     // exists
-    let out = cec("admin").args(["ls", "-f", &format!("{dir}/a.txt")]).run();
+    let out = cec("admin")
+        .args(["ls", "-f", &format!("{dir}/a.txt")])
+        .run();
     out.assert_code(0);
     assert_eq!(out.stdout, "true\n");
-    let out = cec("admin").args(["ls", "--exists", &format!("{dir}/nope.txt")]).run();
+    let out = cec("admin")
+        .args(["ls", "--exists", &format!("{dir}/nope.txt")])
+        .run();
     out.assert_code(4);
     assert_eq!(out.stdout, "false\n");
 
@@ -268,8 +315,14 @@ fn ls_folder_file_and_modes() {
     assert_eq!(out.stderr_lines().len(), 1, "{out}");
 
     // modifiers are exclusive
-    cec("admin").args(["ls", "-d", "-r", &dir]).run().assert_code(2);
-    cec("admin").args(["ls", "--json", "-f", &dir]).run().assert_code(2);
+    cec("admin")
+        .args(["ls", "-d", "-r", &dir])
+        .run()
+        .assert_code(2);
+    cec("admin")
+        .args(["ls", "--json", "-f", &dir])
+        .run()
+        .assert_code(2);
 }
 
 #[test]
@@ -284,7 +337,10 @@ fn ls_terminal_table_fits() {
     let screen = t.screen();
     assert!(screen.contains("Found 2 nodes at"), "{screen}");
     assert!(screen.contains("+--"), "{screen}");
-    for l in screen.lines().filter(|l| l.starts_with('+') || l.starts_with('|')) {
+    for l in screen
+        .lines()
+        .filter(|l| l.starts_with('+') || l.starts_with('|'))
+    {
         assert!(
             l.chars().count() <= 100,
             "line wider than the terminal: {l}\n{screen}"
@@ -323,8 +379,14 @@ fn mkdir_parents_trim_exists() {
         .assert_code(5);
 
     // missing workspace / workspace only
-    cec("admin").args(["mkdir", "no-such-ws/a"]).run().assert_code(4);
-    cec("admin").args(["mkdir", "common-files"]).run().assert_code(2);
+    cec("admin")
+        .args(["mkdir", "no-such-ws/a"])
+        .run()
+        .assert_code(4);
+    cec("admin")
+        .args(["mkdir", "common-files"])
+        .run()
+        .assert_code(2);
 }
 
 // ------------------------------------------------------------------------------------ rm
@@ -384,7 +446,12 @@ fn rm_prompt_on_terminal() {
     let a = format!("{dir}/a.txt");
     setup(&[], &[&a]);
 
-    for (answer, key) in [("n", None), ("", Some("C-d")), ("", Some("C-c")), ("yess", None)] {
+    for (answer, key) in [
+        ("n", None),
+        ("", Some("C-d")),
+        ("", Some("C-c")),
+        ("yess", None),
+    ] {
         let t = cec("admin").args(["rm", &a]).tty();
         t.wait_for("[y/N]", Duration::from_secs(30));
         match key {
@@ -501,7 +568,12 @@ fn cp_into_folder_and_rename() {
         .assert_code(1);
     // several sources need an existing folder
     cec("admin")
-        .args(["cp", &src, &format!("{dir}/copy.txt"), &format!("{dir}/newdir")])
+        .args([
+            "cp",
+            &src,
+            &format!("{dir}/copy.txt"),
+            &format!("{dir}/newdir"),
+        ])
         .run()
         .assert_code(4);
 }
@@ -689,7 +761,10 @@ fn odd_names() {
     ];
     let paths: Vec<String> = names.iter().map(|n| format!("{dir}/{n}")).collect();
     let sub = format!("{dir}/sub folder");
-    setup(&[&sub], &paths.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    setup(
+        &[&sub],
+        &paths.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+    );
 
     let got = ls_names(&dir);
     for n in names {
@@ -711,7 +786,10 @@ fn odd_names() {
     for n in names {
         let from = format!("{sub}/{n}");
         let to = format!("{dir}/moved {n}");
-        cec("admin").args(["mv", "--", &from, &to]).run().assert_ok();
+        cec("admin")
+            .args(["mv", "--", &from, &to])
+            .run()
+            .assert_ok();
         assert!(exists(&to), "{to}");
     }
     let out = cec("admin").args(["share", &paths[4]]).run();
@@ -726,4 +804,76 @@ fn odd_names() {
     let odd_dir = format!("{dir}/new #1 ? 100% \"q\" ü");
     cec("admin").args(["mkdir", &odd_dir]).run().assert_ok();
     assert!(exists(&odd_dir));
+}
+
+// ------------------------------------------------------------------------------------ slow server
+
+/// Indexing and job delays: mkdir waits until visible, cp/mv/rm wait for their
+/// jobs, `--timeout` is honoured, and a job that fails on the server is an error.
+#[test]
+fn slow_index_and_jobs() {
+    let s = Server::start(&["--index-delay-ms", "1500", "--job-delay-ms", "1500"]);
+    let token = s.token("admin");
+    let run = |args: &[&str]| {
+        let mut c = Cec::new();
+        c.env("CEC_URL", &s.url)
+            .env("CEC_TOKEN", &token)
+            .env("CEC_SKIP_KEYRING", "true");
+        c.args(args).run()
+    };
+    let visible = |args: &[&str]| run(&[&["ls", "-f"], args].concat()).code == 0;
+
+    // mkdir returns only once the folder is visible
+    run(&["mkdir", "common-files/slow/a"]).assert_ok();
+    assert!(visible(&["common-files/slow/a"]));
+
+    // cp waits for the job and for the copy to show up
+    let out = run(&["cp", "common-files/welcome.txt", "common-files/slow"]);
+    out.assert_ok();
+    assert!(out.duration >= Duration::from_millis(2500), "{out}");
+    assert!(visible(&["common-files/slow/welcome.txt"]));
+
+    // --timeout: the job takes ~3 s
+    let out = run(&[
+        "cp",
+        "--timeout",
+        "1",
+        "common-files/welcome.txt",
+        "common-files/slow/late.txt",
+    ]);
+    out.assert_code(1).assert_stderr_contains("timed out");
+
+    // mv waits, source gone and target there right after
+    run(&["mv", "common-files/slow/welcome.txt", "common-files/slow/a"]).assert_ok();
+    assert!(visible(&["common-files/slow/a/welcome.txt"]));
+    assert!(!visible(&["common-files/slow/welcome.txt"]));
+
+    // rm waits for its delete job
+    run(&["rm", "-f", "common-files/slow/a/welcome.txt"]).assert_ok();
+    assert!(!visible(&["common-files/slow/a/welcome.txt"]));
+
+    // a job failing on the server (its target folder disappears meanwhile) is an error
+    run(&["mkdir", "common-files/doomed"]).assert_ok();
+    let mut c = Cec::new();
+    c.env("CEC_URL", &s.url)
+        .env("CEC_TOKEN", &token)
+        .env("CEC_SKIP_KEYRING", "true")
+        .args([
+            "cp",
+            "common-files/welcome.txt",
+            "common-files/doomed/copy.txt",
+        ]);
+    let child = c
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    run(&["rm", "-f", "-p", "common-files/doomed"]).assert_ok();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
 }
