@@ -219,13 +219,7 @@ fn oauth_oob(url: &str, cec: &Cec, user: (&str, &str), extra: &[&str]) -> (i32, 
         !extra.contains(&"--no-pkce")
     );
     let loc = browser_login(auth.trim(), user.0, user.1);
-    let lq = query(
-        &url::Url::parse(url)
-            .unwrap()
-            .join(&loc)
-            .unwrap()
-            .to_string(),
-    );
+    let lq = query(url::Url::parse(url).unwrap().join(&loc).unwrap().as_str());
     let mut stdin = child.stdin.take().unwrap();
     match lq.get("code") {
         Some(code) => {
