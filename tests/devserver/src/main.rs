@@ -251,7 +251,7 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
         tokio::time::sleep(Duration::from_millis(cfg.latency_ms)).await;
     }
     let path = req.uri().path().to_string();
-    let rest = path == "/a" || path.starts_with("/a/");
+    let rest = (path == "/a" || path.starts_with("/a/")) && !path.starts_with("/a/update-server");
     if cfg.fail_rate > 0.0 && (rest || is_io(&path)) {
         let (fail, pick) = {
             let mut rng = app.rng.lock().unwrap_or_else(|e| e.into_inner());
