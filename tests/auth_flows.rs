@@ -385,3 +385,55 @@ fn revoked_refresh_token_asks_for_relog() {
         .assert_code(3)
         .assert_stderr_contains("relog");
 }
+
+#[test]
+fn concurrent_adds_never_lose_an_account() {
+    let m = Mock::start(600);
+    let cec = Cec::new();
+    let users = ["u1", "u2", "u3", "u4", "u5", "u6"];
+    let children: Vec<Child> = users
+        .iter()
+        .map(|u| {
+            let t = m.pat(u);
+            let mut c = cmd_with(
+                &cec,
+                &[
+                    "--skip-keyring",
+                    "config",
+                    "add",
+                    "token",
+                    "--url",
+                    &m.url,
+                    "--token",
+                    &t,
+                ],
+            );
+            c.stdout(Stdio::null()).stderr(Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v = json(&cec.config_file());
+    let host = m.url.trim_start_matches("http://").to_string();
+    for u in users {
+        assert!(
+            v["Configs"].get(format!("{u}@{host}")).is_some(),
+            "{u} lost: {v}"
+        );
+    }
+    assert_eq!(mode(&cec.config_file()), 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(cec.config_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
