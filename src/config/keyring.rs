@@ -155,7 +155,6 @@ pub fn decode_go_value(v: &str) -> String {
     v.to_string()
 }
 
-
 pub fn set(account: &str, value: &str) -> Result<(), KrError> {
     let account = account.to_string();
     let value = value.to_string();

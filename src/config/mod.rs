@@ -371,7 +371,17 @@ impl Store {
         if !changed {
             return Ok(cfg);
         }
-        self.update(|c| Ok(c.clone()))
+        // persist the migration; a read-only location only costs a warning
+        match self.update(|c| Ok(c.clone())) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                eprintln!(
+                    "Warning: could not save the migrated configuration: {}",
+                    e.message
+                );
+                Ok(cfg)
+            }
+        }
     }
 
     /// Take the lock (creating the directory, 0700, if needed). Waits up to 30 s.
