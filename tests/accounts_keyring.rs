@@ -137,3 +137,67 @@ $CEC info; echo "INFO rc=$?"
     assert!(out.contains("INFO rc=0"), "{out}");
     assert!(out.contains("| bob"), "{out}");
 }
+
+#[test]
+fn oauth_refresh_rotates_the_keyring_value() {
+    if skip() {
+        return;
+    }
+    let m = Mock::start(5);
+    let (at, rt) = m.grant("carol");
+    let cec = Cec::new();
+    let host = m.url.trim_start_matches("http://").to_string();
+    let f = cec.config_file();
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 5;
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"ActiveConfigID":"carol@{host}","Configs":{{"carol@{host}":{{"authType":"oauth2","url":"{url}","user":"carol","tokenExpiresAt":{exp},"skipVerify":false,"useTokenCache":true,"CustomHeaders":null,"label":"carol@127.0.0.1","skipKeyring":false,"createdAtVersion":"4.3.1"}}}}}}"#,
+            url = m.url
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        r#"
+printf '%s' '{at}__//__{rt}' | secret-tool store --label="Password for '{url}::carol' on 'com.pydio.cells-client'" username '{url}::carol' service com.pydio.cells-client
+$CEC info; echo "INFO rc=$?"
+echo "VALUE [$(secret-tool lookup service com.pydio.cells-client username '{url}::carol')]"
+$CEC info; echo "INFO2 rc=$?"
+"#,
+        url = m.url
+    );
+    let out = in_keyring_session(&cec, &script);
+    assert!(
+        out.contains("INFO rc=0") && out.contains("INFO2 rc=0"),
+        "{out}"
+    );
+    let st = m.state.lock().unwrap();
+    assert_eq!(st.replays, 0, "{out}");
+    let live = st.refresh.keys().next().unwrap().clone();
+    drop(st);
+    let value = out
+        .lines()
+        .find(|l| l.starts_with("VALUE ["))
+        .unwrap()
+        .to_string();
+    assert!(value.contains("__//__rt-carol-"), "{out}");
+    assert!(
+        !value.contains(&format!("__//__{rt}]")),
+        "not rotated: {out}"
+    );
+    let file = std::fs::read_to_string(&f).unwrap();
+    assert!(!file.contains("refreshToken"), "secret in file: {file}");
+    assert!(!file.contains(&live));
+    let v: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert!(
+        v["Configs"][format!("carol@{host}")]["tokenExpiresAt"]
+            .as_u64()
+            .unwrap()
+            >= exp
+    );
+}

@@ -85,6 +85,20 @@ impl Mock {
         Mock { url, state }
     }
 
+    /// An OAuth grant for `user` as if the code flow had run: (access, refresh).
+    pub fn grant(&self, user: &str) -> (String, String) {
+        let mut s = self.state.lock().unwrap();
+        s.counter += 1;
+        let (at, rt) = (
+            format!("at-{user}-{}", s.counter),
+            format!("rt-{user}-{}", s.counter),
+        );
+        let life = s.token_lifetime;
+        s.access.insert(at.clone(), (user.into(), now() + life));
+        s.refresh.insert(rt.clone(), user.into());
+        (at, rt)
+    }
+
     /// A long-lived bearer token for `user` (like a PAT).
     pub fn pat(&self, user: &str) -> String {
         let mut s = self.state.lock().unwrap();
