@@ -437,3 +437,44 @@ fn concurrent_adds_never_lose_an_account() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn url_alone_selects_the_stored_account_of_that_server() {
+    let m1 = Mock::start(600);
+    let m2 = Mock::start(600);
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1");
+    cec.args([
+        "config",
+        "add",
+        "token",
+        "--url",
+        &m1.url,
+        "--token",
+        &m1.pat("alice"),
+    ])
+    .run()
+    .assert_ok();
+    cec.args([
+        "config",
+        "add",
+        "token",
+        "--url",
+        &m2.url,
+        "--token",
+        &m2.pat("bob"),
+    ])
+    .run()
+    .assert_ok();
+    let out = cec.args(["--url", &m1.url, "info"]).run();
+    out.assert_ok().assert_stdout_contains("alice");
+    assert!(!out.stderr.contains("Warning"), "{out}");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob");
+    let out = cec.args(["--url", "http://127.0.0.1:9", "info"]).run();
+    out.assert_ok()
+        .assert_stdout_contains("bob")
+        .assert_stderr_contains("Warning");
+}

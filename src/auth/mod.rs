@@ -72,14 +72,18 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 ));
             }
             (Some(_), None) => {
-                return Err(Error::usage("", "--login needs --password (or CEC_PASSWORD)"))
+                return Err(Error::usage(
+                    "",
+                    "--login needs --password (or CEC_PASSWORD)",
+                ))
             }
             (None, Some(_)) => {
                 return Err(Error::usage("", "--password needs --login (or CEC_LOGIN)"))
             }
-            (None, None) => eprintln!(
-                "Warning: --url/CEC_URL is set without --token or --login/--password: using the active account of the configuration file"
-            ),
+            (None, None) => {
+                let store = Store::new(g)?;
+                return connect_stored_for_url(g, &store, &url);
+            }
         }
     } else if non_empty(&g.token).is_some() || non_empty(&g.login).is_some() {
         return Err(Error::usage(
@@ -89,6 +93,37 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
     }
     let store = Store::new(g)?;
     connect_stored(g, &store)
+}
+
+/// `--url` without credentials: the stored account for that server (the
+/// active one if it matches, else the first by id); when none matches, the
+/// active account with a warning.
+fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &str) -> Result<Client> {
+    let cfg = if store.exists() {
+        store.load()?
+    } else {
+        Default::default()
+    };
+    let pick = match cfg.configs.get(&cfg.active) {
+        Some(a) if a.url == url => Some(a.clone()),
+        _ => cfg.configs.values().find(|a| a.url == url).cloned(),
+    };
+    match pick {
+        Some(mut acc) => {
+            http::debug(format!(
+                "--url without credentials: using stored account {}",
+                acc.id()
+            ));
+            config::load_secrets(store, &mut acc)?;
+            client_for_account(g, store, acc)
+        }
+        None => {
+            eprintln!(
+                "Warning: no stored account for {url} and no --token or --login/--password: using the active account"
+            );
+            connect_stored(g, store)
+        }
+    }
 }
 
 /// The active account of `store`, with its secrets, as a client.
