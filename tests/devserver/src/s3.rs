@@ -224,6 +224,24 @@ fn content_type_for(key: &str) -> &'static str {
     }
 }
 
+/// `Content-MD5` (base64 of the MD5 digest), when sent, must match the received bytes.
+fn content_md5_matches(header: Option<&str>, digest: &[u8; 16]) -> bool {
+    use base64::Engine;
+    match header {
+        None => true,
+        Some(h) => base64::engine::general_purpose::STANDARD
+            .decode(h.trim())
+            .is_ok_and(|d| d == digest),
+    }
+}
+
+fn bad_digest() -> S3Error {
+    s3_error!(
+        BadDigest,
+        "The Content-MD5 you specified did not match what we received."
+    )
+}
+
 fn etag(v: String) -> ETag {
     ETag::Strong(v)
 }
@@ -592,17 +610,8 @@ impl S3 for Gateway {
                 return Err(cleanup(s3_error!(IncompleteBody)));
             }
         }
-        if let Some(md5_b64) = input.content_md5.as_deref() {
-            use base64::Engine;
-            let want = base64::engine::general_purpose::STANDARD
-                .decode(md5_b64.trim())
-                .unwrap_or_default();
-            if want != digest {
-                return Err(cleanup(s3_error!(
-                    BadDigest,
-                    "The Content-MD5 you specified did not match what we received."
-                )));
-            }
+        if !content_md5_matches(input.content_md5.as_deref(), &digest) {
+            return Err(cleanup(bad_digest()));
         }
         let (st, dst) = (staging.clone(), path.clone());
         tokio::task::spawn_blocking(move || move_into_place(&st, &dst))
@@ -750,6 +759,10 @@ impl S3 for Gateway {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(s3_error!(IncompleteBody));
             }
+        }
+        if !content_md5_matches(input.content_md5.as_deref(), &digest) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(bad_digest());
         }
         let hexd = hex::encode(digest);
         // Replace a previous upload of the same part: md5 first removed, then data, then md5.

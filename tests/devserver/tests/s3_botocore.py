@@ -127,6 +127,17 @@ def _():
     assert s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() == body
 
 
+@check("Content-MD5 is checked")
+def _():
+    import base64
+    k = PREFIX + "/md5.txt"
+    good = base64.b64encode(hashlib.md5(b"md5 body").digest()).decode()
+    s3.put_object(Bucket=BUCKET, Key=k, Body=b"md5 body", ContentMD5=good)
+    bad = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    expect_error(lambda: s3.put_object(Bucket=BUCKET, Key=k, Body=b"changed!", ContentMD5=bad), {"BadDigest"}, {400})
+    assert s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() == b"md5 body"
+
+
 @check("missing key is NoSuchKey 404")
 def _():
     expect_error(lambda: s3.get_object(Bucket=BUCKET, Key=PREFIX + "/nope.txt"), {"NoSuchKey"}, {404})
