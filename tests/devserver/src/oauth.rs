@@ -18,7 +18,8 @@
 //!   authorization code valid 60 s, bound to client, redirect URI and PKCE challenge, and
 //!   answers `302 Location: <redirect_uri>?code=…&scope=…&state=…`. A wrong password
 //!   re-renders the form with status 401.
-//! * `GET /oauth2/oob?code=…&state=…` → an HTML page showing the code (copy/paste mode).
+//! * `GET /oauth2/oob?code=…&state=…` → an HTML page showing the code (copy/paste mode)
+//!   as `<code id="code">…</code>`.
 //! * `POST /oidc/oauth2/token` (form) with `grant_type=authorization_code` (`code`,
 //!   `redirect_uri`, `client_id`, `code_verifier` when a challenge was given) or
 //!   `grant_type=refresh_token` (`refresh_token`, optional `scope`) → JSON
@@ -30,8 +31,8 @@
 //!
 //! Client `cells-client` (public, no secret); accepted redirect URIs:
 //! `http://localhost[:port]/servers/callback`, `http://127.0.0.1[:port]/servers/callback`
-//! (any port) and `<public_url>/oauth2/oob`. PKCE S256 is optional unless
-//! `Host::require_pkce()`. Grants (hashes of refresh tokens only) persist in
+//! (any port) and `<public_url>/oauth2/oob` (localhost/127.0.0.1 spellings alike).
+//! PKCE S256 is optional unless `Host::require_pkce()`. Grants (hashes of refresh tokens only) persist in
 //! `Host::data_dir()/oauth/grants.json`, so a restart keeps them.
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -341,8 +342,18 @@ fn with_query(base: &str, params: &[(&str, &str)]) -> String {
 
 /// Is `uri` a registered redirect URI of `cells-client`?
 pub fn redirect_uri_allowed(public_url: &str, uri: &str) -> bool {
-    if !public_url.is_empty() && uri == format!("{}/oauth2/oob", public_url.trim_end_matches('/')) {
-        return true;
+    let base = public_url.trim_end_matches('/');
+    if !base.is_empty() {
+        // The server's own out-of-band page; `localhost` and `127.0.0.1` are taken as the
+        // same host (the server only listens on loopback), the scheme and port must match.
+        let alias = if base.contains("://127.0.0.1") {
+            base.replacen("://127.0.0.1", "://localhost", 1)
+        } else {
+            base.replacen("://localhost", "://127.0.0.1", 1)
+        };
+        if uri == format!("{base}/oauth2/oob") || uri == format!("{alias}/oauth2/oob") {
+            return true;
+        }
     }
     for host in ["http://localhost", "http://127.0.0.1"] {
         if let Some(rest) = uri.strip_prefix(host) {
