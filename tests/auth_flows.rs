@@ -478,3 +478,29 @@ fn url_alone_selects_the_stored_account_of_that_server() {
         .assert_stdout_contains("bob")
         .assert_stderr_contains("Warning");
 }
+
+#[test]
+fn custom_headers_of_the_account_are_sent() {
+    let m = Mock::start(600);
+    let mut cec = Cec::new();
+    let f = cec.config_file();
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    let host = m.url.trim_start_matches("http://").to_string();
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"ActiveConfigID":"a@{host}","Configs":{{"a@{host}":{{"authType":"pat","url":"{url}","user":"alice","idToken":"{t}","skipVerify":false,"useTokenCache":true,"CustomHeaders":{{"X-Custom":"hello"}},"label":"a","skipKeyring":true,"createdAtVersion":"4.3.1"}}}}}}"#,
+            url = m.url,
+            t = m.pat("alice")
+        ),
+    )
+    .unwrap();
+    cec.args(["info"]).run().assert_ok();
+    assert!(m
+        .state
+        .lock()
+        .unwrap()
+        .custom_headers
+        .iter()
+        .any(|h| h == "hello"));
+}

@@ -209,8 +209,35 @@ pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
     Some(proxy)
 }
 
+/// Like [`agent_for`], and every request through the agent (REST, S3, OAuth)
+/// carries the account's `CustomHeaders` (set after the others, so they win).
+pub fn agent_with_headers(
+    base_url: &str,
+    skip_verify: bool,
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<Agent> {
+    if headers.is_empty() {
+        return agent_for(base_url, skip_verify);
+    }
+    let list: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mw = move |mut req: ureq::Request, next: ureq::MiddlewareNext| {
+        for (k, v) in &list {
+            req = req.set(k, v);
+        }
+        next.handle(req)
+    };
+    Ok(builder_for(base_url, skip_verify)?.middleware(mw).build())
+}
+
 /// Build the agent used to talk to `base_url` (proxy decided for its host).
 pub fn agent_for(base_url: &str, skip_verify: bool) -> Result<Agent> {
+    Ok(builder_for(base_url, skip_verify)?.build())
+}
+
+fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
     let parsed = url::Url::parse(base_url)
         .map_err(|e| Error::failure(format!("invalid server URL {base_url}: {e}")))?;
     let host = parsed.host_str().unwrap_or("");
@@ -233,7 +260,7 @@ pub fn agent_for(base_url: &str, skip_verify: bool) -> Result<Agent> {
         debug(format!("using proxy {} for {host}", redact_url(&p)));
         b = b.proxy(proxy);
     }
-    Ok(b.build())
+    Ok(b)
 }
 
 // ---------------------------------------------------------------- requests

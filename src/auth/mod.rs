@@ -155,7 +155,8 @@ pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
 /// Build a client for a stored account (OAuth: refreshed now if needed).
 pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result<Client> {
     let skip_verify = acc.skip_verify || g.skip_verify;
-    let agent = http::agent_for(&acc.url, skip_verify)?;
+    let headers = acc.custom_headers.clone().unwrap_or_default();
+    let agent = http::agent_with_headers(&acc.url, skip_verify, &headers)?;
     let id = acc.id();
     http::debug(format!("using account {id} ({})", acc.auth_type));
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {

@@ -30,6 +30,8 @@ pub struct State {
     pub replays: u64,
     pub auth_requests: Vec<String>,
     pub token_requests: Vec<String>,
+    /// Values of `X-Custom` request headers seen.
+    pub custom_headers: Vec<String>,
 }
 
 pub struct Mock {
@@ -123,6 +125,9 @@ fn handle(st: &Arc<Mutex<State>>, base: &str, req: &tiny_http::Request, body: &s
         .find(|h| h.field.equiv("Authorization"))
         .map(|h| h.value.as_str().trim_start_matches("Bearer ").to_string());
     let mut s = st.lock().unwrap();
+    if let Some(h) = req.headers().iter().find(|h| h.field.equiv("X-Custom")) {
+        s.custom_headers.push(h.value.as_str().to_string());
+    }
     let valid_user = bearer.as_ref().and_then(|b| {
         s.access
             .get(b)
