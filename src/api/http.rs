@@ -211,6 +211,7 @@ pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
 
 /// Like [`agent_for`], and every request through the agent (REST, S3, OAuth)
 /// carries the account's `CustomHeaders` (set after the others, so they win).
+#[allow(clippy::result_large_err)] // ureq's middleware signature
 pub fn agent_with_headers(
     base_url: &str,
     skip_verify: bool,
