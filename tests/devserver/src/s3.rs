@@ -70,6 +70,7 @@ pub type BoxBody = http_body_util::combinators::BoxBody<Bytes, StdError>;
 /// Build the S3 service for `host`. See the module docs for how to call it.
 pub fn service(host: Arc<dyn Host>) -> S3Service {
     let gw = Gateway::new(host.clone());
+    gw.sweep();
     let mut b = S3ServiceBuilder::new(gw);
     b.set_auth(TokenAuth { host });
     b.set_validation(IoBucketNames);
@@ -428,6 +429,23 @@ impl Gateway {
         let d = self.host.data_dir().join("s3").join(sub);
         std::fs::create_dir_all(&d)?;
         Ok(d)
+    }
+
+    /// At start-up: drop staging files left by a crash and multipart uploads idle for
+    /// more than a week (as a lifecycle rule would).
+    fn sweep(&self) {
+        let _ = std::fs::remove_dir_all(self.host.data_dir().join("s3").join("tmp"));
+        let Ok(mpu) = self.dir("mpu") else { return };
+        let week_ago = SystemTime::now() - std::time::Duration::from_secs(7 * 86400);
+        for ent in std::fs::read_dir(mpu).into_iter().flatten().flatten() {
+            let modified = ent
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::now());
+            if modified < week_ago {
+                let _ = std::fs::remove_dir_all(ent.path());
+            }
+        }
     }
 
     fn login(&self, creds: Option<&Credentials>) -> S3Result<String> {

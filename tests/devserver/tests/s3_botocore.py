@@ -127,6 +127,16 @@ def _():
     assert s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() == body
 
 
+@check("odd key characters round trip")
+def _():
+    for name in ["a+b=c&d%e.txt", "sp ace;semi,comma.txt", "[br]{ce}(pa)!'*~$@.bin", "\u00c9t\u00e9 \u65e5\u672c.txt", "hash#q?x.txt"]:
+        k = PREFIX + "/odd/" + name
+        body = name.encode("utf-8") * 3
+        s3.put_object(Bucket=BUCKET, Key=k, Body=body)
+        assert s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() == body, name
+        assert s3.head_object(Bucket=BUCKET, Key=k)["ContentLength"] == len(body), name
+
+
 @check("Content-MD5 is checked")
 def _():
     import base64
