@@ -52,6 +52,36 @@ fn have_botocore() -> bool {
     true
 }
 
+/// Run the botocore script against `srv`; returns its stdout (asserting success).
+fn run_script(srv: &Srv, env: &[(&str, &str)]) -> String {
+    let admin = srv.token("admin");
+    let bob = srv.token("bob");
+    let expired = srv.token_expiring("alice", "-1s");
+    let out = Command::new("python3")
+        .arg(script())
+        .args([&srv.url, &admin, &bob, &expired])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "botocore checks failed:\n{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    stdout
+}
+
+#[test]
+fn botocore_checks_over_tls() {
+    if !have_botocore() {
+        return;
+    }
+    let srv = Srv::start("s3-botocore-tls", &["--tls"]);
+    assert!(srv.url.starts_with("https://"), "{}", srv.url);
+    let ca = srv.root.join("ca.pem");
+    run_script(&srv, &[("AWS_CA_BUNDLE", ca.to_str().unwrap())]);
+}
+
 #[test]
 fn botocore_checks() {
     if !have_botocore() {
@@ -59,18 +89,7 @@ fn botocore_checks() {
     }
     let srv = Srv::start("s3-botocore", &[]);
     let admin = srv.token("admin");
-    let bob = srv.token("bob");
-    let expired = srv.token_expiring("alice", "-1s");
-    let out = Command::new("python3")
-        .arg(script())
-        .args([&srv.url, &admin, &bob, &expired])
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "botocore checks failed:\n{stdout}");
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    let stdout = run_script(&srv, &[]);
 
     // What was uploaded through S3 is in the tree the REST API lists.
     let prefix = stdout
