@@ -91,11 +91,7 @@ test: deps devserver prism-spec
 	exit $$rc
 
 bench: build
-	@if [ -x bench/run.sh ]; then \
-		$(MAKE) --no-print-directory deps devserver && bench/run.sh; \
-	else \
-		echo "bench: no benchmark yet (bench/run.sh arrives with the scp work); release binary built"; \
-	fi
+	python3 tests/tools/bench.py
 
 demo: build devserver
 	CEC_BIN=$(CURDIR)/target/release/cec CELLS_DEVSERVER=$(DEVSERVER) tests/tools/demo.sh
