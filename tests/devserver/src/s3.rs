@@ -69,11 +69,20 @@ pub type BoxBody = http_body_util::combinators::BoxBody<Bytes, StdError>;
 
 /// Build the S3 service for `host`. See the module docs for how to call it.
 pub fn service(host: Arc<dyn Host>) -> S3Service {
+    build(host, None)
+}
+
+fn build(host: Arc<dyn Host>, config: Option<s3s::config::S3Config>) -> S3Service {
     let gw = Gateway::new(host.clone());
     gw.sweep();
     let mut b = S3ServiceBuilder::new(gw);
     b.set_auth(TokenAuth { host });
     b.set_validation(IoBucketNames);
+    if let Some(c) = config {
+        b.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+            c,
+        ))));
+    }
     b.build()
 }
 
@@ -962,6 +971,199 @@ mod tests {
         assert!(check_key("personal-files/a b/c.txt").is_ok());
         assert!(check_key("personal-files/../x").is_err());
         assert!(check_key("").is_err());
+    }
+
+    struct VectorHost(PathBuf);
+
+    impl Host for VectorHost {
+        fn user_for_token(&self, token: &str) -> Option<String> {
+            (token == VECTOR_AK).then(|| "admin".to_string())
+        }
+        fn check_password(&self, _: &str, _: &str) -> Option<String> {
+            None
+        }
+        fn issue_token(&self, _: &str, _: std::time::Duration) -> String {
+            String::new()
+        }
+        fn access_token_lifetime(&self) -> std::time::Duration {
+            std::time::Duration::from_secs(60)
+        }
+        fn require_pkce(&self) -> bool {
+            false
+        }
+        fn public_url(&self) -> String {
+            "https://cells.example.com".into()
+        }
+        fn resolve_object(&self, _: &str, key: &str, write: bool) -> Result<PathBuf, Denied> {
+            let p = self.0.join("tree").join(key);
+            if write {
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            } else if !p.is_file() {
+                return Err(Denied::NotFound);
+            }
+            Ok(p)
+        }
+        fn object_written(&self, _: &str, _: &str) {}
+        fn data_dir(&self) -> PathBuf {
+            self.0.join("data")
+        }
+    }
+
+    const VECTOR_AK: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl";
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    async fn send(
+        svc: &S3Service,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        signed: &str,
+        sig: &str,
+        body: &'static [u8],
+    ) -> (u16, String) {
+        use http_body_util::BodyExt;
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "cells.example.com");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={VECTOR_AK}/20250101/us-east-1/s3/aws4_request, SignedHeaders={signed}, Signature={sig}"
+        );
+        let req = b
+            .header("x-amz-date", "20250101T120000Z")
+            .header("authorization", auth)
+            .body(s3s::Body::from(Bytes::from_static(body)))
+            .unwrap();
+        let resp = svc.call(req).await.expect("s3s call");
+        let status = resp.status().as_u16();
+        let body = BodyExt::collect(resp.into_body())
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The SigV4 test vectors of PROTOCOL.md §6.3 are accepted by s3s (an independent
+    /// verifier) — with a clock-skew window wide enough for their fixed 2025 date.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn protocol_vectors_verify() {
+        let dir = std::env::temp_dir().join(format!("s3-vectors-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cfg = s3s::config::S3Config::default();
+        cfg.presigned_url_max_skew_time_secs = u32::MAX;
+        let svc = build(Arc::new(VectorHost(dir.clone())), Some(cfg));
+        let put_hash = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        let put_signed = "content-length;content-type;host;x-amz-content-sha256;x-amz-date";
+        let put_headers = [
+            ("content-length", "6"),
+            ("content-type", "application/octet-stream"),
+            ("x-amz-content-sha256", put_hash),
+        ];
+        // 1. PutObject
+        let sig1 = "332f0a0617f83da4f6b65a90bc9a0f6edbffa4bc8877ba1dc66a982acc966b4c";
+        let r = send(
+            &svc,
+            "PUT",
+            "/io/personal-files/hello%20world.txt",
+            &put_headers,
+            put_signed,
+            sig1,
+            b"hello\n",
+        )
+        .await;
+        assert_eq!(r.0, 200, "{r:?}");
+        // The same request with one signature digit changed is refused.
+        let bad = sig1.replacen('3', "4", 1);
+        let r = send(
+            &svc,
+            "PUT",
+            "/io/personal-files/hello%20world.txt",
+            &put_headers,
+            put_signed,
+            &bad,
+            b"hello\n",
+        )
+        .await;
+        assert_eq!(r.0, 403, "{r:?}");
+        assert!(r.1.contains("SignatureDoesNotMatch"), "{r:?}");
+        let hdrs = [("x-amz-content-sha256", EMPTY)];
+        let signed = "host;x-amz-content-sha256;x-amz-date";
+        // 2. HeadObject
+        let sig2 = "9f158480d49259d8be2b6f4de21c2d1a2692f131b949af8bf9720b9ec5fd16da";
+        let r = send(
+            &svc,
+            "HEAD",
+            "/io/personal-files/hello%20world.txt",
+            &hdrs,
+            signed,
+            sig2,
+            b"",
+        )
+        .await;
+        assert_eq!(r.0, 200, "{r:?}");
+        // 3. GetObject of a missing key: the signature passes, the key is not found.
+        let sig3 = "f033af2ea2765b9c04989548524020d53fd74429fb3a0661caee79744e1ad828";
+        let r = send(
+            &svc,
+            "GET",
+            "/io/common-files/%C3%89t%C3%A9/report.pdf",
+            &hdrs,
+            signed,
+            sig3,
+            b"",
+        )
+        .await;
+        assert_eq!(r.0, 404, "{r:?}");
+        assert!(r.1.contains("NoSuchKey"), "{r:?}");
+        // 4. CreateMultipartUpload
+        let sig4 = "49c330770b0a9c40c8aa31a1928a20b67d3ef6e14ab413b00ac34149e44bca19";
+        let r = send(
+            &svc,
+            "POST",
+            "/io/personal-files/big.iso?uploads",
+            &hdrs,
+            signed,
+            sig4,
+            b"",
+        )
+        .await;
+        assert_eq!(r.0, 200, "{r:?}");
+        assert!(r.1.contains("<UploadId>"), "{r:?}");
+        // 5. UploadPart with an unknown upload id: signature fine, upload unknown.
+        let sig5 = "ee7398c67b8b506d5afcb3d97deb16cb6c448a8d412e04794af7932bb0266a22";
+        let part_hash = "5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5";
+        let r = send(
+            &svc,
+            "PUT",
+            "/io/personal-files/big.iso?partNumber=1&uploadId=0f3c2a1b-uid",
+            &[("content-length", "5"), ("x-amz-content-sha256", part_hash)],
+            "content-length;host;x-amz-content-sha256;x-amz-date",
+            sig5,
+            b"12345",
+        )
+        .await;
+        assert_eq!(r.0, 404, "{r:?}");
+        assert!(r.1.contains("NoSuchUpload"), "{r:?}");
+        // 6. PutObject with UNSIGNED-PAYLOAD
+        let sig6 = "bf62ead69fda54f9f13b19475cde4d00cf8c9c5b2ec035a976fe9ee2fa0d17ff";
+        let r = send(
+            &svc,
+            "PUT",
+            "/io/personal-files/hello%20world.txt",
+            &[
+                ("content-length", "6"),
+                ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ],
+            "content-length;host;x-amz-content-sha256;x-amz-date",
+            sig6,
+            b"hello\n",
+        )
+        .await;
+        assert_eq!(r.0, 200, "{r:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
