@@ -217,7 +217,7 @@ fn absolute(p: &str) -> Result<PathBuf> {
 
 fn finish(report: Report, verb: &str, run: Option<Journal<RunRecord>>) -> Result<()> {
     eprintln!("{}", report.summary(verb));
-    if !report.failures.is_empty() {
+    if report.files > 1 && !report.failures.is_empty() {
         eprintln!("Failures:");
         for (i, (name, e)) in report.failures.iter().enumerate() {
             eprintln!("  #{}: {name}: {e}", i + 1);
@@ -273,17 +273,19 @@ fn upload(
     // A rerun of an interrupted command continues where it stopped.
     if let Some(run) = Journal::<RunRecord>::load("run", &rid) {
         let dest = run.data.dest.clone();
-        let existing = tree::stat(client, &dest)?;
+        let existing = transfer::retry_rest(|| tree::stat(client, &dest))?;
         if opts.verbose {
             eprintln!("Resuming the upload of {} to cells://{dest}", src.display());
         }
         let report = transfer::upload(&ctx, &src, &dest, existing.as_ref())?;
         return finish(report, "Uploaded", Some(run));
     }
-    let (dest, existing, create_target) = match tree::stat(client, &target)? {
+    let (dest, existing, create_target) = match transfer::retry_rest(|| {
+        tree::stat(client, &target)
+    })? {
         Some(t) if t.is_dir() => {
             let dest = tree::join(&target, &name);
-            match tree::stat(client, &dest)? {
+            match transfer::retry_rest(|| tree::stat(client, &dest))? {
                 Some(n) if force => (dest, Some(n), false),
                 Some(_) => {
                     return Err(Error::conflict(format!(
@@ -313,7 +315,7 @@ fn upload(
                     "workspace '{target}' does not exist on the server (see cec ls)"
                 )));
             }
-            match tree::stat(client, &parent)? {
+            match transfer::retry_rest(|| tree::stat(client, &parent))? {
                 None => {
                     return Err(Error::not_found(format!(
                         "target parent folder cells://{parent} does not exist on the server"
@@ -336,7 +338,7 @@ fn upload(
         }
     };
     if create_target {
-        tree::create_folders(client, std::slice::from_ref(&target))
+        transfer::retry_rest(|| tree::create_folders(client, std::slice::from_ref(&target)))
             .map_err(|e| e.context(format!("could not create cells://{target}")))?;
     }
     if opts.verbose {
@@ -363,7 +365,7 @@ fn download(
             "give a workspace, folder or file to download, e.g. cells://common-files/file.txt",
         ));
     }
-    let node: Node = tree::stat(client, &src_path)?
+    let node: Node = transfer::retry_rest(|| tree::stat(client, &src_path))?
         .ok_or_else(|| Error::not_found(format!("cannot find cells://{src_path} on the server")))?;
     let name = tree::base_name(&src_path).to_string();
     let wants_folder = local.ends_with('/');

@@ -83,6 +83,27 @@ impl Default for Options {
     }
 }
 
+/// Retry a REST call on transient failures (exit code 1: network, 5xx):
+/// up to 6 attempts with back-off. Auth, not-found and conflict errors are
+/// returned at once. (The REST client retries idempotent requests itself, but
+/// not POSTs such as the tree listings.)
+pub fn retry_rest<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match f() {
+            Err(e) if e.exit == Exit::Failure && attempt < 6 => {
+                if crate::output::interrupt::interrupted() {
+                    return Err(Error::interrupted());
+                }
+                let ms = (250u64 << (attempt - 1).min(3)).min(2000);
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Part size for a multipart upload of `size` bytes (PROTOCOL §6.5): the
 /// requested size (a multiple of 10 MiB) unless that needs `max_parts` parts
 /// or more; then `size / max_parts` rounded down to 10 MiB, plus 10 MiB.
@@ -335,7 +356,7 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
         for p in &paths {
             ctx.info(&format!("Replacing cells://{p}"));
         }
-        let jobs = tree::delete(ctx.client, &paths, false)
+        let jobs = retry_rest(|| tree::delete(ctx.client, &paths, false))
             .map_err(|e| e.context("could not remove the items to replace"))?;
         for r in crate::api::jobs::wait_all(ctx.client, &jobs, Duration::from_secs(120)) {
             r.map_err(|e| e.context("could not remove the items to replace"))?;
@@ -357,7 +378,7 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
     // 2. Folders (parents first: the walk is depth-first pre-order).
     if !plan.create.is_empty() {
         let paths: Vec<String> = plan.create.iter().map(|r| join_rel(dest, r)).collect();
-        tree::create_folders(ctx.client, &paths)
+        retry_rest(|| tree::create_folders(ctx.client, &paths))
             .map_err(|e| e.context(format!("could not create folders at cells://{dest}")))?;
         report.folders_created = paths.len();
         ctx.info(&format!("Created {} folders on the server", paths.len()));
@@ -694,7 +715,7 @@ fn wait_indexed(ctx: &Ctx<'_>, items: Vec<(String, String, u64, String)>) {
                     still.push(p);
                 }
                 Some(n) => {
-                    let size_ok = n.size.map(|s| s as u64) == Some(p.2);
+                    let size_ok = n.size.unwrap_or(0).max(0) as u64 == p.2;
                     let server_hash = n.hash();
                     let hash_ok =
                         !ctx.opts.verify || server_hash.as_deref().is_none_or(|h| h == p.3);
@@ -704,7 +725,7 @@ fn wait_indexed(ctx: &Ctx<'_>, items: Vec<(String, String, u64, String)>) {
                     p.4 = Some(if !size_ok {
                         format!(
                             "size mismatch after upload (server has {} bytes, local file {})",
-                            n.size.unwrap_or(-1),
+                            n.size.unwrap_or(0),
                             p.2
                         )
                     } else {
@@ -987,7 +1008,7 @@ fn download_file(
             let expected = match remote_hash.as_deref() {
                 // Listed before the download: re-read it if the object changed since.
                 Some(h) if src.size == info.size => Some(h.to_string()),
-                Some(_) => tree::stat(ctx.client, &key)
+                Some(_) => retry_rest(|| tree::stat(ctx.client, &key))
                     .ok()
                     .flatten()
                     .and_then(|n| n.hash()),

@@ -78,7 +78,11 @@ pub fn stat(srv: &Server, path: &str) -> Option<Value> {
 /// The x-cells-hash of a remote file (unquoted).
 pub fn remote_hash(srv: &Server, path: &str) -> Option<String> {
     let n = stat(srv, path)?;
-    let raw = n.get("MetaStore")?.get("x-cells-hash")?.as_str()?.to_string();
+    let raw = n
+        .get("MetaStore")?
+        .get("x-cells-hash")?
+        .as_str()?
+        .to_string();
     Some(raw.trim_matches('"').to_string())
 }
 
@@ -99,7 +103,9 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// Deterministic pseudo-random bytes.
 pub fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut v = Vec::with_capacity(len);
     while v.len() < len {
         x ^= x << 13;
@@ -158,7 +164,10 @@ pub fn snapshot(dir: &Path) -> (std::collections::BTreeMap<String, Vec<u8>>, Vec
 }
 
 pub fn tmpdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("cec-scp-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("cec-scp-")
+        .tempdir()
+        .unwrap()
 }
 
 /// The stderr must be plain text (no ANSI escapes) when not on a terminal.
@@ -168,4 +177,97 @@ pub fn assert_plain(out: &Out) {
         "ANSI escape in non-terminal output:\n{}",
         out.stderr
     );
+}
+
+/// A devserver started by the test itself on an existing root (e.g. a
+/// `Server`'s root, after killing it), with extra knobs. Killed on drop.
+pub struct Ds {
+    child: std::process::Child,
+    pub url: String,
+    pub root: PathBuf,
+}
+
+impl Drop for Ds {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn serve_on(root: &Path, extra: &[&str]) -> Ds {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(crate::common::devserver_bin())
+        .arg("serve")
+        .arg("--root")
+        .arg(root)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start devserver");
+    let out = child.stdout.take().unwrap();
+    let mut r = std::io::BufReader::new(out);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut r, &mut std::io::sink());
+    });
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    Ds {
+        child,
+        url,
+        root: root.to_path_buf(),
+    }
+}
+
+impl Ds {
+    pub fn token(&self, user: &str) -> String {
+        let out = std::process::Command::new(crate::common::devserver_bin())
+            .arg("token")
+            .arg("--root")
+            .arg(&self.root)
+            .args(["-u", user])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    pub fn cec(&self, user: &str) -> Cec {
+        let mut c = Cec::new();
+        c.env("CEC_URL", &self.url)
+            .env("CEC_TOKEN", self.token(user))
+            .env("CEC_SKIP_KEYRING", "true")
+            .env("CEC_INDEX_TIMEOUT", "20s");
+        c
+    }
+
+    pub fn file(&self, common_rel: &str) -> PathBuf {
+        self.root.join("data/common").join(common_rel)
+    }
+}
+
+/// Journals of a Cec's HOME (resume state).
+pub fn journals(home: &Path, kind: &str) -> Vec<PathBuf> {
+    let dir = home.join(".local/state/cec/transfers");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{kind}-")) && n.ends_with(".json"))
+        })
+        .collect()
 }

@@ -1,0 +1,302 @@
+//! scp under faults injected by the development server: connections cut
+//! mid-body, random 5xx, a server restart mid-transfer, tokens expiring
+//! mid-transfer, and content that does not match the server's hash.
+
+mod common;
+mod scp_common;
+
+use common::Server;
+use scp_common::*;
+use std::fs;
+use std::time::{Duration, Instant};
+
+const MIB: usize = 1024 * 1024;
+
+fn retries_in(summary: &str) -> u64 {
+    // "...; N retries; ..." / "; 1 retry;"
+    summary
+        .split(';')
+        .find_map(|p| {
+            let p = p.trim();
+            p.strip_suffix(" retries")
+                .or_else(|| p.strip_suffix(" retry"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn download_continues_after_connections_cut_mid_body() {
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("cut.bin");
+    let content = data(13 * MIB + 77, 5);
+    fs::write(&f, &content).unwrap();
+    scp(
+        &s,
+        &[
+            "--multipart-threshold",
+            "10",
+            "--part-size",
+            "10",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ],
+    )
+    .assert_ok();
+    s.kill();
+    // Every response body is cut after 3 MiB.
+    let ds = serve_on(&s.root, &["--drop-after-bytes", "3145728"]);
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = ds
+        .cec("admin")
+        .args([
+            "scp",
+            "-v",
+            "cells://common-files/cut.bin",
+            dl.to_str().unwrap(),
+        ])
+        .run();
+    out.assert_ok();
+    assert!(fs::read(dl.join("cut.bin")).unwrap() == content);
+    let last = out
+        .stderr_lines()
+        .last()
+        .copied()
+        .unwrap_or_default()
+        .to_string();
+    let summary = out
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.starts_with("Downloaded 1 of 1"))
+        .unwrap_or(&last)
+        .to_string();
+    assert!(retries_in(&summary) >= 3, "{out}");
+}
+
+#[test]
+fn upload_cut_mid_body_never_leaves_a_truncated_object() {
+    let s = Server::start(&[]);
+    s.kill();
+    let ds = serve_on(&s.root, &["--drop-after-bytes", "1048576"]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("never.bin");
+    fs::write(&f, data(3 * MIB, 6)).unwrap();
+    let out = ds
+        .cec("admin")
+        .args([
+            "scp",
+            "--retry-max-attempts",
+            "2",
+            "--retry-max-backoff",
+            "100ms",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ])
+        .run();
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        !ds.file("never.bin").exists(),
+        "a truncated object was stored"
+    );
+}
+
+#[test]
+fn injected_server_errors_are_retried() {
+    let s = Server::start(&["--fail-rate", "0.2"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("flaky");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    for i in 0..12 {
+        let d = if i % 2 == 0 { "" } else { "sub/" };
+        fs::write(
+            src.join(format!("{d}f{i}.bin")),
+            data(20_000 + i * 1000, i as u64),
+        )
+        .unwrap();
+    }
+    let out = scp(
+        &s,
+        &[
+            "--retry-max-attempts",
+            "12",
+            "--retry-max-backoff",
+            "200ms",
+            src.to_str().unwrap(),
+            "cells://common-files/",
+        ],
+    );
+    out.assert_ok();
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&s.root.join("data/common/flaky"));
+    assert_eq!(got, want);
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = scp(
+        &s,
+        &[
+            "--retry-max-attempts",
+            "12",
+            "--retry-max-backoff",
+            "200ms",
+            "cells://common-files/flaky",
+            dl.to_str().unwrap(),
+        ],
+    );
+    out.assert_ok();
+    let (back, _) = snapshot(&dl.join("flaky"));
+    assert_eq!(back, want);
+}
+
+#[test]
+fn server_restart_mid_transfer() {
+    let s = Server::start(&["--latency-ms", "150"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("restart");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..30 {
+        fs::write(src.join(format!("r{i:02}.txt")), data(5000 + i, i as u64)).unwrap();
+    }
+    let mut c = cec(&s, "admin");
+    c.args([
+        "scp",
+        "--files-concurrency",
+        "1",
+        "--retry-max-attempts",
+        "20",
+        "--retry-max-backoff",
+        "1s",
+        src.to_str().unwrap(),
+        "cells://common-files/",
+    ]);
+    let mut child = c
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for a few files to land, then restart the server under its feet.
+    wait_for("first uploads", || {
+        fs::read_dir(s.root.join("data/common/restart"))
+            .map(|d| d.count() >= 3)
+            .unwrap_or(false)
+    });
+    s.kill();
+    std::thread::sleep(Duration::from_millis(1500));
+    s.restart();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "cec did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{err}");
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&s.root.join("data/common/restart"));
+    assert_eq!(got, want, "{err}");
+}
+
+#[test]
+fn expiring_session_tokens_are_renewed_mid_transfer() {
+    let s = Server::start(&["--token-lifetime", "2", "--latency-ms", "150"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("tokens");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..15 {
+        fs::write(src.join(format!("t{i:02}.txt")), data(3000, i as u64)).unwrap();
+    }
+    let mut c = common::Cec::new();
+    let started = Instant::now();
+    let out = c
+        .env("CEC_URL", &s.url)
+        .env("CEC_LOGIN", "admin")
+        .env("CEC_PASSWORD", "admin123")
+        .env("CEC_SKIP_KEYRING", "true")
+        .args([
+            "scp",
+            "--files-concurrency",
+            "1",
+            src.to_str().unwrap(),
+            "cells://common-files/",
+        ])
+        .run();
+    out.assert_ok();
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "too fast to test expiry"
+    );
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&s.root.join("data/common/tokens"));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn checksum_mismatch_is_detected_and_nothing_is_replaced() {
+    let s = Server::shared();
+    mkdir(s, "common-files/scp-mismatch");
+    let tmp = tmpdir();
+    let f = tmp.path().join("m.bin");
+    fs::write(&f, data(50_000, 8)).unwrap();
+    scp(
+        s,
+        &[f.to_str().unwrap(), "cells://common-files/scp-mismatch"],
+    )
+    .assert_ok();
+    // Corrupt the stored bytes behind the server's back (same size, same index entry).
+    let stored = server_file(s, "scp-mismatch/m.bin");
+    let mut b = fs::read(&stored).unwrap();
+    b[1234] ^= 0x5a;
+    fs::write(&stored, &b).unwrap();
+
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = scp(
+        s,
+        &[
+            "cells://common-files/scp-mismatch/m.bin",
+            dl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("checksum mismatch"), "{out}");
+    assert_eq!(fs::read_dir(&dl).unwrap().count(), 0, "a bad file was left");
+    // Over an existing file with --force: the old file stays as it was.
+    fs::write(dl.join("m.bin"), b"precious").unwrap();
+    let out = scp(
+        s,
+        &[
+            "-f",
+            "cells://common-files/scp-mismatch/m.bin",
+            dl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(fs::read(dl.join("m.bin")).unwrap(), b"precious");
+    assert_eq!(fs::read_dir(&dl).unwrap().count(), 1);
+    // --skip-md5 accepts it (sizes still checked).
+    let out = scp(
+        s,
+        &[
+            "-f",
+            "--skip-md5",
+            "cells://common-files/scp-mismatch/m.bin",
+            dl.to_str().unwrap(),
+        ],
+    );
+    out.assert_ok();
+    assert_eq!(fs::read(dl.join("m.bin")).unwrap(), b);
+}
