@@ -337,3 +337,46 @@ fn concurrent_refresh_with_single_use_refresh_tokens() {
         .assert_stdout_contains("bob");
     assert_eq!(mode(&cec.config_file()), 0o600);
 }
+
+#[test]
+fn oauth_loopback_callback_flow() {
+    let s = Server::start(&["--require-pkce"]);
+    let port = common::free_port();
+    let port_s = port.to_string();
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1").env("BROWSER", "true");
+    let (child, rx) = spawn(
+        &cec,
+        &["config", "add", "oauth", "--url", &s.url, "--port", &port_s],
+    );
+    let auth = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
+    let p = query(auth.trim());
+    assert_eq!(
+        p["redirect_uri"],
+        format!("http://localhost:{port}/servers/callback")
+    );
+    assert_eq!(p["code_challenge_method"], "S256");
+    let loc = browser_login(auth.trim(), common::BOB.0, common::BOB.1);
+    assert!(
+        loc.starts_with(&format!("http://localhost:{port}/servers/callback?")),
+        "{loc}"
+    );
+    let cb = loc.replace("localhost", "127.0.0.1");
+    let agent = ureq::AgentBuilder::new().build();
+    let status = |u: &str| match agent.get(u).call() {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status(&format!("http://127.0.0.1:{port}/other")), 404);
+    let state = query(&loc)["state"].clone();
+    assert_eq!(status(&cb.replace(&state, "ZZZZZZZZZZZZZZZZ")), 400);
+    assert_eq!(status(&cb), 200);
+    let (code, rest) = wait_exit(child, &rx);
+    assert_eq!(code, 0, "{rest}");
+    cec.args(["info"])
+        .run()
+        .assert_ok()
+        .assert_stdout_contains("bob")
+        .assert_stdout_contains("OAuth2");
+}
