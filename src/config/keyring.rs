@@ -90,7 +90,9 @@ fn call<T: Send + 'static>(
         return Err(KrError::Unavailable("no keyring answered earlier".into()));
     }
     #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty()) {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty())
+        && !user_bus_exists()
+    {
         UNAVAILABLE.store(true, Ordering::Relaxed);
         return Err(KrError::Unavailable(
             "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)".into(),
@@ -122,6 +124,16 @@ fn call<T: Send + 'static>(
             )))
         }
     }
+}
+
+/// libdbus also finds a systemd user bus at `$XDG_RUNTIME_DIR/bus` without
+/// `DBUS_SESSION_BUS_ADDRESS`.
+fn user_bus_exists() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .and_then(|d| std::fs::metadata(std::path::Path::new(&d).join("bus")).ok())
+        .is_some_and(|m| m.file_type().is_socket())
 }
 
 pub fn get(account: &str) -> Result<String, KrError> {
