@@ -54,7 +54,8 @@ fn die(msg: &str) -> ! {
 
 fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> T {
     let v = v.unwrap_or_else(|| die(&format!("{flag} needs a value")));
-    v.parse().unwrap_or_else(|_| die(&format!("invalid value for {flag}: {v}")))
+    v.parse()
+        .unwrap_or_else(|_| die(&format!("invalid value for {flag}: {v}")))
 }
 
 /// `Ns|Nm|Nh|Nd` (or a bare number of seconds), possibly negative.
@@ -94,7 +95,9 @@ fn token(args: Vec<String>) {
         match a.as_str() {
             "--root" => root = it.next(),
             "-u" | "--user" | "--login" => login = it.next(),
-            "-e" | "--expire" | "--expiration" => exp = it.next().unwrap_or_else(|| die("-e needs a value")),
+            "-e" | "--expire" | "--expiration" => {
+                exp = it.next().unwrap_or_else(|| die("-e needs a value"))
+            }
             _ => die(&format!("unknown argument {a}")),
         }
     }
@@ -106,10 +109,16 @@ fn token(args: Vec<String>) {
     }
     let secs = parse_lifetime(&exp).unwrap_or_else(|| die(&format!("invalid lifetime {exp}")));
     let secret = state::load_secret(&root).unwrap_or_else(|e| {
-        eprintln!("cells-devserver: cannot read the secret of {}: {e}", root.display());
+        eprintln!(
+            "cells-devserver: cannot read the secret of {}: {e}",
+            root.display()
+        );
         std::process::exit(1)
     });
-    println!("{}", state::sign_token(&secret, &login, "pat", state::now_secs() + secs));
+    println!(
+        "{}",
+        state::sign_token(&secret, &login, "pat", state::now_secs() + secs)
+    );
 }
 
 fn serve(args: Vec<String>) {
@@ -148,7 +157,10 @@ fn serve(args: Vec<String>) {
     if !(0.0..=1.0).contains(&cfg.fail_rate) {
         die("--fail-rate must be between 0 and 1");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     if let Err(e) = rt.block_on(run(cfg)) {
         eprintln!("cells-devserver: {e}");
         std::process::exit(1);
@@ -165,7 +177,11 @@ struct App {
 async fn run(cfg: Config) -> Result<(), StdError> {
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     let port = listener.local_addr()?.port();
-    let tls = if cfg.tls { Some(tls_acceptor(&cfg.root)?) } else { None };
+    let tls = if cfg.tls {
+        Some(tls_acceptor(&cfg.root)?)
+    } else {
+        None
+    };
     let scheme = if cfg.tls { "https" } else { "http" };
     let url = format!("{scheme}://127.0.0.1:{port}");
     let seed = cfg.seed;
@@ -173,7 +189,12 @@ async fn run(cfg: Config) -> Result<(), StdError> {
     let st = Arc::new(st);
     let _ = st.public_url.set(url.clone());
     let host: Arc<dyn Host> = st.clone();
-    let app = Arc::new(App { st: st.clone(), host: host.clone(), s3: s3::service(host), rng: Mutex::new(StdRng::seed_from_u64(seed)) });
+    let app = Arc::new(App {
+        st: st.clone(),
+        host: host.clone(),
+        s3: s3::service(host),
+        rng: Mutex::new(StdRng::seed_from_u64(seed)),
+    });
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {url}")?;
@@ -214,12 +235,18 @@ fn tls_acceptor(root: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor, Std
     std::fs::create_dir_all(root)?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "cells-devserver test CA");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca.distinguished_name
+        .push(DnType::CommonName, "cells-devserver test CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_key = KeyPair::generate()?;
     let ca_cert = ca.self_signed(&ca_key)?;
     let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
-    leaf.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
     let leaf_key = KeyPair::generate()?;
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key)?;
     let tmp = root.join("ca.pem.tmp");
@@ -266,12 +293,16 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
             None => s3::handle(&app.s3, req).await,
             Some(n) => {
                 let tripped = Arc::new(AtomicBool::new(false));
-                let req = req.map(|b| s3s::Body::http_body_unsync(Dropper::new(b, n, tripped.clone(), None)));
+                let req = req.map(|b| {
+                    s3s::Body::http_body_unsync(Dropper::new(b, n, tripped.clone(), None))
+                });
                 let resp = match app.s3.call(req).await {
                     Ok(r) => r.map(|b| b.boxed()),
                     Err(e) => full(s3_error(500, "InternalError", &format!("{e:?}"))),
                 };
-                resp.map(|b| Dropper::new(b, n, Arc::new(AtomicBool::new(false)), Some(tripped)).boxed())
+                resp.map(|b| {
+                    Dropper::new(b, n, Arc::new(AtomicBool::new(false)), Some(tripped)).boxed()
+                })
             }
         };
     }
@@ -286,20 +317,36 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, 64 * 1024 * 1024).collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => return full(rest::error_response(400, "cannot read the request body", "E_BAD_REQUEST")),
+            Err(_) => {
+                return full(rest::error_response(
+                    400,
+                    "cannot read the request body",
+                    "E_BAD_REQUEST",
+                ))
+            }
         };
         let st = app.st.clone();
         return match tokio::task::spawn_blocking(move || rest::handle(&st, &parts, &body)).await {
             Ok(r) => full(r),
-            Err(e) => full(rest::error_response(500, &format!("internal error: {e}"), "E_INTERNAL")),
+            Err(e) => full(rest::error_response(
+                500,
+                &format!("internal error: {e}"),
+                "E_INTERNAL",
+            )),
         };
     }
     if let Some(hash) = path.strip_prefix("/public/") {
         let found = {
             let g = app.st.lock();
-            g.shares.values().find(|s| s.get("LinkHash").and_then(|h| h.as_str()) == Some(hash)).map(|s| {
-                s.get("Label").and_then(|l| l.as_str()).unwrap_or("").to_string()
-            })
+            g.shares
+                .values()
+                .find(|s| s.get("LinkHash").and_then(|h| h.as_str()) == Some(hash))
+                .map(|s| {
+                    s.get("Label")
+                        .and_then(|l| l.as_str())
+                        .unwrap_or("")
+                        .to_string()
+                })
         };
         if let Some(label) = found {
             let html = format!(
@@ -315,7 +362,11 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
             );
         }
     }
-    full(rest::error_response(404, &format!("Not found: {path}"), "E_NOT_FOUND"))
+    full(rest::error_response(
+        404,
+        &format!("Not found: {path}"),
+        "E_NOT_FOUND",
+    ))
 }
 
 fn s3_error(status: u16, code: &str, msg: &str) -> Response<Full<Bytes>> {
@@ -323,17 +374,37 @@ fn s3_error(status: u16, code: &str, msg: &str) -> Response<Full<Bytes>> {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message><Resource>/io</Resource><RequestId>devserver</RequestId></Error>",
         msg.replace('&', "&amp;").replace('<', "&lt;")
     );
-    Response::builder().status(status).header("Content-Type", "application/xml").body(Full::new(Bytes::from(body))).unwrap()
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/xml")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
 }
 
 /// A failure injected by `--fail-rate`: REST gets a Cells JSON 503 (or 500), S3 an XML
 /// SlowDown 503 (or InternalError 500).
 fn injected_failure(rest: bool, pick: bool) -> Response<Full<Bytes>> {
     match (rest, pick) {
-        (true, true) => rest::error_response(503, "Service temporarily unavailable (injected failure)", "E_UNAVAILABLE"),
-        (true, false) => rest::error_response(500, "Internal server error (injected failure)", "E_INTERNAL"),
-        (false, true) => s3_error(503, "SlowDown", "Please reduce your request rate (injected failure)."),
-        (false, false) => s3_error(500, "InternalError", "We encountered an internal error, please try again (injected failure)."),
+        (true, true) => rest::error_response(
+            503,
+            "Service temporarily unavailable (injected failure)",
+            "E_UNAVAILABLE",
+        ),
+        (true, false) => rest::error_response(
+            500,
+            "Internal server error (injected failure)",
+            "E_INTERNAL",
+        ),
+        (false, true) => s3_error(
+            503,
+            "SlowDown",
+            "Please reduce your request rate (injected failure).",
+        ),
+        (false, false) => s3_error(
+            500,
+            "InternalError",
+            "We encountered an internal error, please try again (injected failure).",
+        ),
     }
 }
 
@@ -350,7 +421,13 @@ struct Dropper<B> {
 
 impl<B> Dropper<B> {
     fn new(inner: B, limit: u64, trip: Arc<AtomicBool>, abort_on: Option<Arc<AtomicBool>>) -> Self {
-        Dropper { inner, left: limit, cut: false, trip, abort_on }
+        Dropper {
+            inner,
+            left: limit,
+            cut: false,
+            trip,
+            abort_on,
+        }
     }
 }
 
@@ -371,8 +448,15 @@ where
     type Data = Bytes;
     type Error = StdError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, StdError>>> {
-        let aborted = self.abort_on.as_ref().map(|f| f.load(Ordering::SeqCst)).unwrap_or(false);
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, StdError>>> {
+        let aborted = self
+            .abort_on
+            .as_ref()
+            .map(|f| f.load(Ordering::SeqCst))
+            .unwrap_or(false);
         if self.cut || aborted {
             return Poll::Ready(Some(Err(Box::new(Dropped))));
         }

@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 use crate::host::{Denied, Host};
 use crate::schema::{self, arr, bool_of, enum_of, int, prune, str_of, strs};
 use crate::state::{
-    self, is_admin, new_uuid, now_ms, now_secs, parent_of, user, Entry, Inner, Job, Resolved, State, Ws, DATASOURCES,
-    RECYCLE, USERS, WORKSPACES,
+    self, is_admin, new_uuid, now_ms, now_secs, parent_of, user, Entry, Inner, Job, Resolved,
+    State, Ws, DATASOURCES, RECYCLE, USERS, WORKSPACES,
 };
 
 pub type Resp = Response<Full<Bytes>>;
@@ -35,7 +35,11 @@ fn err(status: u16, title: impl Into<String>) -> ApiError {
         503 => "E_UNAVAILABLE",
         _ => "E_INTERNAL",
     };
-    ApiError { status, title: title.into(), detail }
+    ApiError {
+        status,
+        title: title.into(),
+        detail,
+    }
 }
 
 fn denied(d: Denied, what: &str, write: bool) -> ApiError {
@@ -76,13 +80,21 @@ fn jstr(s: &str) -> String {
 }
 
 fn bearer(parts: &http::request::Parts) -> Option<String> {
-    let h = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let t = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))?;
+    let h = parts
+        .headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let t = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))?;
     Some(t.trim().to_string())
 }
 
 fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().to_string()
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .to_string()
 }
 
 /// Entry point: `parts` + collected body. Runs on a blocking thread.
@@ -106,14 +118,20 @@ fn parse_body(body: &[u8], model: &str) -> Result<Value, ApiError> {
 fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<Resp, ApiError> {
     let raw = parts.uri.path();
     let path = raw.strip_prefix("/a").unwrap_or(raw);
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
     let m = &parts.method;
 
     // Unauthenticated endpoints.
     match (m, path) {
         (&Method::GET, "/frontend/state") => return Ok(front_state(st, parts)),
         (&Method::GET, "/frontend/bootconf") => return Ok(bootconf(st, parts)),
-        (&Method::POST, "/frontend/session") => return front_session(st, parse_body(body, "restFrontSessionRequest")?),
+        (&Method::POST, "/frontend/session") => {
+            return front_session(st, parse_body(body, "restFrontSessionRequest")?)
+        }
         _ => {}
     }
     let login = bearer(parts)
@@ -131,7 +149,12 @@ fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<R
         if m != Method::PUT {
             return Err(err(405, "method not allowed"));
         }
-        return create_job(st, login, &decode(name), parse_body(body, "RestUserJobRequest")?);
+        return create_job(
+            st,
+            login,
+            &decode(name),
+            parse_body(body, "RestUserJobRequest")?,
+        );
     }
     if let Some(id) = path.strip_prefix("/share/link/") {
         return match *m {
@@ -150,10 +173,18 @@ fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<R
         (Method::POST, "/tree/stats") | (Method::POST, "/meta/bulk/get") => {
             bulk(st, login, &parse_body(body, "restGetBulkMetaRequest")?)
         }
-        (Method::POST, "/tree/create") => create_nodes(st, login, &parse_body(body, "restCreateNodesRequest")?),
-        (Method::POST, "/tree/delete") => delete_nodes(st, login, &parse_body(body, "restDeleteNodesRequest")?),
-        (Method::POST, "/jobs/user") => list_jobs(st, login, &parse_body(body, "jobsListJobsRequest")?),
-        (Method::PUT, "/share/link") => put_share(st, login, &parse_body(body, "restPutShareLinkRequest")?),
+        (Method::POST, "/tree/create") => {
+            create_nodes(st, login, &parse_body(body, "restCreateNodesRequest")?)
+        }
+        (Method::POST, "/tree/delete") => {
+            delete_nodes(st, login, &parse_body(body, "restDeleteNodesRequest")?)
+        }
+        (Method::POST, "/jobs/user") => {
+            list_jobs(st, login, &parse_body(body, "jobsListJobsRequest")?)
+        }
+        (Method::PUT, "/share/link") => {
+            put_share(st, login, &parse_body(body, "restPutShareLinkRequest")?)
+        }
         (Method::POST, "/user") => {
             admin_only(login)?;
             search_users(&parse_body(body, "restSearchUserRequest")?)
@@ -179,7 +210,9 @@ fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<R
             list_datasources(st)
         }
         (Method::GET, "/user-meta/namespace") => Ok(json_resp(json!({"Namespaces": namespaces()}))),
-        (Method::PUT, "/user-meta/update") => update_user_meta(st, login, &parse_body(body, "idmUpdateUserMetaRequest")?),
+        (Method::PUT, "/user-meta/update") => {
+            update_user_meta(st, login, &parse_body(body, "idmUpdateUserMetaRequest")?)
+        }
         _ => Err(err(404, format!("no such operation: {} /a{}", m, path))),
     }
 }
@@ -195,14 +228,24 @@ fn admin_only(login: &str) -> Result<(), ApiError> {
 // ---------------------------------------------------------------- frontend
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 fn front_state(st: &State, parts: &http::request::Parts) -> Resp {
     let user_xml = match bearer(parts) {
         None => String::new(),
         Some(t) => match st.user_for_token(&t) {
-            None => return error_response(401, "Unauthorized: invalid or expired token", "E_UNAUTHORIZED"),
+            None => {
+                return error_response(
+                    401,
+                    "Unauthorized: invalid or expired token",
+                    "E_UNAUTHORIZED",
+                )
+            }
             Some(login) => {
                 let mut repos = String::new();
                 for ws in WORKSPACES.iter().filter(|w| w.allows(&login)) {
@@ -273,7 +316,10 @@ fn front_session(st: &State, v: Value) -> Result<Resp, ApiError> {
 // ---------------------------------------------------------------- nodes
 
 fn mime_of(name: &str) -> String {
-    mime_guess::from_path(name).first_or_octet_stream().essence_str().to_string()
+    mime_guess::from_path(name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_string()
 }
 
 fn node_json(g: &Inner, key: &str, upath: &str, e: &Entry, ws: Option<&Ws>) -> Value {
@@ -311,16 +357,27 @@ fn node_json(g: &Inner, key: &str, upath: &str, e: &Entry, ws: Option<&Ws>) -> V
 }
 
 fn head_node(st: &State, login: &str, path: &str) -> Result<Resp, ApiError> {
-    let r = st.resolve(login, path).map_err(|d| denied(d, path, false))?;
+    let r = st
+        .resolve(login, path)
+        .map_err(|d| denied(d, path, false))?;
     let g = st.lock();
-    let e = g.visible(&r.key, now_ms()).ok_or_else(|| err(404, format!("Cannot find node {path}")))?;
-    Ok(json_resp(json!({"Node": node_json(&g, &r.key, &r.upath, e, None)})))
+    let e = g
+        .visible(&r.key, now_ms())
+        .ok_or_else(|| err(404, format!("Cannot find node {path}")))?;
+    Ok(json_resp(
+        json!({"Node": node_json(&g, &r.key, &r.upath, e, None)}),
+    ))
 }
 
 fn bulk(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
     let limit = int(req, "Limit").max(0) as usize;
     let offset = int(req, "Offset").max(0) as usize;
-    let only = req.get("Filters").and_then(|f| f.get("type")).and_then(|t| t.as_str()).unwrap_or("").to_string();
+    let only = req
+        .get("Filters")
+        .and_then(|f| f.get("type"))
+        .and_then(|t| t.as_str())
+        .unwrap_or("")
+        .to_string();
     let now = now_ms();
     let g = st.lock();
     let mut nodes = Vec::new();
@@ -342,8 +399,12 @@ fn bulk(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
                     }
                 }
             } else {
-                let r = st.resolve(login, &dir).map_err(|d| denied(d, &dir, false))?;
-                let e = g.visible(&r.key, now).ok_or_else(|| err(404, format!("Cannot find node {dir}")))?;
+                let r = st
+                    .resolve(login, &dir)
+                    .map_err(|d| denied(d, &dir, false))?;
+                let e = g
+                    .visible(&r.key, now)
+                    .ok_or_else(|| err(404, format!("Cannot find node {dir}")))?;
                 let want_dirs = only.is_empty() || only == "COLLECTION";
                 let want_files = only.is_empty() || only == "LEAF";
                 let names = e
@@ -354,7 +415,9 @@ fn bulk(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
                     .filter(|n| !n.starts_with('.'));
                 for n in names {
                     let ck = format!("{}/{}", r.key, n);
-                    let Some(ce) = g.visible(&ck, now) else { continue };
+                    let Some(ce) = g.visible(&ck, now) else {
+                        continue;
+                    };
                     if total >= offset && (limit == 0 || page.len() < limit) {
                         page.push(node_json(&g, &ck, &format!("{}/{}", r.upath, n), ce, None));
                     }
@@ -402,16 +465,26 @@ fn create_nodes(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> 
         let leaf = enum_of(n, "Type", "treeNodeType") == "LEAF";
         if !r.is_root() {
             match g.get(&r.key) {
-                Some(e) if e.dir == !leaf => {}
-                Some(_) => return Err(err(403, format!("A node already exists at {} with another type", r.upath))),
+                Some(e) if e.dir != leaf => {}
+                Some(_) => {
+                    return Err(err(
+                        403,
+                        format!("A node already exists at {} with another type", r.upath),
+                    ))
+                }
                 None if leaf => {
                     let (parent, _) = parent_of(&r.key);
                     let parent = parent.to_string();
-                    st.ensure_dir(&mut g, &parent).map_err(|e| err(403, format!("cannot create {}: {e}", r.upath)))?;
-                    fs::File::create(st.disk(&r.key)).map_err(|e| err(500, format!("cannot create {}: {e}", r.upath)))?;
-                    st.index_file(&mut g, &r.key, None).map_err(|e| err(500, e.to_string()))?;
+                    st.ensure_dir(&mut g, &parent)
+                        .map_err(|e| err(403, format!("cannot create {}: {e}", r.upath)))?;
+                    fs::File::create(st.disk(&r.key))
+                        .map_err(|e| err(500, format!("cannot create {}: {e}", r.upath)))?;
+                    st.index_file(&mut g, &r.key, None)
+                        .map_err(|e| err(500, e.to_string()))?;
                 }
-                None => st.ensure_dir(&mut g, &r.key).map_err(|e| err(403, format!("cannot create {}: {e}", r.upath)))?,
+                None => st
+                    .ensure_dir(&mut g, &r.key)
+                    .map_err(|e| err(403, format!("cannot create {}: {e}", r.upath)))?,
             }
         }
         let e = g.get(&r.key).cloned().unwrap_or_default();
@@ -433,7 +506,10 @@ fn delete_nodes(st: &Arc<State>, login: &str, req: &Value) -> Result<Resp, ApiEr
             let path = str_of(n, "Path");
             let r = resolve_w(st, login, path)?;
             if r.is_root() {
-                return Err(err(403, format!("Cannot delete workspace root {}", r.upath)));
+                return Err(err(
+                    403,
+                    format!("Cannot delete workspace root {}", r.upath),
+                ));
             }
             if g.get(&r.key).is_none() {
                 return Err(err(404, format!("Cannot find node {path}")));
@@ -455,7 +531,8 @@ fn delete_nodes(st: &Arc<State>, login: &str, req: &Value) -> Result<Resp, ApiEr
     for (root, items) in bins {
         let bin = format!("{root}/{RECYCLE}");
         let mut g = st.lock();
-        st.ensure_dir(&mut g, &bin).map_err(|e| err(500, e.to_string()))?;
+        st.ensure_dir(&mut g, &bin)
+            .map_err(|e| err(500, e.to_string()))?;
         // The recycle bin is visible immediately.
         if let Some(e) = g.nodes.get_mut(&bin) {
             e.visible_at = 0;
@@ -472,7 +549,13 @@ fn delete_nodes(st: &Arc<State>, login: &str, req: &Value) -> Result<Resp, ApiEr
         }
         drop(g);
         let id = format!("copy-move-{}", new_uuid());
-        start_job(st, login, &id, "Moving files to the recycle bin", Box::new(|_| Ok("Moved to recycle bin".into())));
+        start_job(
+            st,
+            login,
+            &id,
+            "Moving files to the recycle bin",
+            Box::new(|_| Ok("Moved to recycle bin".into())),
+        );
         jobs.push(json!({"Uuid": id, "Label": "Moving files to the recycle bin"}));
     }
     if !permanent.is_empty() {
@@ -480,7 +563,11 @@ fn delete_nodes(st: &Arc<State>, login: &str, req: &Value) -> Result<Resp, ApiEr
         for r in &permanent {
             let Some(e) = g.get(&r.key) else { continue };
             let p = st.disk(&r.key);
-            let res = if e.dir { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+            let res = if e.dir {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
             if let Err(e) = res {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     return Err(err(500, format!("cannot delete {}: {e}", r.upath)));
@@ -490,7 +577,13 @@ fn delete_nodes(st: &Arc<State>, login: &str, req: &Value) -> Result<Resp, ApiEr
         }
         drop(g);
         let id = format!("delete-{}", new_uuid());
-        start_job(st, login, &id, "Deleting files", Box::new(|_| Ok("Files deleted".into())));
+        start_job(
+            st,
+            login,
+            &id,
+            "Deleting files",
+            Box::new(|_| Ok("Files deleted".into())),
+        );
         jobs.push(json!({"Uuid": id, "Label": "Deleting files"}));
     }
     Ok(json_resp(json!({"DeleteJobs": jobs})))
@@ -544,7 +637,9 @@ pub fn start_job(st: &Arc<State>, owner: &str, id: &str, label: &str, work: Work
             tokio::time::sleep(delay).await;
         }
         let st2 = st.clone();
-        let res = tokio::task::spawn_blocking(move || work(&st2)).await.unwrap_or_else(|e| Err(format!("job panicked: {e}")));
+        let res = tokio::task::spawn_blocking(move || work(&st2))
+            .await
+            .unwrap_or_else(|e| Err(format!("job panicked: {e}")));
         let ok = res.is_ok();
         update(&st, &|j| {
             j.end = now_secs();
@@ -563,7 +658,11 @@ pub fn start_job(st: &Arc<State>, owner: &str, id: &str, label: &str, work: Work
         if ok {
             tokio::time::sleep(Duration::from_secs(2)).await;
             let mut g = st.lock();
-            if g.jobs.get(&id2).map(|j| j.status == "Finished").unwrap_or(false) {
+            if g.jobs
+                .get(&id2)
+                .map(|j| j.status == "Finished")
+                .unwrap_or(false)
+            {
                 g.remove_job(&id2);
             }
         }
@@ -575,7 +674,8 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
     let params: Value = if params_text.trim().is_empty() {
         json!({})
     } else {
-        serde_json::from_str(params_text).map_err(|e| err(400, format!("invalid JsonParameters: {e}")))?
+        serde_json::from_str(params_text)
+            .map_err(|e| err(400, format!("invalid JsonParameters: {e}")))?
     };
     match name {
         "copy" | "move" => {
@@ -586,11 +686,24 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
             if target.is_empty() {
                 return Err(err(400, "missing target"));
             }
-            let names: Vec<&str> = nodes.iter().map(|n| n.trim_end_matches('/').rsplit('/').next().unwrap_or("")).collect();
-            let label = format!("{} {}", if mv { "Moving" } else { "Copying" }, names.join(", "));
+            let names: Vec<&str> = nodes
+                .iter()
+                .map(|n| n.trim_end_matches('/').rsplit('/').next().unwrap_or(""))
+                .collect();
+            let label = format!(
+                "{} {}",
+                if mv { "Moving" } else { "Copying" },
+                names.join(", ")
+            );
             let id = format!("copy-move-{}", new_uuid());
             let login2 = login.to_string();
-            start_job(st, login, &id, &label, Box::new(move |st| copy_move(st, &login2, &target, &nodes, target_parent, mv)));
+            start_job(
+                st,
+                login,
+                &id,
+                &label,
+                Box::new(move |st| copy_move(st, &login2, &target, &nodes, target_parent, mv)),
+            );
             Ok(json_resp(json!({"JobUuid": id})))
         }
         "datasource-resync" => {
@@ -606,7 +719,11 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
                 login,
                 &id,
                 &format!("Resynchronize datasource {ds}"),
-                Box::new(move |st| st.resync(&ds2).map(|n| format!("Resynchronized {n} nodes")).map_err(|e| e.to_string())),
+                Box::new(move |st| {
+                    st.resync(&ds2)
+                        .map(|n| format!("Resynchronized {n} nodes"))
+                        .map_err(|e| e.to_string())
+                }),
             );
             Ok(json_resp(json!({"JobUuid": id})))
         }
@@ -614,16 +731,30 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
     }
 }
 
-fn copy_move(st: &State, login: &str, target: &str, nodes: &[String], target_parent: bool, mv: bool) -> Result<String, String> {
+fn copy_move(
+    st: &State,
+    login: &str,
+    target: &str,
+    nodes: &[String],
+    target_parent: bool,
+    mv: bool,
+) -> Result<String, String> {
     if nodes.is_empty() {
         return Err("no source nodes given".into());
     }
-    let tr = st.resolve(login, target).map_err(|_| format!("cannot access target {target}"))?;
+    let tr = st
+        .resolve(login, target)
+        .map_err(|_| format!("cannot access target {target}"))?;
     let mut done = 0;
     for src in nodes {
-        let sr = st.resolve(login, src).map_err(|_| format!("cannot access {src}"))?;
+        let sr = st
+            .resolve(login, src)
+            .map_err(|_| format!("cannot access {src}"))?;
         if sr.is_root() {
-            return Err(format!("cannot {} a workspace root", if mv { "move" } else { "copy" }));
+            return Err(format!(
+                "cannot {} a workspace root",
+                if mv { "move" } else { "copy" }
+            ));
         }
         let (dest_parent, dest_name) = if target_parent {
             (tr.key.clone(), parent_of(&sr.key).1.to_string())
@@ -646,10 +777,11 @@ fn copy_move(st: &State, login: &str, target: &str, nodes: &[String], target_par
         if mv && dest == sr.key {
             continue;
         }
-        if dest == sr.key || dest.starts_with(&format!("{}/", sr.key)) || dest_parent.starts_with(&format!("{}/", sr.key)) {
-            if dest != sr.key {
-                return Err(format!("cannot {} {src} into itself", if mv { "move" } else { "copy" }));
-            }
+        if dest.starts_with(&format!("{}/", sr.key)) {
+            return Err(format!(
+                "cannot {} {src} into itself",
+                if mv { "move" } else { "copy" }
+            ));
         }
         if g.get(&dest).is_some() {
             dest = format!("{dest_parent}/{}", g.free_name(&dest_parent, &dest_name));
@@ -658,8 +790,11 @@ fn copy_move(st: &State, login: &str, target: &str, nodes: &[String], target_par
             fs::rename(st.disk(&sr.key), st.disk(&dest)).map_err(|e| format!("move {src}: {e}"))?;
             g.rename_tree(&sr.key, &dest);
         } else {
-            let items: Vec<(String, Entry)> =
-                g.subtree(&sr.key).into_iter().filter_map(|k| g.get(&k).cloned().map(|e| (k, e))).collect();
+            let items: Vec<(String, Entry)> = g
+                .subtree(&sr.key)
+                .into_iter()
+                .filter_map(|k| g.get(&k).cloned().map(|e| (k, e)))
+                .collect();
             drop(g);
             for (k, e) in &items {
                 let dk = format!("{dest}{}", &k[sr.key.len()..]);
@@ -675,13 +810,17 @@ fn copy_move(st: &State, login: &str, target: &str, nodes: &[String], target_par
                 if e.dir {
                     st.ensure_dir(&mut g, &dk).map_err(|e| e.to_string())?;
                 } else {
-                    st.index_file(&mut g, &dk, e.hash.clone()).map_err(|e| e.to_string())?;
+                    st.index_file(&mut g, &dk, e.hash.clone())
+                        .map_err(|e| e.to_string())?;
                 }
             }
         }
         done += 1;
     }
-    Ok(format!("{} {done} node(s)", if mv { "Moved" } else { "Copied" }))
+    Ok(format!(
+        "{} {done} node(s)",
+        if mv { "Moved" } else { "Copied" }
+    ))
 }
 
 fn job_json(j: &Job, load_tasks: &str, tasks_limit: i64) -> Value {
@@ -715,7 +854,11 @@ fn list_jobs(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
         Some(login.to_string())
     };
     let load = enum_of(req, "LoadTasks", "jobsTaskStatus");
-    let limit = if req.get("TasksLimit").is_some() && int(req, "TasksLimit") == 0 { -1 } else { 1 };
+    let limit = if req.get("TasksLimit").is_some() && int(req, "TasksLimit") == 0 {
+        -1
+    } else {
+        1
+    };
     let mut g = st.lock();
     // Auto-clean: successful jobs disappear 2 s after they finished.
     let now = now_secs();
@@ -741,7 +884,10 @@ fn list_jobs(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
 
 fn delete_job(st: &State, login: &str, id: &str) -> Result<Resp, ApiError> {
     let mut g = st.lock();
-    let j = g.jobs.get(id).ok_or_else(|| err(404, format!("Cannot find job {id}")))?;
+    let j = g
+        .jobs
+        .get(id)
+        .ok_or_else(|| err(404, format!("Cannot find job {id}")))?;
     if j.owner != login && !is_admin(login) {
         return Err(err(403, "You are not allowed to delete this job"));
     }
@@ -760,39 +906,66 @@ fn share_out(v: &Value) -> Value {
 }
 
 fn put_share(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
-    let link = req.get("ShareLink").filter(|l| l.is_object()).ok_or_else(|| err(400, "missing ShareLink"))?;
+    let link = req
+        .get("ShareLink")
+        .filter(|l| l.is_object())
+        .ok_or_else(|| err(400, "missing ShareLink"))?;
     let roots = arr(link, "RootNodes");
-    let root = roots.first().ok_or_else(|| err(400, "ShareLink.RootNodes is empty"))?;
+    let root = roots
+        .first()
+        .ok_or_else(|| err(400, "ShareLink.RootNodes is empty"))?;
     let mut g = st.lock();
     let key = match str_of(root, "Uuid") {
         "" => {
             let p = str_of(root, "Path");
             st.resolve(login, p).map_err(|d| denied(d, p, false))?.key
         }
-        u => g.by_uuid.get(u).cloned().ok_or_else(|| err(404, format!("Cannot find node {u}")))?,
+        u => g
+            .by_uuid
+            .get(u)
+            .cloned()
+            .ok_or_else(|| err(404, format!("Cannot find node {u}")))?,
     };
-    let upath = st.user_path(login, &key).ok_or_else(|| err(404, "Cannot find node"))?;
+    let upath = st
+        .user_path(login, &key)
+        .ok_or_else(|| err(404, "Cannot find node"))?;
     let node_uuid = g.get(&key).map(|e| e.uuid.clone()).unwrap_or_default();
     let existing = match str_of(link, "Uuid") {
         "" => None,
         u => {
-            let old = g.shares.get(u).cloned().ok_or_else(|| err(404, format!("Cannot find link {u}")))?;
+            let old = g
+                .shares
+                .get(u)
+                .cloned()
+                .ok_or_else(|| err(404, format!("Cannot find link {u}")))?;
             if str_of(&old, "_owner") != login && !is_admin(login) {
                 return Err(err(403, "This link is not yours"));
             }
             Some(old)
         }
     };
-    let uuid = existing.as_ref().map(|o| str_of(o, "Uuid").to_string()).unwrap_or_else(new_uuid);
-    let mut hash = existing.as_ref().map(|o| str_of(o, "LinkHash").to_string()).unwrap_or_else(|| new_uuid().replace('-', "")[..12].to_string());
+    let uuid = existing
+        .as_ref()
+        .map(|o| str_of(o, "Uuid").to_string())
+        .unwrap_or_else(new_uuid);
+    let mut hash = existing
+        .as_ref()
+        .map(|o| str_of(o, "LinkHash").to_string())
+        .unwrap_or_else(|| new_uuid().replace('-', "")[..12].to_string());
     let custom = str_of(req, "UpdateCustomHash");
     if !custom.is_empty() {
-        if g.shares.values().any(|s| str_of(s, "LinkHash") == custom && str_of(s, "Uuid") != uuid) {
+        if g.shares
+            .values()
+            .any(|s| str_of(s, "LinkHash") == custom && str_of(s, "Uuid") != uuid)
+        {
             return Err(err(403, "This link hash is already used"));
         }
         hash = custom.to_string();
     }
-    let mut pw = existing.as_ref().map(|o| str_of(o, "_pw").to_string()).unwrap_or_default();
+    let mut pw = existing
+        .as_ref()
+        .map(|o| str_of(o, "_pw").to_string())
+        .unwrap_or_default();
     let enabled = bool_of(req, "PasswordEnabled");
     for k in ["CreatePassword", "UpdatePassword"] {
         let p = str_of(req, k);
@@ -813,8 +986,14 @@ fn put_share(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
         "" => "pydio_shared_folder",
         t => t,
     };
-    let user_uuid = existing.as_ref().map(|o| str_of(o, "UserUuid").to_string()).unwrap_or_else(new_uuid);
-    let current = existing.as_ref().map(|o| str_of(o, "CurrentDownloads").to_string()).unwrap_or_default();
+    let user_uuid = existing
+        .as_ref()
+        .map(|o| str_of(o, "UserUuid").to_string())
+        .unwrap_or_else(new_uuid);
+    let current = existing
+        .as_ref()
+        .map(|o| str_of(o, "CurrentDownloads").to_string())
+        .unwrap_or_default();
     let v = json!({
         "Uuid": uuid,
         "LinkHash": hash,
@@ -843,7 +1022,10 @@ fn put_share(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
 
 fn get_share(st: &State, login: &str, id: &str) -> Result<Resp, ApiError> {
     let g = st.lock();
-    let s = g.shares.get(id).ok_or_else(|| err(404, format!("Cannot find link {id}")))?;
+    let s = g
+        .shares
+        .get(id)
+        .ok_or_else(|| err(404, format!("Cannot find link {id}")))?;
     if str_of(s, "_owner") != login && !is_admin(login) {
         return Err(err(403, "This link is not yours"));
     }
@@ -852,7 +1034,10 @@ fn get_share(st: &State, login: &str, id: &str) -> Result<Resp, ApiError> {
 
 fn delete_share(st: &State, login: &str, id: &str) -> Result<Resp, ApiError> {
     let mut g = st.lock();
-    let s = g.shares.get(id).ok_or_else(|| err(404, format!("Cannot find link {id}")))?;
+    let s = g
+        .shares
+        .get(id)
+        .ok_or_else(|| err(404, format!("Cannot find link {id}")))?;
     if str_of(s, "_owner") != login && !is_admin(login) {
         return Err(err(403, "This link is not yours"));
     }
@@ -910,7 +1095,11 @@ fn combine(queries: &[&Value], op: &str, test: impl Fn(&Value) -> bool) -> bool 
 fn page<T: Clone>(items: Vec<T>, req: &Value) -> Vec<T> {
     let off = int(req, "Offset").max(0) as usize;
     let lim = int(req, "Limit").max(0) as usize;
-    items.into_iter().skip(off).take(if lim == 0 { usize::MAX } else { lim }).collect()
+    items
+        .into_iter()
+        .skip(off)
+        .take(if lim == 0 { usize::MAX } else { lim })
+        .collect()
 }
 
 const GROUPS: &[(&str, &str)] = &[("c0a1b2c3-0000-4000-8000-00000000e001", "engineering")];
@@ -934,7 +1123,8 @@ fn search_users(req: &Value) -> Result<Resp, ApiError> {
                 && (str_of(q, "Uuid").is_empty() || str_of(q, "Uuid") == u.uuid)
                 && (str_of(q, "GroupPath").is_empty() || str_of(q, "GroupPath") == "/")
                 && enum_of(q, "NodeType", "idmNodeType") != "GROUP"
-                && (str_of(q, "HasProfile").is_empty() || str_of(q, "HasProfile") == if u.admin { "admin" } else { "standard" })
+                && (str_of(q, "HasProfile").is_empty()
+                    || str_of(q, "HasProfile") == if u.admin { "admin" } else { "standard" })
         });
         if ok {
             users.push(json!({"Uuid": u.uuid, "Login": u.login, "GroupPath": "/",
@@ -951,14 +1141,18 @@ fn search_users(req: &Value) -> Result<Resp, ApiError> {
                 && str_of(q, "HasProfile").is_empty()
         });
         if ok {
-            groups.push(json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}));
+            groups.push(
+                json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}),
+            );
         }
     }
     let total = users.len() + groups.len();
     if bool_of(req, "CountOnly") {
         return Ok(json_resp(json!({"Total": total})));
     }
-    Ok(json_resp(json!({"Users": page(users, req), "Groups": groups, "Total": total})))
+    Ok(json_resp(
+        json!({"Users": page(users, req), "Groups": groups, "Total": total}),
+    ))
 }
 
 fn all_roles() -> Vec<Value> {
@@ -985,7 +1179,8 @@ fn search_roles(req: &Value) -> Result<Resp, ApiError> {
             combine(&queries, &op, |q| {
                 let uuids = strs(q, "Uuid");
                 (uuids.is_empty() || uuids.iter().any(|u| u == str_of(r, "Uuid")))
-                    && (str_of(q, "Label").is_empty() || glob(str_of(q, "Label"), str_of(r, "Label")))
+                    && (str_of(q, "Label").is_empty()
+                        || glob(str_of(q, "Label"), str_of(r, "Label")))
                     && (!bool_of(q, "IsGroupRole") || bool_of(r, "GroupRole"))
                     && (!bool_of(q, "IsUserRole") || bool_of(r, "UserRole"))
                     && !bool_of(q, "IsTeam")
@@ -996,14 +1191,19 @@ fn search_roles(req: &Value) -> Result<Resp, ApiError> {
     if bool_of(req, "CountOnly") {
         return Ok(json_resp(json!({"Total": total})));
     }
-    Ok(json_resp(json!({"Roles": page(roles, req), "Total": total})))
+    Ok(json_resp(
+        json!({"Roles": page(roles, req), "Total": total}),
+    ))
 }
 
 fn ws_root_uuid(st: &State, ws: &Ws) -> String {
     if ws.slug == "personal-files" {
         return "my-files".into();
     }
-    st.lock().get(&ws.root_key("admin")).map(|e| e.uuid.clone()).unwrap_or_default()
+    st.lock()
+        .get(&ws.root_key("admin"))
+        .map(|e| e.uuid.clone())
+        .unwrap_or_default()
 }
 
 fn search_workspaces(st: &State, req: &Value) -> Result<Resp, ApiError> {
@@ -1029,7 +1229,9 @@ fn search_workspaces(st: &State, req: &Value) -> Result<Resp, ApiError> {
         })
         .collect();
     let total = list.len();
-    Ok(json_resp(json!({"Workspaces": page(list, req), "Total": total})))
+    Ok(json_resp(
+        json!({"Workspaces": page(list, req), "Total": total}),
+    ))
 }
 
 /// The ACL table, derived from the workspaces (minus deleted entries).
@@ -1041,21 +1243,29 @@ fn all_acls(st: &State) -> Vec<Value> {
         n += 1;
         let id = n.to_string();
         if !g.acl_deleted.contains(&id) {
-            out.push(json!({"ID": id, "NodeID": node, "RoleID": role, "WorkspaceID": ws,
-                "Action": {"Name": name, "Value": value}}));
+            out.push(
+                json!({"ID": id, "NodeID": node, "RoleID": role, "WorkspaceID": ws,
+                "Action": {"Name": name, "Value": value}}),
+            );
         }
     };
     for ws in WORKSPACES {
         match ws.slug {
             "personal-files" => {
                 for u in USERS {
-                    let node = g.get(&ws.root_key(u.login)).map(|e| e.uuid.clone()).unwrap_or_default();
+                    let node = g
+                        .get(&ws.root_key(u.login))
+                        .map(|e| e.uuid.clone())
+                        .unwrap_or_default();
                     add(&node, u.uuid, ws.uuid, "read", "1");
                     add(&node, u.uuid, ws.uuid, "write", "1");
                 }
             }
             _ => {
-                let node = g.get(&ws.root_key("admin")).map(|e| e.uuid.clone()).unwrap_or_default();
+                let node = g
+                    .get(&ws.root_key("admin"))
+                    .map(|e| e.uuid.clone())
+                    .unwrap_or_default();
                 let roles: Vec<&str> = match ws.members {
                     None => vec!["ROOT_GROUP"],
                     Some(m) => m.iter().filter_map(|l| user(l).map(|u| u.uuid)).collect(),
@@ -1083,14 +1293,18 @@ fn acl_matches(a: &Value, q: &Value) -> bool {
             || actions.iter().any(|x| {
                 let act = a.get("Action").cloned().unwrap_or(json!({}));
                 str_of(x, "Name") == str_of(&act, "Name")
-                    && (str_of(x, "Value").is_empty() || str_of(x, "Value") == str_of(&act, "Value"))
+                    && (str_of(x, "Value").is_empty()
+                        || str_of(x, "Value") == str_of(&act, "Value"))
             }))
 }
 
 fn search_acls(st: &State, req: &Value) -> Result<Resp, ApiError> {
     let queries = arr(req, "Queries");
     let op = enum_of(req, "Operation", "serviceOperationType");
-    let list: Vec<Value> = all_acls(st).into_iter().filter(|a| combine(&queries, &op, |q| acl_matches(a, q))).collect();
+    let list: Vec<Value> = all_acls(st)
+        .into_iter()
+        .filter(|a| combine(&queries, &op, |q| acl_matches(a, q)))
+        .collect();
     let total = list.len();
     if bool_of(req, "CountOnly") {
         return Ok(json_resp(json!({"Total": total})));
@@ -1109,18 +1323,27 @@ fn delete_acl(st: &State, acl: &Value) -> Result<Resp, ApiError> {
     if !str_of(acl, "WorkspaceID").is_empty() {
         q["WorkspaceIDs"] = json!([str_of(acl, "WorkspaceID")]);
     }
-    if let Some(a) = acl.get("Action").filter(|a| a.is_object() && !str_of(a, "Name").is_empty()) {
+    if let Some(a) = acl
+        .get("Action")
+        .filter(|a| a.is_object() && !str_of(a, "Name").is_empty())
+    {
         q["Actions"] = json!([a]);
     }
     if q.as_object().map(|m| m.is_empty()).unwrap_or(true) {
         return Err(err(400, "Refusing to delete ACLs with an empty query"));
     }
-    let ids: Vec<String> = all_acls(st).iter().filter(|a| acl_matches(a, &q)).map(|a| str_of(a, "ID").to_string()).collect();
+    let ids: Vec<String> = all_acls(st)
+        .iter()
+        .filter(|a| acl_matches(a, &q))
+        .map(|a| str_of(a, "ID").to_string())
+        .collect();
     let mut g = st.lock();
     for id in &ids {
         g.delete_acl(id);
     }
-    Ok(json_resp(json!({"Success": true, "NumRows": i64s(ids.len() as i64)})))
+    Ok(json_resp(
+        json!({"Success": true, "NumRows": i64s(ids.len() as i64)}),
+    ))
 }
 
 fn list_datasources(st: &State) -> Result<Resp, ApiError> {
@@ -1171,7 +1394,12 @@ fn update_user_meta(st: &State, login: &str, req: &Value) -> Result<Resp, ApiErr
         "" => "PUT".to_string(),
         s => s.to_string(),
     };
-    let known: Vec<String> = namespaces().as_array().unwrap().iter().map(|n| str_of(n, "Namespace").to_string()).collect();
+    let known: Vec<String> = namespaces()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| str_of(n, "Namespace").to_string())
+        .collect();
     let mut g = st.lock();
     let mut out = Vec::new();
     for md in arr(req, "MetaDatas") {
@@ -1180,7 +1408,11 @@ fn update_user_meta(st: &State, login: &str, req: &Value) -> Result<Resp, ApiErr
         if !known.iter().any(|k| k == ns) {
             return Err(err(404, format!("Cannot find namespace {ns}")));
         }
-        let key = g.by_uuid.get(node).cloned().ok_or_else(|| err(404, format!("Cannot find node {node}")))?;
+        let key = g
+            .by_uuid
+            .get(node)
+            .cloned()
+            .ok_or_else(|| err(404, format!("Cannot find node {node}")))?;
         if st.user_path(login, &key).is_none() {
             return Err(err(403, format!("You are not allowed to edit node {node}")));
         }

@@ -9,18 +9,24 @@ use serde_json::Value;
 static DEFS: OnceLock<Value> = OnceLock::new();
 
 fn defs() -> &'static Value {
-    DEFS.get_or_init(|| serde_json::from_str(include_str!("request-schema.json")).expect("request-schema.json"))
+    DEFS.get_or_init(|| {
+        serde_json::from_str(include_str!("request-schema.json")).expect("request-schema.json")
+    })
 }
 
 /// Validate `v` against definition `name`; Err = a protojson-like message.
 pub fn validate(name: &str, v: &Value) -> Result<(), String> {
-    let schema = defs().get(name).ok_or_else(|| format!("no schema {name}"))?;
+    let schema = defs()
+        .get(name)
+        .ok_or_else(|| format!("no schema {name}"))?;
     check(schema, v, name)
 }
 
 fn resolve(s: &Value) -> &Value {
     match s.get("$ref").and_then(|r| r.as_str()) {
-        Some(r) => defs().get(r.rsplit('/').next().unwrap_or("")).unwrap_or(&Value::Null),
+        Some(r) => defs()
+            .get(r.rsplit('/').next().unwrap_or(""))
+            .unwrap_or(&Value::Null),
         None => s,
     }
 }
@@ -38,18 +44,27 @@ fn check(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     if let Some(en) = schema.get("enum").and_then(|e| e.as_array()) {
         return match v {
             Value::String(s) if en.iter().any(|e| e.as_str() == Some(s)) => Ok(()),
-            Value::Number(n) if n.as_u64().map(|i| (i as usize) < en.len()).unwrap_or(false) => Ok(()),
+            Value::Number(n) if n.as_u64().map(|i| (i as usize) < en.len()).unwrap_or(false) => {
+                Ok(())
+            }
             _ => Err(format!("invalid value for enum field {at}: {v}")),
         };
     }
-    let ty = schema.get("type").and_then(|t| t.as_str()).unwrap_or("object");
+    let ty = schema
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("object");
     let format = schema.get("format").and_then(|t| t.as_str()).unwrap_or("");
     match ty {
         "object" => {
-            let obj = v.as_object().ok_or_else(|| format!("invalid value for message field {at}: {v}"))?;
+            let obj = v
+                .as_object()
+                .ok_or_else(|| format!("invalid value for message field {at}: {v}"))?;
             if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
                 for (k, fv) in obj {
-                    let fs = props.get(k).ok_or_else(|| format!("unknown field \"{k}\" in {at}"))?;
+                    let fs = props
+                        .get(k)
+                        .ok_or_else(|| format!("unknown field \"{k}\" in {at}"))?;
                     check(fs, fv, &format!("{at}.{k}"))?;
                 }
             } else if let Some(ap) = schema.get("additionalProperties") {
@@ -62,7 +77,9 @@ fn check(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
             Ok(())
         }
         "array" => {
-            let arr = v.as_array().ok_or_else(|| format!("invalid value for list field {at}: {v}"))?;
+            let arr = v
+                .as_array()
+                .ok_or_else(|| format!("invalid value for list field {at}: {v}"))?;
             let items = schema.get("items").cloned().unwrap_or(Value::Null);
             for (i, it) in arr.iter().enumerate() {
                 check(&items, it, &format!("{at}[{i}]"))?;
@@ -130,17 +147,31 @@ pub fn enum_of(v: &Value, k: &str, def: &str) -> String {
 }
 
 pub fn arr<'a>(v: &'a Value, k: &str) -> Vec<&'a Value> {
-    v.get(k).and_then(|x| x.as_array()).map(|a| a.iter().collect()).unwrap_or_default()
+    v.get(k)
+        .and_then(|x| x.as_array())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
 }
 
 pub fn strs(v: &Value, k: &str) -> Vec<String> {
-    arr(v, k).into_iter().filter_map(|x| x.as_str().map(String::from)).collect()
+    arr(v, k)
+        .into_iter()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect()
 }
 
 /// Remove zero values (protojson omits them): null, false, 0, "", [], {} in message
 /// fields. Map-typed fields (listed in MAPS) keep their entries.
 pub fn prune(v: &mut Value) {
-    const MAPS: &[&str] = &["MetaStore", "Attributes", "StorageConfiguration", "TargetUsers", "Metadata", "VersionMeta", "RootNodes"];
+    const MAPS: &[&str] = &[
+        "MetaStore",
+        "Attributes",
+        "StorageConfiguration",
+        "TargetUsers",
+        "Metadata",
+        "VersionMeta",
+        "RootNodes",
+    ];
     if let Value::Object(m) = v {
         let keys: Vec<String> = m.keys().cloned().collect();
         for k in keys {

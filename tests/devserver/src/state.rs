@@ -34,9 +34,27 @@ pub struct User {
 }
 
 pub const USERS: &[User] = &[
-    User { login: "admin", password: "admin123", uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000001", admin: true, display: "Administrator" },
-    User { login: "alice", password: "alice123", uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000002", admin: false, display: "Alice" },
-    User { login: "bob", password: "bob123", uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000003", admin: false, display: "Bob" },
+    User {
+        login: "admin",
+        password: "admin123",
+        uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000001",
+        admin: true,
+        display: "Administrator",
+    },
+    User {
+        login: "alice",
+        password: "alice123",
+        uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000002",
+        admin: false,
+        display: "Alice",
+    },
+    User {
+        login: "bob",
+        password: "bob123",
+        uuid: "0a6b3b9e-5c4d-4a1e-9f10-000000000003",
+        admin: false,
+        display: "Bob",
+    },
 ];
 
 pub fn user(login: &str) -> Option<&'static User> {
@@ -61,9 +79,33 @@ pub struct Ws {
 }
 
 pub const WORKSPACES: &[Ws] = &[
-    Ws { slug: "personal-files", label: "My Files", description: "Personal files of each user", scope: "ADMIN", uuid: "b1e3c0de-0000-4000-8000-000000000001", ds: "personal", members: None },
-    Ws { slug: "common-files", label: "Common Files", description: "Data shared by all users", scope: "ADMIN", uuid: "b1e3c0de-0000-4000-8000-000000000002", ds: "common", members: None },
-    Ws { slug: "team-cell", label: "Team Cell", description: "A Cell shared by admin and alice", scope: "ROOM", uuid: "b1e3c0de-0000-4000-8000-000000000003", ds: "cells", members: Some(&["admin", "alice"]) },
+    Ws {
+        slug: "personal-files",
+        label: "My Files",
+        description: "Personal files of each user",
+        scope: "ADMIN",
+        uuid: "b1e3c0de-0000-4000-8000-000000000001",
+        ds: "personal",
+        members: None,
+    },
+    Ws {
+        slug: "common-files",
+        label: "Common Files",
+        description: "Data shared by all users",
+        scope: "ADMIN",
+        uuid: "b1e3c0de-0000-4000-8000-000000000002",
+        ds: "common",
+        members: None,
+    },
+    Ws {
+        slug: "team-cell",
+        label: "Team Cell",
+        description: "A Cell shared by admin and alice",
+        scope: "ROOM",
+        uuid: "b1e3c0de-0000-4000-8000-000000000003",
+        ds: "cells",
+        members: Some(&["admin", "alice"]),
+    },
 ];
 
 pub const DATASOURCES: &[&str] = &["personal", "common", "cells"];
@@ -123,10 +165,16 @@ pub fn normalize(path: &str) -> Option<Vec<String>> {
 }
 
 pub fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn parent_of(key: &str) -> (&str, &str) {
@@ -359,7 +407,8 @@ pub fn load_secret(root: &Path) -> std::io::Result<Vec<u8>> {
         Err(_) => {
             let _ = fs::remove_file(&tmp);
             let s = fs::read_to_string(&p)?;
-            hex::decode(s.trim()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            hex::decode(s.trim())
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
         }
     }
 }
@@ -390,7 +439,13 @@ pub fn verify_token(secret: &[u8], token: &str) -> Option<(String, String)> {
     }
     let login = v.get("sub")?.as_str()?.to_string();
     user(&login)?;
-    Some((login, v.get("kind").and_then(|k| k.as_str()).unwrap_or("").to_string()))
+    Some((
+        login,
+        v.get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("")
+            .to_string(),
+    ))
 }
 
 /// Seed an empty root: datasource folders and the sample file.
@@ -447,7 +502,13 @@ impl State {
             journal: None,
             journal_lines: 0,
         };
-        let st = State { cfg, data, secret, public_url: OnceLock::new(), inner: Mutex::new(inner) };
+        let st = State {
+            cfg,
+            data,
+            secret,
+            public_url: OnceLock::new(),
+            inner: Mutex::new(inner),
+        };
         let scanned = st.scan("", &|k| snap.nodes.get(k).cloned());
         {
             let mut g = st.lock();
@@ -488,7 +549,10 @@ impl State {
             f.sync_all()?;
         }
         fs::rename(&tmp, root.join("meta.json"))?;
-        let j = OpenOptions::new().create(true).append(true).open(root.join("meta.journal"))?;
+        let j = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("meta.journal"))?;
         j.set_len(0)?;
         g.journal = Some(j);
         g.journal_lines = 0;
@@ -507,7 +571,11 @@ impl State {
             };
             let pn = prior(&k);
             let mut e = Entry {
-                uuid: pn.as_ref().map(|p| p.u.clone()).filter(|u| !u.is_empty()).unwrap_or_else(new_uuid),
+                uuid: pn
+                    .as_ref()
+                    .map(|p| p.u.clone())
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(new_uuid),
                 dir: md.is_dir(),
                 size: if md.is_dir() { 0 } else { md.len() },
                 mtime: mtime_of(&md),
@@ -518,7 +586,11 @@ impl State {
                 if let Ok(rd) = fs::read_dir(&p) {
                     for de in rd.flatten() {
                         let name = de.file_name().to_string_lossy().to_string();
-                        let ck = if k.is_empty() { name.clone() } else { format!("{k}/{name}") };
+                        let ck = if k.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{k}/{name}")
+                        };
                         match de.file_type() {
                             Ok(t) if t.is_dir() => {
                                 e.dirs.insert(name);
@@ -565,7 +637,12 @@ impl State {
             key.push('/');
             key.push_str(c);
         }
-        Ok(Resolved { ws, key, upath: comps.join("/"), root_key })
+        Ok(Resolved {
+            ws,
+            key,
+            upath: comps.join("/"),
+            root_key,
+        })
     }
 
     /// The user path of an internal key, if one of the user's workspaces contains it.
@@ -586,12 +663,23 @@ impl State {
     }
 
     pub fn issue(&self, login: &str, kind: &str, lifetime: Duration) -> String {
-        sign_token(&self.secret, login, kind, now_secs() + lifetime.as_secs() as i64)
+        sign_token(
+            &self.secret,
+            login,
+            kind,
+            now_secs() + lifetime.as_secs() as i64,
+        )
     }
 }
 
 pub fn pnode(e: &Entry) -> PNode {
-    PNode { u: e.uuid.clone(), h: e.hash.clone(), hs: e.size, hm: e.mtime, m: e.metas.clone() }
+    PNode {
+        u: e.uuid.clone(),
+        h: e.hash.clone(),
+        hs: e.size,
+        hm: e.mtime,
+        m: e.metas.clone(),
+    }
 }
 
 impl Inner {
@@ -643,14 +731,20 @@ impl Inner {
         self.by_uuid.insert(e.uuid.clone(), key.to_string());
         let pn = pnode(&e);
         self.nodes.insert(key.to_string(), e);
-        self.log(Op::Node { k: key.to_string(), v: Some(pn) });
+        self.log(Op::Node {
+            k: key.to_string(),
+            v: Some(pn),
+        });
     }
 
     /// Update the persisted metadata of an existing node after an in-place change.
     pub fn touch(&mut self, key: &str) {
         if let Some(e) = self.nodes.get(key) {
             let pn = pnode(e);
-            self.log(Op::Node { k: key.to_string(), v: Some(pn) });
+            self.log(Op::Node {
+                k: key.to_string(),
+                v: Some(pn),
+            });
         }
     }
 
@@ -711,7 +805,10 @@ impl Inner {
                 p.files.insert(name.to_string());
             }
         }
-        self.log(Op::Rename { from: from.to_string(), to: to.to_string() });
+        self.log(Op::Rename {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
     }
 
     pub fn set_share(&mut self, k: &str, v: Option<Value>) {
@@ -723,18 +820,27 @@ impl Inner {
                 self.shares.remove(k);
             }
         }
-        self.log(Op::Share { k: k.to_string(), v });
+        self.log(Op::Share {
+            k: k.to_string(),
+            v,
+        });
     }
 
     pub fn set_job(&mut self, j: Job) {
         self.jobs.insert(j.id.clone(), j.clone());
-        self.log(Op::Job { k: j.id.clone(), v: Some(j) });
+        self.log(Op::Job {
+            k: j.id.clone(),
+            v: Some(j),
+        });
     }
 
     pub fn remove_job(&mut self, id: &str) -> bool {
         let had = self.jobs.remove(id).is_some();
         if had {
-            self.log(Op::Job { k: id.to_string(), v: None });
+            self.log(Op::Job {
+                k: id.to_string(),
+                v: None,
+            });
         }
         had
     }
@@ -789,7 +895,10 @@ impl State {
             if e.dir {
                 return Ok(());
             }
-            return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a file exists with that name"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a file exists with that name",
+            ));
         }
         let (parent, _) = parent_of(key);
         if !parent.is_empty() {
@@ -800,13 +909,24 @@ impl State {
         let md = fs::metadata(&p)?;
         g.put(
             key,
-            Entry { uuid: new_uuid(), dir: true, mtime: mtime_of(&md), visible_at: self.delay_until(), ..Default::default() },
+            Entry {
+                uuid: new_uuid(),
+                dir: true,
+                mtime: mtime_of(&md),
+                visible_at: self.delay_until(),
+                ..Default::default()
+            },
         );
         Ok(())
     }
 
     /// Index a file just written on disk (new uuid unless it replaces a file).
-    pub fn index_file(&self, g: &mut Inner, key: &str, hash: Option<String>) -> std::io::Result<()> {
+    pub fn index_file(
+        &self,
+        g: &mut Inner,
+        key: &str,
+        hash: Option<String>,
+    ) -> std::io::Result<()> {
         let p = self.disk(key);
         let md = fs::metadata(&p)?;
         let hash = match hash {
@@ -817,7 +937,19 @@ impl State {
             Some(old) if !old.dir => (old.uuid.clone(), old.metas.clone(), old.visible_at),
             _ => (new_uuid(), BTreeMap::new(), self.delay_until()),
         };
-        g.put(key, Entry { uuid, dir: false, size: md.len(), mtime: mtime_of(&md), hash, metas, visible_at, ..Default::default() });
+        g.put(
+            key,
+            Entry {
+                uuid,
+                dir: false,
+                size: md.len(),
+                mtime: mtime_of(&md),
+                hash,
+                metas,
+                visible_at,
+                ..Default::default()
+            },
+        );
         Ok(())
     }
 
@@ -825,7 +957,10 @@ impl State {
     pub fn resync(&self, key: &str) -> std::io::Result<usize> {
         let prior: HashMap<String, PNode> = {
             let g = self.lock();
-            g.subtree(key).into_iter().filter_map(|k| g.get(&k).map(|e| (k.clone(), pnode(e)))).collect()
+            g.subtree(key)
+                .into_iter()
+                .filter_map(|k| g.get(&k).map(|e| (k.clone(), pnode(e))))
+                .collect()
         };
         let scanned = self.scan(key, &|k| prior.get(k).cloned());
         let n = scanned.len();
@@ -874,7 +1009,11 @@ impl Host for State {
     fn resolve_object(&self, login: &str, key: &str, write: bool) -> Result<PathBuf, Denied> {
         let r = self.resolve(login, key)?;
         if r.is_root() {
-            return Err(if write { Denied::Forbidden } else { Denied::NotFound });
+            return Err(if write {
+                Denied::Forbidden
+            } else {
+                Denied::NotFound
+            });
         }
         let mut g = self.lock();
         if write {
@@ -883,7 +1022,8 @@ impl Host for State {
             }
             let (parent, _) = parent_of(&r.key);
             let parent = parent.to_string();
-            self.ensure_dir(&mut g, &parent).map_err(|_| Denied::Forbidden)?;
+            self.ensure_dir(&mut g, &parent)
+                .map_err(|_| Denied::Forbidden)?;
             Ok(self.disk(&r.key))
         } else {
             match g.get(&r.key) {
@@ -893,7 +1033,9 @@ impl Host for State {
         }
     }
     fn object_written(&self, login: &str, key: &str) {
-        let Ok(r) = self.resolve(login, key) else { return };
+        let Ok(r) = self.resolve(login, key) else {
+            return;
+        };
         let p = self.disk(&r.key);
         let hash = {
             let compute = || cells_hash(&p).ok();

@@ -17,7 +17,11 @@ fn temp_root(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir()
         .join("cells-devserver-rest-tests")
-        .join(format!("{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        .join(format!(
+            "{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -44,8 +48,14 @@ impl Srv {
             .spawn()
             .expect("start cells-devserver");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_string();
         Srv { url, root, child }
     }
     fn token(&self, user: &str) -> String {
@@ -56,11 +66,26 @@ impl Srv {
         let _ = self.child.wait();
         self.root.clone()
     }
-    fn call(&self, method: &str, path: &str, tok: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        tok: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let (code, text) = self.raw(method, path, tok, body.map(|b| b.to_string()));
-        (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            code,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
-    fn raw(&self, method: &str, path: &str, tok: Option<&str>, body: Option<String>) -> (u16, String) {
+    fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        tok: Option<&str>,
+        body: Option<String>,
+    ) -> (u16, String) {
         let mut req = ureq::request(method, &format!("{}{}", self.url, path));
         if let Some(t) = tok {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -84,18 +109,35 @@ impl Srv {
         v["Nodes"].as_array().cloned().unwrap_or_default()
     }
     fn stat(&self, tok: &str, path: &str) -> (u16, Value) {
-        self.call("GET", &format!("/a/tree/stat/{}", enc(path)), Some(tok), None)
+        self.call(
+            "GET",
+            &format!("/a/tree/stat/{}", enc(path)),
+            Some(tok),
+            None,
+        )
     }
     fn mkdir(&self, tok: &str, path: &str) {
-        let (c, v) = self.post("/a/tree/create", tok, json!({"Nodes":[{"Path": path, "Type": "COLLECTION"}]}));
+        let (c, v) = self.post(
+            "/a/tree/create",
+            tok,
+            json!({"Nodes":[{"Path": path, "Type": "COLLECTION"}]}),
+        );
         assert_eq!(c, 200, "{v}");
     }
     fn touch(&self, tok: &str, path: &str) {
-        let (c, v) = self.post("/a/tree/create", tok, json!({"Nodes":[{"Path": path, "Type": "LEAF"}]}));
+        let (c, v) = self.post(
+            "/a/tree/create",
+            tok,
+            json!({"Nodes":[{"Path": path, "Type": "LEAF"}]}),
+        );
         assert_eq!(c, 200, "{v}");
     }
     fn job(&self, tok: &str, id: &str) -> Option<Value> {
-        let (c, v) = self.post("/a/jobs/user", tok, json!({"JobIDs":[id],"LoadTasks":"Any"}));
+        let (c, v) = self.post(
+            "/a/jobs/user",
+            tok,
+            json!({"JobIDs":[id],"LoadTasks":"Any"}),
+        );
         assert_eq!(c, 200, "{v}");
         v["Jobs"].as_array().and_then(|a| a.first().cloned())
     }
@@ -104,7 +146,10 @@ impl Srv {
         loop {
             let st = match self.job(tok, id) {
                 None => return "Gone".into(),
-                Some(j) => j["Tasks"][0]["Status"].as_str().unwrap_or("Unknown").to_string(),
+                Some(j) => j["Tasks"][0]["Status"]
+                    .as_str()
+                    .unwrap_or("Unknown")
+                    .to_string(),
             };
             if !matches!(st.as_str(), "Queued" | "Running") {
                 return st;
@@ -123,8 +168,17 @@ impl Drop for Srv {
 }
 
 fn token(root: &Path, user: &str, exp: &str) -> String {
-    let out = Command::new(bin()).args(["token", "--root"]).arg(root).args(["-u", user, "-e", exp]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin())
+        .args(["token", "--root"])
+        .arg(root)
+        .args(["-u", user, "-e", exp])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -142,13 +196,20 @@ fn enc(p: &str) -> String {
 }
 
 fn names(nodes: &[Value]) -> Vec<String> {
-    nodes.iter().map(|n| n["Path"].as_str().unwrap_or("").to_string()).collect()
+    nodes
+        .iter()
+        .map(|n| n["Path"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 fn block_hash(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     let mut outer = Md5::new();
-    let chunks: Vec<&[u8]> = if data.is_empty() { vec![&[][..]] } else { data.chunks(10 * 1024 * 1024).collect() };
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[][..]]
+    } else {
+        data.chunks(10 * 1024 * 1024).collect()
+    };
     for c in chunks {
         outer.update(Md5::digest(c));
     }
@@ -181,8 +242,14 @@ fn frontend_state_bootconf_session() {
     assert_eq!(c, 200, "{v}");
     let jwt = v["JWT"].as_str().unwrap().to_string();
     let exp = v["ExpireTime"].as_i64().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    assert!(exp > now + 60 && exp < now + 7200, "absolute ExpireTime {exp}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        exp > now + 60 && exp < now + 7200,
+        "absolute ExpireTime {exp}"
+    );
     assert!(v["Token"]["ExpiresAt"].is_string());
     let (_, xml) = s.raw("GET", "/a/frontend/state", Some(&jwt), None);
     assert!(xml.contains("<user id=\"bob\">"));
@@ -213,7 +280,12 @@ fn tokens_expire_and_are_checked() {
     p.replace_range(0..1, if p.starts_with('e') { "f" } else { "e" });
     let (c, _) = s.stat(&format!("{p}.{sig}"), "common-files");
     assert_eq!(c, 401);
-    let out = Command::new(bin()).args(["token", "--root"]).arg(&s.root).args(["-u", "mallory"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["token", "--root"])
+        .arg(&s.root)
+        .args(["-u", "mallory"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let (c, _) = s.stat(&good, "common-files");
     assert_eq!(c, 200);
@@ -231,10 +303,18 @@ fn stat_nodes_and_errors() {
     assert_eq!(n["Type"], "LEAF");
     assert_eq!(n["Size"], data.len().to_string());
     assert!(n["MTime"].as_str().unwrap().parse::<i64>().unwrap() > 0);
-    assert_eq!(n["MetaStore"]["x-cells-hash"], format!("\"{}\"", block_hash(&data)));
+    assert_eq!(
+        n["MetaStore"]["x-cells-hash"],
+        format!("\"{}\"", block_hash(&data))
+    );
     assert_eq!(n["MetaStore"]["name"], "\"welcome.txt\"");
     // Literal slashes work too.
-    let (c, _) = s.call("GET", "/a/tree/stat/common-files/welcome.txt", Some(&t), None);
+    let (c, _) = s.call(
+        "GET",
+        "/a/tree/stat/common-files/welcome.txt",
+        Some(&t),
+        None,
+    );
     assert_eq!(c, 200);
     let (c, v) = s.stat(&t, "common-files");
     assert_eq!(c, 200);
@@ -247,7 +327,11 @@ fn stat_nodes_and_errors() {
     let (c, _) = s.stat(&t, "common-files/../personal-files");
     assert_eq!(c, 404);
     // Unknown request fields are rejected.
-    let (c, v) = s.post("/a/tree/stats", &t, json!({"NodePaths":["common-files"],"Bogus":true}));
+    let (c, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"NodePaths":["common-files"],"Bogus":true}),
+    );
     assert_eq!(c, 400, "{v}");
     assert!(v["Title"].as_str().unwrap().contains("Bogus"));
     // int64 as strings in requests are accepted, nulls too.
@@ -262,19 +346,36 @@ fn workspaces_and_permissions() {
     let s = Srv::start("perm", &[]);
     let (alice, bob, admin) = (s.token("alice"), s.token("bob"), s.token("admin"));
     let root = s.list(&alice, &["", "/*"]);
-    assert_eq!(names(&root), vec!["", "personal-files", "common-files", "team-cell"]);
+    assert_eq!(
+        names(&root),
+        vec!["", "personal-files", "common-files", "team-cell"]
+    );
     assert_eq!(root[3]["MetaStore"]["ws_scope"], "\"ROOM\"");
     assert_eq!(root[2]["MetaStore"]["ws_scope"], "\"ADMIN\"");
-    for k in ["ws_uuid", "ws_label", "ws_description", "ws_permissions", "ws_slug"] {
+    for k in [
+        "ws_uuid",
+        "ws_label",
+        "ws_description",
+        "ws_permissions",
+        "ws_slug",
+    ] {
         assert!(root[1]["MetaStore"][k].is_string(), "{k}");
     }
     let root = s.list(&bob, &["", "/*"]);
     assert_eq!(names(&root), vec!["", "personal-files", "common-files"]);
     // bob cannot see or touch the cell.
     assert_eq!(s.stat(&bob, "team-cell").0, 404);
-    let (c, _) = s.post("/a/meta/bulk/get", &bob, json!({"NodePaths":["team-cell/*"]}));
+    let (c, _) = s.post(
+        "/a/meta/bulk/get",
+        &bob,
+        json!({"NodePaths":["team-cell/*"]}),
+    );
     assert_eq!(c, 404);
-    let (c, v) = s.post("/a/tree/create", &bob, json!({"Nodes":[{"Path":"team-cell/x","Type":"COLLECTION"}]}));
+    let (c, v) = s.post(
+        "/a/tree/create",
+        &bob,
+        json!({"Nodes":[{"Path":"team-cell/x","Type":"COLLECTION"}]}),
+    );
     assert_eq!(c, 403, "{v}");
     // Personal files are per user.
     s.touch(&alice, "personal-files/alice-only.txt");
@@ -295,9 +396,19 @@ fn workspaces_and_permissions() {
         assert_eq!(c, 200, "{p}: {v}");
     }
     // Jobs: a user cannot resync datasources.
-    let (c, _) = s.call("PUT", "/a/jobs/user/datasource-resync", Some(&bob), Some(json!({"JsonParameters":"{\"dsName\":\"common\"}"})));
+    let (c, _) = s.call(
+        "PUT",
+        "/a/jobs/user/datasource-resync",
+        Some(&bob),
+        Some(json!({"JsonParameters":"{\"dsName\":\"common\"}"})),
+    );
     assert_eq!(c, 403);
-    let (c, _) = s.call("PUT", "/a/jobs/user/no-such-job", Some(&bob), Some(json!({"JsonParameters":"{}"})));
+    let (c, _) = s.call(
+        "PUT",
+        "/a/jobs/user/no-such-job",
+        Some(&bob),
+        Some(json!({"JsonParameters":"{}"})),
+    );
     assert_eq!(c, 404);
 }
 
@@ -306,7 +417,9 @@ fn listing_pagination_and_hidden_files() {
     let s = Srv::start("page", &[]);
     let t = s.token("alice");
     s.mkdir(&t, "common-files/big");
-    let nodes: Vec<Value> = (0..250).map(|i| json!({"Path": format!("common-files/big/f{i:03}.txt"), "Type": "LEAF"})).collect();
+    let nodes: Vec<Value> = (0..250)
+        .map(|i| json!({"Path": format!("common-files/big/f{i:03}.txt"), "Type": "LEAF"}))
+        .collect();
     let (c, _) = s.post("/a/tree/create", &t, json!({"Nodes": nodes}));
     assert_eq!(c, 200);
     s.touch(&t, "common-files/big/.hidden");
@@ -319,24 +432,60 @@ fn listing_pagination_and_hidden_files() {
     assert!(!names(&all).iter().any(|n| n.contains(".hidden")));
     // The folder is included only when asked for.
     assert_eq!(s.list(&t, &["common-files/big/*"]).len(), 251);
-    let (c, v) = s.post("/a/tree/stats", &t, json!({"Limit":100,"NodePaths":["common-files/big/*"]}));
+    let (c, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":100,"NodePaths":["common-files/big/*"]}),
+    );
     assert_eq!(c, 200);
     assert_eq!(v["Nodes"].as_array().unwrap().len(), 100);
-    assert_eq!(v["Pagination"], json!({"Limit":100,"Total":251,"CurrentPage":1,"TotalPages":3,"NextOffset":100}));
-    let (_, v) = s.post("/a/tree/stats", &t, json!({"Limit":100,"Offset":100,"NodePaths":["common-files/big/*"]}));
-    assert_eq!(v["Pagination"], json!({"Limit":100,"Total":251,"CurrentPage":2,"TotalPages":3,"CurrentOffset":100,"NextOffset":200}));
-    let (_, v) = s.post("/a/tree/stats", &t, json!({"Limit":100,"Offset":200,"NodePaths":["common-files/big/*"]}));
+    assert_eq!(
+        v["Pagination"],
+        json!({"Limit":100,"Total":251,"CurrentPage":1,"TotalPages":3,"NextOffset":100})
+    );
+    let (_, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":100,"Offset":100,"NodePaths":["common-files/big/*"]}),
+    );
+    assert_eq!(
+        v["Pagination"],
+        json!({"Limit":100,"Total":251,"CurrentPage":2,"TotalPages":3,"CurrentOffset":100,"NextOffset":200})
+    );
+    let (_, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":100,"Offset":200,"NodePaths":["common-files/big/*"]}),
+    );
     assert_eq!(v["Nodes"].as_array().unwrap().len(), 51);
-    assert_eq!(v["Pagination"], json!({"Limit":100,"Total":251,"CurrentPage":3,"TotalPages":3,"CurrentOffset":200,"PrevOffset":100}));
+    assert_eq!(
+        v["Pagination"],
+        json!({"Limit":100,"Total":251,"CurrentPage":3,"TotalPages":3,"CurrentOffset":200,"PrevOffset":100})
+    );
     // A page that holds everything has no Pagination.
-    let (_, v) = s.post("/a/tree/stats", &t, json!({"Limit":1000,"NodePaths":["common-files/big/*"]}));
+    let (_, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":1000,"NodePaths":["common-files/big/*"]}),
+    );
     assert!(v.get("Pagination").is_none());
     // Missing folder for /* → 404; missing plain path → silently omitted.
-    let (c, _) = s.post("/a/tree/stats", &t, json!({"NodePaths":["common-files/nope/*"]}));
+    let (c, _) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"NodePaths":["common-files/nope/*"]}),
+    );
     assert_eq!(c, 404);
-    let (c, v) = s.post("/a/tree/stats", &t, json!({"NodePaths":["common-files/nope","common-files/welcome.txt"]}));
+    let (c, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"NodePaths":["common-files/nope","common-files/welcome.txt"]}),
+    );
     assert_eq!(c, 200);
-    assert_eq!(names(v["Nodes"].as_array().unwrap()), vec!["common-files/welcome.txt"]);
+    assert_eq!(
+        names(v["Nodes"].as_array().unwrap()),
+        vec!["common-files/welcome.txt"]
+    );
     // Folder sizes are aggregates; int64 are strings; zero values omitted.
     let f = &all[2];
     assert!(f.get("Size").is_none(), "empty file has no Size: {f}");
@@ -356,10 +505,18 @@ fn large_folder_lists_fast() {
     let t0 = Instant::now();
     let all = s.list(&t, &["common-files/many/*"]);
     assert_eq!(all.len(), 25_000);
-    let (_, v) = s.post("/a/tree/stats", &t, json!({"Limit":100,"Offset":24_900,"NodePaths":["common-files/many/*"]}));
+    let (_, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":100,"Offset":24_900,"NodePaths":["common-files/many/*"]}),
+    );
     assert_eq!(v["Nodes"][99]["Path"], "common-files/many/file-24999.txt");
     assert_eq!(v["Pagination"]["Total"], 25_000);
-    assert!(t0.elapsed() < Duration::from_secs(5), "listing took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "listing took {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]
@@ -378,7 +535,11 @@ fn create_and_delete_with_recycle_bin() {
     s.mkdir(&t, "common-files/a");
     assert_eq!(s.post("/a/tree/create", &t, json!({"Nodes":[]})).0, 400);
     // Delete to the recycle bin.
-    let (c, v) = s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files/a"}]}));
+    let (c, v) = s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"common-files/a"}]}),
+    );
     assert_eq!(c, 200, "{v}");
     let jobs = v["DeleteJobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 1);
@@ -389,11 +550,22 @@ fn create_and_delete_with_recycle_bin() {
     assert_eq!(s.stat(&t, "common-files/recycle_bin/a/b/file.txt").0, 200);
     // Same name again goes next to it.
     s.mkdir(&t, "common-files/a");
-    s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files/a"}]}));
+    s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"common-files/a"}]}),
+    );
     assert_eq!(s.stat(&t, "common-files/recycle_bin/a-1").0, 200);
     // Deleting from the recycle bin is permanent.
-    let (_, v) = s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files/recycle_bin/a"}]}));
-    assert!(v["DeleteJobs"][0]["Uuid"].as_str().unwrap().starts_with("delete-"));
+    let (_, v) = s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"common-files/recycle_bin/a"}]}),
+    );
+    assert!(v["DeleteJobs"][0]["Uuid"]
+        .as_str()
+        .unwrap()
+        .starts_with("delete-"));
     assert_eq!(s.stat(&t, "common-files/recycle_bin/a").0, 404);
     assert!(!s.root.join("data/common/recycle_bin/a").exists());
     // Permanent delete + recycle in one call: two jobs.
@@ -404,16 +576,47 @@ fn create_and_delete_with_recycle_bin() {
         &t,
         json!({"Nodes":[{"Path":"common-files/p.txt"}],"RemovePermanently":true}),
     );
-    assert!(v["DeleteJobs"][0]["Uuid"].as_str().unwrap().starts_with("delete-"));
+    assert!(v["DeleteJobs"][0]["Uuid"]
+        .as_str()
+        .unwrap()
+        .starts_with("delete-"));
     assert!(!s.root.join("data/common/p.txt").exists());
-    let (_, v) = s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"personal-files/q.txt"}]}));
+    let (_, v) = s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"personal-files/q.txt"}]}),
+    );
     assert_eq!(v["DeleteJobs"].as_array().unwrap().len(), 1);
     assert_eq!(s.stat(&t, "personal-files/recycle_bin/q.txt").0, 200);
     // Refusals.
-    assert_eq!(s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files"}]})).0, 403);
-    assert_eq!(s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files/none"}]})).0, 404);
+    assert_eq!(
+        s.post(
+            "/a/tree/delete",
+            &t,
+            json!({"Nodes":[{"Path":"common-files"}]})
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        s.post(
+            "/a/tree/delete",
+            &t,
+            json!({"Nodes":[{"Path":"common-files/none"}]})
+        )
+        .0,
+        404
+    );
     let bob = s.token("bob");
-    assert_eq!(s.post("/a/tree/delete", &bob, json!({"Nodes":[{"Path":"team-cell/x"}]})).0, 403);
+    assert_eq!(
+        s.post(
+            "/a/tree/delete",
+            &bob,
+            json!({"Nodes":[{"Path":"team-cell/x"}]})
+        )
+        .0,
+        403
+    );
 }
 
 #[test]
@@ -423,8 +626,15 @@ fn job_lifecycle_copy_move_resync() {
     s.mkdir(&t, "common-files/dst");
     s.mkdir(&t, "common-files/src/inner");
     s.touch(&t, "common-files/src/inner/f.txt");
-    let params = json!({"target":"common-files/dst","nodes":["common-files/src"],"targetParent":true}).to_string();
-    let (c, v) = s.call("PUT", "/a/jobs/user/copy", Some(&t), Some(json!({"JsonParameters": params})));
+    let params =
+        json!({"target":"common-files/dst","nodes":["common-files/src"],"targetParent":true})
+            .to_string();
+    let (c, v) = s.call(
+        "PUT",
+        "/a/jobs/user/copy",
+        Some(&t),
+        Some(json!({"JsonParameters": params})),
+    );
     assert_eq!(c, 200, "{v}");
     let id = v["JobUuid"].as_str().unwrap().to_string();
     let j = s.job(&t, &id).unwrap();
@@ -450,43 +660,110 @@ fn job_lifecycle_copy_move_resync() {
     // Move (rename) keeps the uuid.
     let uuid = s.stat(&t, "common-files/src/inner/f.txt").1["Node"]["Uuid"].clone();
     let params = json!({"target":"common-files/renamed.txt","nodes":["common-files/src/inner/f.txt"],"targetParent":false}).to_string();
-    let (_, v) = s.call("PUT", "/a/jobs/user/move", Some(&t), Some(json!({"JsonParameters": params})));
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/move",
+        Some(&t),
+        Some(json!({"JsonParameters": params})),
+    );
     assert_eq!(s.wait_job(&t, v["JobUuid"].as_str().unwrap()), "Finished");
-    assert_eq!(s.stat(&t, "common-files/renamed.txt").1["Node"]["Uuid"], uuid);
+    assert_eq!(
+        s.stat(&t, "common-files/renamed.txt").1["Node"]["Uuid"],
+        uuid
+    );
     assert_eq!(s.stat(&t, "common-files/src/inner/f.txt").0, 404);
 
     // A failing job ends in Error and stays.
-    let params = json!({"target":"common-files/dst","nodes":["common-files/missing"],"targetParent":true}).to_string();
-    let (_, v) = s.call("PUT", "/a/jobs/user/copy", Some(&t), Some(json!({"JsonParameters": params})));
+    let params =
+        json!({"target":"common-files/dst","nodes":["common-files/missing"],"targetParent":true})
+            .to_string();
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/copy",
+        Some(&t),
+        Some(json!({"JsonParameters": params})),
+    );
     let bad = v["JobUuid"].as_str().unwrap().to_string();
     assert_eq!(s.wait_job(&t, &bad), "Error");
-    assert!(s.job(&t, &bad).unwrap()["Tasks"][0]["StatusMessage"].as_str().unwrap().contains("missing"));
+    assert!(s.job(&t, &bad).unwrap()["Tasks"][0]["StatusMessage"]
+        .as_str()
+        .unwrap()
+        .contains("missing"));
 
     // Owner "*" is honoured for admins only.
     let bob = s.token("bob");
     let (_, v) = s.post("/a/jobs/user", &bob, json!({"Owner":"*","LoadTasks":"Any"}));
     assert!(v.get("Jobs").is_none(), "{v}");
     let admin = s.token("admin");
-    let (_, v) = s.post("/a/jobs/user", &admin, json!({"Owner":"*","LoadTasks":"Any","TasksLimit":100}));
-    assert!(v["Jobs"].as_array().unwrap().iter().any(|j| j["ID"] == bad.as_str()));
+    let (_, v) = s.post(
+        "/a/jobs/user",
+        &admin,
+        json!({"Owner":"*","LoadTasks":"Any","TasksLimit":100}),
+    );
+    assert!(v["Jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["ID"] == bad.as_str()));
     // Enterprise DeleteJob.
-    assert_eq!(s.call("DELETE", &format!("/a/scheduler/jobs/{bad}"), Some(&bob), None).0, 403);
-    let (c, v) = s.call("DELETE", &format!("/a/scheduler/jobs/{bad}"), Some(&t), None);
+    assert_eq!(
+        s.call(
+            "DELETE",
+            &format!("/a/scheduler/jobs/{bad}"),
+            Some(&bob),
+            None
+        )
+        .0,
+        403
+    );
+    let (c, v) = s.call(
+        "DELETE",
+        &format!("/a/scheduler/jobs/{bad}"),
+        Some(&t),
+        None,
+    );
     assert_eq!(c, 200);
     assert_eq!(v, json!({"Success":true,"DeleteCount":1}));
-    assert_eq!(s.call("DELETE", &format!("/a/scheduler/jobs/{bad}"), Some(&t), None).0, 404);
+    assert_eq!(
+        s.call(
+            "DELETE",
+            &format!("/a/scheduler/jobs/{bad}"),
+            Some(&t),
+            None
+        )
+        .0,
+        404
+    );
 
     // Datasource resync picks up files written behind the server's back.
     std::fs::write(s.root.join("data/common/outside.txt"), b"hello").unwrap();
     assert_eq!(s.stat(&admin, "common-files/outside.txt").0, 404);
-    let (c, v) = s.call("PUT", "/a/jobs/user/datasource-resync", Some(&admin), Some(json!({"JsonParameters":"{\"dsName\":\"common\"}"})));
+    let (c, v) = s.call(
+        "PUT",
+        "/a/jobs/user/datasource-resync",
+        Some(&admin),
+        Some(json!({"JsonParameters":"{\"dsName\":\"common\"}"})),
+    );
     assert_eq!(c, 200);
-    assert_eq!(s.wait_job(&admin, v["JobUuid"].as_str().unwrap()), "Finished");
+    assert_eq!(
+        s.wait_job(&admin, v["JobUuid"].as_str().unwrap()),
+        "Finished"
+    );
     assert_eq!(s.stat(&admin, "common-files/outside.txt").0, 200);
     // Copy onto an existing name gets a new name.
-    let params = json!({"target":"common-files","nodes":["common-files/outside.txt"],"targetParent":true}).to_string();
-    let (_, v) = s.call("PUT", "/a/jobs/user/copy", Some(&admin), Some(json!({"JsonParameters": params})));
-    assert_eq!(s.wait_job(&admin, v["JobUuid"].as_str().unwrap()), "Finished");
+    let params =
+        json!({"target":"common-files","nodes":["common-files/outside.txt"],"targetParent":true})
+            .to_string();
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/copy",
+        Some(&admin),
+        Some(json!({"JsonParameters": params})),
+    );
+    assert_eq!(
+        s.wait_job(&admin, v["JobUuid"].as_str().unwrap()),
+        "Finished"
+    );
     assert_eq!(s.stat(&admin, "common-files/outside-1.txt").0, 200);
 }
 
@@ -494,7 +771,10 @@ fn job_lifecycle_copy_move_resync() {
 fn share_links() {
     let s = Srv::start("share", &[]);
     let t = s.token("alice");
-    let uuid = s.stat(&t, "common-files/welcome.txt").1["Node"]["Uuid"].as_str().unwrap().to_string();
+    let uuid = s.stat(&t, "common-files/welcome.txt").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (c, v) = s.call(
         "PUT",
         "/a/share/link",
@@ -526,15 +806,31 @@ fn share_links() {
     let (c, v) = s.call("GET", &format!("/a/share/link/{link}"), Some(&t), None);
     assert_eq!((c, v["Label"].clone()), (200, json!("w")));
     let bob = s.token("bob");
-    assert_eq!(s.call("GET", &format!("/a/share/link/{link}"), Some(&bob), None).0, 403);
+    assert_eq!(
+        s.call("GET", &format!("/a/share/link/{link}"), Some(&bob), None)
+            .0,
+        403
+    );
     // bob cannot share alice's personal file.
     s.touch(&t, "personal-files/mine.txt");
-    let mine = s.stat(&t, "personal-files/mine.txt").1["Node"]["Uuid"].as_str().unwrap().to_string();
-    let (c, _) = s.call("PUT", "/a/share/link", Some(&bob), Some(json!({"ShareLink":{"RootNodes":[{"Uuid": mine}]}})));
+    let mine = s.stat(&t, "personal-files/mine.txt").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (c, _) = s.call(
+        "PUT",
+        "/a/share/link",
+        Some(&bob),
+        Some(json!({"ShareLink":{"RootNodes":[{"Uuid": mine}]}})),
+    );
     assert_eq!(c, 404);
     let (c, v) = s.call("DELETE", &format!("/a/share/link/{link}"), Some(&t), None);
     assert_eq!((c, v), (200, json!({"Success":true})));
-    assert_eq!(s.call("GET", &format!("/a/share/link/{link}"), Some(&t), None).0, 404);
+    assert_eq!(
+        s.call("GET", &format!("/a/share/link/{link}"), Some(&t), None)
+            .0,
+        404
+    );
 }
 
 #[test]
@@ -542,21 +838,43 @@ fn idm_users_roles_workspaces_acls_datasources() {
     let s = Srv::start("idm", &[]);
     let a = s.token("admin");
     let (_, v) = s.post("/a/user", &a, json!({"Queries":[{"Login":"*"}]}));
-    let logins: Vec<&str> = v["Users"].as_array().unwrap().iter().map(|u| u["Login"].as_str().unwrap()).collect();
+    let logins: Vec<&str> = v["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["Login"].as_str().unwrap())
+        .collect();
     assert_eq!(logins, vec!["admin", "alice", "bob"]);
     assert_eq!(v["Groups"][0]["GroupLabel"], "engineering");
     assert_eq!(v["Total"], 4);
-    let (_, v) = s.post("/a/user", &a, json!({"Queries":[{"Login":"al*"}],"Limit":"10","Offset":"0"}));
+    let (_, v) = s.post(
+        "/a/user",
+        &a,
+        json!({"Queries":[{"Login":"al*"}],"Limit":"10","Offset":"0"}),
+    );
     assert_eq!(v["Users"].as_array().unwrap().len(), 1);
     let (_, v) = s.post("/a/role", &a, json!({}));
-    assert!(v["Roles"].as_array().unwrap().iter().any(|r| r["Uuid"] == "ROOT_GROUP" && r["GroupRole"] == true));
-    assert!(v["Roles"].as_array().unwrap().iter().any(|r| r["UserRole"] == true));
+    assert!(v["Roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["Uuid"] == "ROOT_GROUP" && r["GroupRole"] == true));
+    assert!(v["Roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["UserRole"] == true));
     let (_, v) = s.post("/a/workspace", &a, json!({"CountOnly":true}));
     let ws = v["Workspaces"].as_array().unwrap();
     assert_eq!(ws.len(), 3);
-    assert!(ws.iter().any(|w| w["Slug"] == "team-cell" && w["Scope"] == "ROOM" && w["UUID"].is_string()));
+    assert!(ws
+        .iter()
+        .any(|w| w["Slug"] == "team-cell" && w["Scope"] == "ROOM" && w["UUID"].is_string()));
     // ACLs of the common-files root, then delete one.
-    let node = s.stat(&a, "common-files").1["Node"]["Uuid"].as_str().unwrap().to_string();
+    let node = s.stat(&a, "common-files").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, v) = s.post("/a/acl", &a, json!({"Queries":[{"NodeIDs":[node]}]}));
     let acls = v["ACLs"].as_array().unwrap().clone();
     assert_eq!(acls.len(), 2, "{v}");
@@ -566,7 +884,12 @@ fn idm_users_roles_workspaces_acls_datasources() {
     let (_, v) = s.post("/a/acl", &a, json!({"Queries":[{"NodeIDs":[node]}]}));
     assert_eq!(v["ACLs"].as_array().unwrap().len(), 1);
     let (_, v) = s.call("GET", "/a/config/datasource", Some(&a), None);
-    let ds: Vec<&str> = v["DataSources"].as_array().unwrap().iter().map(|d| d["Name"].as_str().unwrap()).collect();
+    let ds: Vec<&str> = v["DataSources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["Name"].as_str().unwrap())
+        .collect();
     assert_eq!(ds, vec!["personal", "common", "cells"]);
     // Deleted ACLs stay deleted after a restart.
     let root = s.stop();
@@ -582,8 +905,12 @@ fn user_metas() {
     let (c, v) = s.call("GET", "/a/user-meta/namespace", Some(&t), None);
     assert_eq!(c, 200);
     let ns = v["Namespaces"].as_array().unwrap();
-    assert!(ns.iter().any(|n| n["Namespace"] == "usermeta-tags" && n["JsonDefinition"].as_str().unwrap().contains("tags")));
-    let uuid = s.stat(&t, "common-files/welcome.txt").1["Node"]["Uuid"].as_str().unwrap().to_string();
+    assert!(ns.iter().any(|n| n["Namespace"] == "usermeta-tags"
+        && n["JsonDefinition"].as_str().unwrap().contains("tags")));
+    let uuid = s.stat(&t, "common-files/welcome.txt").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (c, v) = s.call(
         "PUT",
         "/a/user-meta/update",
@@ -592,21 +919,44 @@ fn user_metas() {
     );
     assert_eq!(c, 200, "{v}");
     assert_eq!(v["MetaDatas"][0]["JsonValue"], "\"a,b\"");
-    let (_, v) = s.post("/a/meta/bulk/get", &t, json!({"NodePaths":["common-files/welcome.txt"],"AllMetaProviders":true}));
+    let (_, v) = s.post(
+        "/a/meta/bulk/get",
+        &t,
+        json!({"NodePaths":["common-files/welcome.txt"],"AllMetaProviders":true}),
+    );
     assert_eq!(v["Nodes"][0]["MetaStore"]["usermeta-tags"], "\"a,b\"");
     // Unknown namespace / node.
-    let (c, _) = s.call("PUT", "/a/user-meta/update", Some(&t),
-        Some(json!({"MetaDatas":[{"Namespace":"usermeta-nope","NodeUuid": uuid,"JsonValue":"1"}]})));
+    let (c, _) = s.call(
+        "PUT",
+        "/a/user-meta/update",
+        Some(&t),
+        Some(json!({"MetaDatas":[{"Namespace":"usermeta-nope","NodeUuid": uuid,"JsonValue":"1"}]})),
+    );
     assert_eq!(c, 404);
-    let (c, _) = s.call("PUT", "/a/user-meta/update", Some(&t),
-        Some(json!({"MetaDatas":[{"Namespace":"usermeta-tags","NodeUuid":"nope","JsonValue":"1"}]})));
+    let (c, _) = s.call(
+        "PUT",
+        "/a/user-meta/update",
+        Some(&t),
+        Some(
+            json!({"MetaDatas":[{"Namespace":"usermeta-tags","NodeUuid":"nope","JsonValue":"1"}]}),
+        ),
+    );
     assert_eq!(c, 404);
     // bob cannot edit metas of alice's personal files.
     s.touch(&t, "personal-files/p.txt");
-    let p = s.stat(&t, "personal-files/p.txt").1["Node"]["Uuid"].as_str().unwrap().to_string();
+    let p = s.stat(&t, "personal-files/p.txt").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bob = s.token("bob");
-    let (c, _) = s.call("PUT", "/a/user-meta/update", Some(&bob),
-        Some(json!({"MetaDatas":[{"Namespace":"usermeta-tags","NodeUuid": p,"JsonValue":"\"x\""}]})));
+    let (c, _) = s.call(
+        "PUT",
+        "/a/user-meta/update",
+        Some(&bob),
+        Some(
+            json!({"MetaDatas":[{"Namespace":"usermeta-tags","NodeUuid": p,"JsonValue":"\"x\""}]}),
+        ),
+    );
     assert_eq!(c, 403);
     // DELETE removes it.
     let (c, _) = s.call("PUT", "/a/user-meta/update", Some(&t),
@@ -626,15 +976,44 @@ fn restart_keeps_everything() {
     let wuuid = s.stat(&t, "common-files").1["Node"]["Uuid"].clone();
     s.call("PUT", "/a/user-meta/update", Some(&t),
         Some(json!({"MetaDatas":[{"Namespace":"usermeta-comment","NodeUuid": uuid,"JsonValue":"\"hi\""}]})));
-    let (_, link) = s.call("PUT", "/a/share/link", Some(&t), Some(json!({"ShareLink":{"RootNodes":[{"Uuid": uuid}]}})));
-    s.post("/a/tree/delete", &t, json!({"Nodes":[{"Path":"common-files/welcome.txt"}]}));
+    let (_, link) = s.call(
+        "PUT",
+        "/a/share/link",
+        Some(&t),
+        Some(json!({"ShareLink":{"RootNodes":[{"Uuid": uuid}]}})),
+    );
+    s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"common-files/welcome.txt"}]}),
+    );
     let root = s.stop(); // SIGKILL: the journal must be enough.
     let s = Srv::start_on(root, &[]);
-    assert_eq!(s.stat(&t, "common-files/keep/f.txt").1["Node"]["Uuid"], uuid, "token and uuid survive");
+    assert_eq!(
+        s.stat(&t, "common-files/keep/f.txt").1["Node"]["Uuid"],
+        uuid,
+        "token and uuid survive"
+    );
     assert_eq!(s.stat(&t, "common-files").1["Node"]["Uuid"], wuuid);
-    assert_eq!(s.stat(&t, "common-files/keep/f.txt").1["Node"]["MetaStore"]["usermeta-comment"], "\"hi\"");
-    assert_eq!(s.call("GET", &format!("/a/share/link/{}", link["Uuid"].as_str().unwrap()), Some(&t), None).0, 200);
-    assert_eq!(s.stat(&t, "common-files/welcome.txt").0, 404, "seed not recreated");
+    assert_eq!(
+        s.stat(&t, "common-files/keep/f.txt").1["Node"]["MetaStore"]["usermeta-comment"],
+        "\"hi\""
+    );
+    assert_eq!(
+        s.call(
+            "GET",
+            &format!("/a/share/link/{}", link["Uuid"].as_str().unwrap()),
+            Some(&t),
+            None
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        s.stat(&t, "common-files/welcome.txt").0,
+        404,
+        "seed not recreated"
+    );
     assert_eq!(s.stat(&t, "common-files/recycle_bin/welcome.txt").0, 200);
 }
 
@@ -660,12 +1039,17 @@ fn fail_rate_latency_and_tls_knobs() {
     assert!(v["Title"].is_string());
     let (c, body) = s.raw("GET", "/io/common-files/welcome.txt", None, None);
     assert!(c == 503 || c == 500);
-    assert!(body.contains("<Code>SlowDown</Code>") || body.contains("<Code>InternalError</Code>"), "{body}");
+    assert!(
+        body.contains("<Code>SlowDown</Code>") || body.contains("<Code>InternalError</Code>"),
+        "{body}"
+    );
     // Half the requests fail, deterministically for a given seed.
     let run = || {
         let s = Srv::start("fail-half", &["--fail-rate", "0.5", "--seed", "7"]);
         let t = s.token("alice");
-        (0..20).map(|_| s.stat(&t, "common-files").0).collect::<Vec<u16>>()
+        (0..20)
+            .map(|_| s.stat(&t, "common-files").0)
+            .collect::<Vec<u16>>()
     };
     let (a, b) = (run(), run());
     assert_eq!(a, b);
@@ -679,9 +1063,185 @@ fn fail_rate_latency_and_tls_knobs() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(line.starts_with("listening on https://127.0.0.1:"), "{line}");
-    assert!(std::fs::read_to_string(troot.join("ca.pem")).unwrap().contains("BEGIN CERTIFICATE"));
+    assert!(
+        line.starts_with("listening on https://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(std::fs::read_to_string(troot.join("ca.pem"))
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+}
+
+// ------------------------------------------------------------------ spec conformance
+
+/// The official spec beside the clone (`../shared/spec`), or `CEC_SPEC`.
+fn spec() -> Option<Value> {
+    let p = std::env::var("CEC_SPEC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/spec/cells-rest.swagger.json")
+        });
+    let text = std::fs::read_to_string(&p).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Strict check of a response against a definition: only declared fields, protojson types
+/// (int64 as strings, int32 as numbers, enum names), no nulls.
+fn conforms(spec: &Value, schema: &Value, v: &Value, at: &str, errs: &mut Vec<String>) {
+    let schema = match schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => &spec["definitions"][r.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    if let Some(en) = schema.get("enum").and_then(|e| e.as_array()) {
+        if !en.contains(v) {
+            errs.push(format!("{at}: {v} not in enum"));
+        }
+        return;
+    }
+    let ty = schema
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("object");
+    let fmt = schema.get("format").and_then(|t| t.as_str()).unwrap_or("");
+    match (ty, v) {
+        ("object", Value::Object(m)) => {
+            if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
+                for (k, fv) in m {
+                    match props.get(k) {
+                        Some(fs) => conforms(spec, fs, fv, &format!("{at}.{k}"), errs),
+                        None => errs.push(format!("{at}: undeclared field {k}")),
+                    }
+                }
+            } else if let Some(ap) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                for (k, fv) in m {
+                    conforms(spec, ap, fv, &format!("{at}[{k}]"), errs);
+                }
+            }
+        }
+        ("array", Value::Array(a)) => {
+            for (i, it) in a.iter().enumerate() {
+                conforms(spec, &schema["items"], it, &format!("{at}[{i}]"), errs);
+            }
+        }
+        ("string", Value::String(s)) if fmt == "int64" || fmt == "uint64" => {
+            if s.parse::<i64>().is_err() {
+                errs.push(format!("{at}: {s} is not an int64 string"));
+            }
+        }
+        ("string", Value::String(_))
+        | ("boolean", Value::Bool(_))
+        | ("number", Value::Number(_)) => {}
+        ("integer", Value::Number(n)) if n.is_i64() => {}
+        _ => errs.push(format!("{at}: {v} is not a {ty}/{fmt}")),
+    }
+}
+
+fn check(spec: &Option<Value>, def: &str, v: &Value) {
+    let Some(spec) = spec else { return };
+    let mut errs = Vec::new();
+    conforms(
+        spec,
+        &json!({"$ref": format!("#/definitions/{def}")}),
+        v,
+        def,
+        &mut errs,
+    );
+    assert!(errs.is_empty(), "{def} violations: {errs:?}\nin {v}");
+}
+
+#[test]
+fn responses_conform_to_the_spec() {
+    let spec = spec();
+    if spec.is_none() {
+        eprintln!("official spec not found beside the clone: conformance checks skipped");
+    }
+    let s = Srv::start("spec", &["--job-delay-ms", "50"]);
+    let (a, t) = (s.token("admin"), s.token("alice"));
+    let (_, v) = s.stat(&t, "common-files/welcome.txt");
+    check(&spec, "restHeadNodeResponse", &v);
+    let (_, v) = s.post("/a/meta/bulk/get", &t, json!({"NodePaths":["","/*"]}));
+    check(&spec, "restBulkMetaResponse", &v);
+    let (_, v) = s.post("/a/tree/create", &t, json!({"Nodes":[{"Path":"common-files/d","Type":"COLLECTION"},{"Path":"common-files/d/e.txt","Type":"LEAF"}]}));
+    check(&spec, "restNodesCollection", &v);
+    let (_, v) = s.post(
+        "/a/tree/stats",
+        &t,
+        json!({"Limit":1,"Offset":1,"NodePaths":["common-files","common-files/*"]}),
+    );
+    check(&spec, "restBulkMetaResponse", &v);
+    assert!(v["Pagination"].is_object());
+    let (_, v) = s.call("PUT", "/a/jobs/user/copy", Some(&t),
+        Some(json!({"JsonParameters": json!({"target":"common-files/d","nodes":["common-files/welcome.txt"],"targetParent":true}).to_string()})));
+    check(&spec, "restUserJobResponse", &v);
+    let id = v["JobUuid"].as_str().unwrap().to_string();
+    let (_, v) = s.post("/a/jobs/user", &t, json!({"JobIDs":[id],"LoadTasks":"Any"}));
+    check(&spec, "restUserJobsCollection", &v);
+    s.wait_job(&t, &id);
+    let (_, v) = s.post(
+        "/a/jobs/user",
+        &a,
+        json!({"Owner":"*","LoadTasks":"Any","TasksLimit":100}),
+    );
+    check(&spec, "restUserJobsCollection", &v);
+    let (_, v) = s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"common-files/d"}]}),
+    );
+    check(&spec, "restDeleteNodesResponse", &v);
+    let uuid = s.stat(&t, "common-files/welcome.txt").1["Node"]["Uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, v) = s.call("PUT", "/a/share/link", Some(&t), Some(json!({"ShareLink":{"Label":"w","RootNodes":[{"Uuid": uuid}],
+        "Permissions":["Download","Preview"],"ViewTemplateName":"pydio_shared_folder","PoliciesContextEditable":true,
+        "MaxDownloads":"2","TargetUsers":{"bob":{"Display":"Bob","DownloadCount":1}}},"PasswordEnabled":true,"CreatePassword":"x"})));
+    check(&spec, "restShareLink", &v);
+    let (_, v) = s.call(
+        "DELETE",
+        &format!("/a/share/link/{}", v["Uuid"].as_str().unwrap()),
+        Some(&t),
+        None,
+    );
+    check(&spec, "restDeleteShareLinkResponse", &v);
+    let (_, v) = s.post("/a/user", &a, json!({"Queries":[{"Login":"*"}]}));
+    check(&spec, "restUsersCollection", &v);
+    let (_, v) = s.post("/a/role", &a, json!({}));
+    check(&spec, "restRolesCollection", &v);
+    let (_, v) = s.post("/a/workspace", &a, json!({"CountOnly":true}));
+    check(&spec, "restWorkspaceCollection", &v);
+    let (_, v) = s.post("/a/acl", &a, json!({}));
+    check(&spec, "restACLCollection", &v);
+    let acl = v["ACLs"][0].clone();
+    let (_, v) = s.post("/a/acl/bulk/delete", &a, acl);
+    check(&spec, "restDeleteResponse", &v);
+    let (_, v) = s.call("GET", "/a/config/datasource", Some(&a), None);
+    check(&spec, "restDataSourceCollection", &v);
+    let (_, v) = s.call("GET", "/a/user-meta/namespace", Some(&t), None);
+    check(&spec, "restUserMetaNamespaceCollection", &v);
+    let (_, v) = s.call("PUT", "/a/user-meta/update", Some(&t),
+        Some(json!({"Operation":"PUT","MetaDatas":[{"Namespace":"usermeta-tags","NodeUuid": uuid,"JsonValue":"\"a\""}]})));
+    check(&spec, "idmUpdateUserMetaResponse", &v);
+    let (_, v) = s.call(
+        "POST",
+        "/a/frontend/session",
+        None,
+        Some(json!({"AuthInfo":{"login":"alice","password":"alice123","type":"credentials"}})),
+    );
+    check(&spec, "restFrontSessionResponse", &v);
+    for (m, p, b) in [
+        ("GET", "/a/tree/stat/common-files%2Fnope", None),
+        ("POST", "/a/config/datasource", None),
+        ("POST", "/a/tree/stats", Some(json!({"Nope":1}))),
+    ] {
+        let (c, v) = s.call(m, p, Some(&t), b);
+        assert!(c >= 400);
+        check(&spec, "restError", &v);
+    }
 }
