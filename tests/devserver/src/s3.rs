@@ -52,6 +52,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::{Denied, Host};
 
+mod listing;
+
 /// The S3 secret shared by every access key (= token).
 pub const GATEWAY_SECRET: &str = "gatewaysecret";
 /// The only bucket.
@@ -69,11 +71,43 @@ pub type BoxBody = http_body_util::combinators::BoxBody<Bytes, StdError>;
 
 /// Build the S3 service for `host`. See the module docs for how to call it.
 pub fn service(host: Arc<dyn Host>) -> S3Service {
-    build(host, None)
+    build(host, None, None)
 }
 
-fn build(host: Arc<dyn Host>, config: Option<s3s::config::S3Config>) -> S3Service {
-    let gw = Gateway::new(host.clone());
+/// Like [`service`], plus ListObjects / ListObjectsV2 served from `lister` (the server
+/// state implements [`ObjectLister`] in `s3/listing.rs`: `service_with_lister(host, st)`).
+#[allow(dead_code)] // until main.rs switches from `service` to this
+pub fn service_with_lister(host: Arc<dyn Host>, lister: Arc<dyn ObjectLister>) -> S3Service {
+    build(host, Some(lister), None)
+}
+
+/// One child of a folder, as returned by [`ObjectLister::list_children`].
+#[derive(Debug, Clone)]
+pub struct ListedNode {
+    /// Base name (no slash).
+    pub name: String,
+    pub is_dir: bool,
+    pub size: u64,
+    pub modified: SystemTime,
+}
+
+/// Optional listing capability of the host, for S3 ListObjects(V2) (used by awscli
+/// `s3 cp --recursive`/`s3 ls` and rclone). Without it, listing answers 501.
+pub trait ObjectLister: Send + Sync + 'static {
+    /// Direct children of folder `dir` as `login` sees them through the REST API (indexing
+    /// delay, permissions): `dir` is `""` for the root (the workspaces the user can access,
+    /// as folders named by their slug) or `<workspace-slug>[/<path>]` without a trailing
+    /// slash. A folder that does not exist or is not visible: `Err(Denied::NotFound)`.
+    fn list_children(&self, login: &str, dir: &str) -> Result<Vec<ListedNode>, Denied>;
+}
+
+fn build(
+    host: Arc<dyn Host>,
+    lister: Option<Arc<dyn ObjectLister>>,
+    config: Option<s3s::config::S3Config>,
+) -> S3Service {
+    let mut gw = Gateway::new(host.clone());
+    gw.lister = lister;
     gw.sweep();
     let mut b = S3ServiceBuilder::new(gw);
     b.set_auth(TokenAuth { host });
@@ -427,11 +461,12 @@ struct UploadMeta {
 
 struct Gateway {
     host: Arc<dyn Host>,
+    lister: Option<Arc<dyn ObjectLister>>,
 }
 
 impl Gateway {
     fn new(host: Arc<dyn Host>) -> Self {
-        Self { host }
+        Self { host, lister: None }
     }
 
     fn dir(&self, sub: &str) -> io::Result<PathBuf> {
@@ -548,10 +583,206 @@ impl Gateway {
         Ok(d)
     }
 
+    /// Every listed item (files and, with delimiter `/`, common prefixes) under `prefix`,
+    /// sorted by key.
+    fn list_items(
+        &self,
+        login: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+    ) -> S3Result<Vec<Listed>> {
+        let lister = self
+            .lister
+            .as_ref()
+            .ok_or_else(|| s3_error!(NotImplemented, "listing is not available on this gateway"))?;
+        let by_folder = match delimiter {
+            None | Some("") => false,
+            Some("/") => true,
+            Some(_) => {
+                return Err(s3_error!(
+                    NotImplemented,
+                    "only the '/' delimiter is supported"
+                ))
+            }
+        };
+        if prefix.split('/').any(|seg| seg == "..") {
+            return Err(s3_error!(InvalidArgument, "invalid prefix"));
+        }
+        let (dir, name_prefix) = match prefix.rfind('/') {
+            Some(i) => (&prefix[..i], &prefix[i + 1..]),
+            None => ("", prefix),
+        };
+        let mut out = Vec::new();
+        let children = match lister.list_children(login, dir) {
+            Ok(c) => c,
+            Err(Denied::NotFound) => return Ok(out),
+            Err(Denied::Forbidden) => return Err(denied(Denied::Forbidden)),
+        };
+        let join = |d: &str, n: &str| {
+            if d.is_empty() {
+                n.to_owned()
+            } else {
+                format!("{d}/{n}")
+            }
+        };
+        // Depth-first walk of the folders to expand (without delimiter).
+        let mut pending: Vec<String> = Vec::new();
+        for c in children
+            .into_iter()
+            .filter(|c| c.name.starts_with(name_prefix))
+        {
+            let key = join(dir, &c.name);
+            if c.is_dir {
+                if by_folder {
+                    out.push(Listed::Prefix(format!("{key}/")));
+                } else {
+                    pending.push(key);
+                }
+            } else if !dir.is_empty() {
+                out.push(Listed::File(key, c.size, c.modified));
+            }
+        }
+        while let Some(d) = pending.pop() {
+            let Ok(children) = lister.list_children(login, &d) else {
+                continue;
+            };
+            for c in children {
+                let key = join(&d, &c.name);
+                if c.is_dir {
+                    pending.push(key);
+                } else {
+                    out.push(Listed::File(key, c.size, c.modified));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.key().cmp(b.key()));
+        Ok(out)
+    }
+
+    /// The recorded ETag of a listed file, if the gateway wrote it (never computed here).
+    fn known_etag(&self, login: &str, key: &str) -> Option<String> {
+        let path = self.host.resolve_object(login, key, false).ok()?;
+        let md = std::fs::metadata(&path).ok()?;
+        let rec: EtagRecord =
+            serde_json::from_slice(&std::fs::read(self.etag_record_path(&path).ok()?).ok()?)
+                .ok()?;
+        (rec.size == md.len() && rec.mtime_ns == mtime_ns(&md).to_string()).then_some(rec.etag)
+    }
+
+    fn to_object(
+        &self,
+        login: &str,
+        key: &str,
+        size: u64,
+        modified: SystemTime,
+        url: bool,
+    ) -> Object {
+        Object {
+            e_tag: self.known_etag(login, key).map(etag),
+            key: Some(if url { url_encode(key) } else { key.to_owned() }),
+            last_modified: Some(Timestamp::from(modified)),
+            size: Some(size as i64),
+            storage_class: Some(ObjectStorageClass::from_static(
+                ObjectStorageClass::STANDARD,
+            )),
+            ..Default::default()
+        }
+    }
+
+    /// Page through `items` after `after`: (page, truncated).
+    fn page(items: Vec<Listed>, after: Option<&str>, max_keys: usize) -> (Vec<Listed>, bool) {
+        let mut it = items
+            .into_iter()
+            .filter(|i| after.is_none_or(|a| i.key() > a))
+            .peekable();
+        let page: Vec<Listed> = it.by_ref().take(max_keys).collect();
+        (page, it.peek().is_some())
+    }
+
+    /// Listing shared by ListObjects and ListObjectsV2 (on a blocking thread).
+    async fn listing(
+        &self,
+        login: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        after: Option<&str>,
+        max_keys: usize,
+        url: bool,
+    ) -> S3Result<(Vec<Object>, Vec<CommonPrefix>, bool, Option<String>)> {
+        let this = Gateway {
+            host: self.host.clone(),
+            lister: self.lister.clone(),
+        };
+        let (l, p, d, a) = (
+            login.to_owned(),
+            prefix.to_owned(),
+            delimiter.map(str::to_owned),
+            after.map(str::to_owned),
+        );
+        tokio::task::spawn_blocking(move || {
+            let items = this.list_items(&l, &p, d.as_deref())?;
+            let (page, truncated) = Self::page(items, a.as_deref(), max_keys);
+            let last = truncated
+                .then(|| page.last().map(|i| i.key().to_owned()))
+                .flatten();
+            let (mut contents, mut prefixes) = (Vec::new(), Vec::new());
+            for i in &page {
+                match i {
+                    Listed::File(k, size, m) => {
+                        contents.push(this.to_object(&l, k, *size, *m, url))
+                    }
+                    Listed::Prefix(p) => prefixes.push(CommonPrefix {
+                        prefix: Some(if url { url_encode(p) } else { p.clone() }),
+                    }),
+                }
+            }
+            Ok((contents, prefixes, truncated, last))
+        })
+        .await
+        .map_err(join_err)?
+    }
+
     fn location(&self, key: &str) -> String {
         let enc = percent_encoding::utf8_percent_encode(key, KEY_ENCODE).to_string();
         format!("{}/{}/{}", self.host.public_url(), BUCKET, enc)
     }
+}
+
+enum Listed {
+    File(String, u64, SystemTime),
+    Prefix(String),
+}
+
+impl Listed {
+    fn key(&self) -> &str {
+        match self {
+            Listed::File(k, ..) | Listed::Prefix(k) => k,
+        }
+    }
+}
+
+/// `encoding-type=url` answers: keys percent-encoded (botocore decodes with unquote_plus).
+fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, KEY_ENCODE).to_string()
+}
+
+fn continuation(key: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+fn from_continuation(token: &str) -> S3Result<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "The continuation token provided is incorrect"
+            )
+        })
 }
 
 const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -651,6 +882,103 @@ impl S3 for Gateway {
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(e)),
             size: Some(size as i64),
+            ..Default::default()
+        }))
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.login(req.credentials.as_ref())?;
+        check_bucket(&req.input.bucket)?;
+        Ok(S3Response::new(HeadBucketOutput {
+            bucket_region: Some("us-east-1".into()),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let max_keys = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let after = match (&input.continuation_token, &input.start_after) {
+            (Some(t), _) => Some(from_continuation(t)?),
+            (None, Some(s)) => Some(s.clone()),
+            (None, None) => None,
+        };
+        let (contents, prefixes, truncated, last) = self
+            .listing(
+                &login,
+                &prefix,
+                input.delimiter.as_deref(),
+                after.as_deref(),
+                max_keys,
+                url,
+            )
+            .await?;
+        let enc = |k: &str| if url { url_encode(k) } else { k.to_owned() };
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(BUCKET.into()),
+            prefix: Some(enc(&prefix)),
+            delimiter: input.delimiter.as_deref().map(enc),
+            max_keys: Some(max_keys as i32),
+            key_count: Some((contents.len() + prefixes.len()) as i32),
+            continuation_token: input.continuation_token,
+            start_after: input.start_after.as_deref().map(enc),
+            is_truncated: Some(truncated),
+            next_continuation_token: last.as_deref().map(continuation),
+            contents: Some(contents),
+            common_prefixes: Some(prefixes),
+            encoding_type: input.encoding_type,
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let max_keys = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let (contents, prefixes, truncated, last) = self
+            .listing(
+                &login,
+                &prefix,
+                input.delimiter.as_deref(),
+                input.marker.as_deref(),
+                max_keys,
+                url,
+            )
+            .await?;
+        let enc = |k: &str| if url { url_encode(k) } else { k.to_owned() };
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(BUCKET.into()),
+            prefix: Some(enc(&prefix)),
+            delimiter: input.delimiter.as_deref().map(enc),
+            marker: Some(input.marker.as_deref().map(enc).unwrap_or_default()),
+            max_keys: Some(max_keys as i32),
+            is_truncated: Some(truncated),
+            next_marker: last.as_deref().map(enc),
+            contents: Some(contents),
+            common_prefixes: Some(prefixes),
+            encoding_type: input.encoding_type,
             ..Default::default()
         }))
     }
@@ -1054,7 +1382,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let mut cfg = s3s::config::S3Config::default();
         cfg.presigned_url_max_skew_time_secs = u32::MAX;
-        let svc = build(Arc::new(VectorHost(dir.clone())), Some(cfg));
+        let svc = build(Arc::new(VectorHost(dir.clone())), None, Some(cfg));
         let put_hash = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
         let put_signed = "content-length;content-type;host;x-amz-content-sha256;x-amz-date";
         let put_headers = [
@@ -1164,6 +1492,88 @@ mod tests {
         .await;
         assert_eq!(r.0, 200, "{r:?}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    struct FakeLister;
+
+    impl ObjectLister for FakeLister {
+        fn list_children(&self, login: &str, dir: &str) -> Result<Vec<ListedNode>, Denied> {
+            let n = |name: &str, is_dir: bool| ListedNode {
+                name: name.into(),
+                is_dir,
+                size: 3,
+                modified: SystemTime::UNIX_EPOCH,
+            };
+            Ok(match (login, dir) {
+                ("admin", "") => vec![n("personal-files", true), n("common-files", true)],
+                ("admin", "common-files") => vec![n("b", true), n("a", true), n("x.txt", false)],
+                ("admin", "common-files/a") => {
+                    vec![n("2.txt", false), n("1.txt", false), n("sub", true)]
+                }
+                ("admin", "common-files/a/sub") => vec![n("3.txt", false)],
+                ("admin", "common-files/b") | ("admin", "personal-files") => vec![],
+                (_, "team-cell") => return Err(Denied::Forbidden),
+                _ => return Err(Denied::NotFound),
+            })
+        }
+    }
+
+    #[test]
+    fn listing_walks_folders() {
+        let gw = Gateway {
+            host: Arc::new(VectorHost(std::env::temp_dir().join("s3-listing-unused"))),
+            lister: Some(Arc::new(FakeLister)),
+        };
+        let keys = |prefix: &str, d: Option<&str>| -> Vec<String> {
+            gw.list_items("admin", prefix, d)
+                .unwrap()
+                .iter()
+                .map(|i| i.key().to_owned())
+                .collect()
+        };
+        assert_eq!(keys("", Some("/")), ["common-files/", "personal-files/"]);
+        assert_eq!(
+            keys("common-files/", Some("/")),
+            ["common-files/a/", "common-files/b/", "common-files/x.txt"]
+        );
+        assert_eq!(
+            keys("common-files/", None),
+            [
+                "common-files/a/1.txt",
+                "common-files/a/2.txt",
+                "common-files/a/sub/3.txt",
+                "common-files/x.txt"
+            ]
+        );
+        assert_eq!(
+            keys("common-files/a", None),
+            [
+                "common-files/a/1.txt",
+                "common-files/a/2.txt",
+                "common-files/a/sub/3.txt"
+            ]
+        );
+        assert_eq!(
+            keys("common-files/a/", Some("/")),
+            [
+                "common-files/a/1.txt",
+                "common-files/a/2.txt",
+                "common-files/a/sub/"
+            ]
+        );
+        assert_eq!(keys("common-files/x", None), ["common-files/x.txt"]);
+        assert!(keys("nothing/here/", None).is_empty());
+        assert!(gw.list_items("admin", "team-cell/", None).is_err());
+        assert!(gw.list_items("admin", "common-files/", Some("|")).is_err());
+        let items = gw.list_items("admin", "common-files/", None).unwrap();
+        let (page, more) = Gateway::page(items, Some("common-files/a/1.txt"), 2);
+        assert!(more);
+        assert_eq!(
+            page.iter().map(Listed::key).collect::<Vec<_>>(),
+            ["common-files/a/2.txt", "common-files/a/sub/3.txt"]
+        );
+        let no_lister = Gateway::new(gw.host.clone());
+        assert!(no_lister.list_items("admin", "", None).is_err());
     }
 
     #[test]
