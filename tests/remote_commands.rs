@@ -679,10 +679,38 @@ fn share_prints_link() {
     assert!(out.stdout.contains("/public/"), "{out}");
     assert!(!out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"));
 
+    // the link works and carries the options (checked in the server's journal)
+    let url = out.stdout.trim();
+    let hash = url.rsplit('/').next().unwrap();
+    let public = format!("{}/public/{hash}", srv().url);
+    let code = match ureq::get(&public).call() {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{public}: {e}"),
+    };
+    assert_eq!(code, 200, "{public}");
+    let journal = std::fs::read_to_string(srv().root.join("meta.journal")).unwrap_or_default();
+    if let Some(line) = journal.lines().rev().find(|l| l.contains(hash)) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let link = &v["v"];
+        assert_eq!(link["PasswordRequired"], true, "{line}");
+        assert_eq!(link["MaxDownloads"], "5", "{line}");
+        let end: i64 = link["AccessEnd"].as_str().unwrap().parse().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((end - now - 3 * 86_400).abs() < 600, "{line}");
+    }
+
     cec("admin")
         .args(["share", &format!("{dir}/missing")])
         .run()
         .assert_code(4);
+    cec("admin")
+        .args(["share", &dir, "--password", ""])
+        .run()
+        .assert_code(2);
 }
 
 // ------------------------------------------------------------------------------------ errors
@@ -709,6 +737,16 @@ fn permission_refusals_for_other_users_space() {
         assert_eq!(out.stderr_lines().len(), 1, "{out}");
     }
     assert!(!exists("team-cell/bobdir"));
+    // workspace roots cannot be deleted or moved
+    cec("admin")
+        .args(["rm", "-f", "common-files"])
+        .run()
+        .assert_code(3);
+    cec("admin")
+        .args(["mv", "common-files", "personal-files"])
+        .run()
+        .assert_code(3);
+    assert!(exists("common-files/welcome.txt"));
 }
 
 #[test]
@@ -832,6 +870,21 @@ fn slow_index_and_jobs() {
     out.assert_ok();
     assert!(out.duration >= Duration::from_millis(2500), "{out}");
     assert!(visible(&["common-files/slow/welcome.txt"]));
+
+    // on a terminal, a progress line shows while the job runs
+    let mut c = Cec::new();
+    c.env("CEC_URL", &s.url)
+        .env("CEC_TOKEN", &token)
+        .env("CEC_SKIP_KEYRING", "true")
+        .args([
+            "cp",
+            "common-files/welcome.txt",
+            "common-files/slow/tty.txt",
+        ]);
+    let t = c.tty();
+    t.wait_for("Copying common-files/welcome.txt", Duration::from_secs(30));
+    assert_eq!(t.wait_exit(Duration::from_secs(60)), 0, "{}", t.screen());
+    assert!(visible(&["common-files/slow/tty.txt"]));
 
     // --timeout: the job takes ~3 s
     let out = run(&[

@@ -54,7 +54,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
         wildcard |= tree::wildcard_dir(s).is_some();
         for n in tree::expand(&client, s)? {
             if !n.path.contains('/') {
-                return Err(Error::failure(format!(
+                return Err(Error::auth(format!(
                     "{}: a workspace root cannot be copied or moved",
                     n.path
                 )));

@@ -2,7 +2,7 @@
 //!
 //! 1. Every argument is resolved first: a literal path must exist (exit 4,
 //!    nothing deleted otherwise); `dir/%` or `dir/*` is ALL children of `dir`
-//!    (paged), the recycle bin excepted. Workspace roots are refused.
+//!    (paged), the recycle bin excepted. Workspace roots are refused (exit 3).
 //! 2. Unless `-f/--force`, asks `Delete N item(s)…? [y/N]`; only `y`/`yes`
 //!    proceeds. A refusal, EOF or Ctrl-C deletes nothing; when stdin is not a
 //!    terminal nothing is deleted and the command fails (exit 2).
@@ -38,7 +38,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
         }
         for n in nodes {
             if !n.path.contains('/') {
-                return Err(Error::failure(format!(
+                return Err(Error::auth(format!(
                     "{}: a workspace root cannot be deleted",
                     n.path
                 )));
