@@ -1,0 +1,211 @@
+//! Interrupted transfers (SIGKILL, Ctrl-C) resumed by running the same
+//! command again: multipart uploads keep their upload id and finished parts,
+//! downloads continue their partial file, trees skip completed files.
+
+mod common;
+mod scp_common;
+
+use common::Server;
+use scp_common::*;
+use std::fs;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const MIB: usize = 1024 * 1024;
+
+fn spawn(c: &common::Cec) -> Child {
+    c.command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "cec did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn parts_done(home: &std::path::Path) -> usize {
+    journals(home, "upload")
+        .iter()
+        .filter_map(|p| fs::read(p).ok())
+        .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .map(|v| v["parts"].as_object().map_or(0, |m| m.len()))
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn killed_multipart_upload_resumes_from_its_finished_parts() {
+    let s = Server::start(&["--latency-ms", "300"]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("resume.bin");
+    let content = data(60 * MIB + 5, 11);
+    fs::write(&f, &content).unwrap();
+    let mut c = cec(&s, "admin");
+    let args = [
+        "scp",
+        "--multipart-threshold",
+        "10",
+        "--part-size",
+        "10",
+        "--parts-concurrency",
+        "1",
+        f.to_str().unwrap(),
+        "cells://common-files/",
+    ];
+    c.args(args);
+    let mut child = spawn(&c);
+    let home = c.home().to_path_buf();
+    let start = Instant::now();
+    while parts_done(&home) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no parts uploaded"
+        );
+        if child.try_wait().unwrap().is_some() {
+            panic!("cec ended before it could be killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    wait_exit(&mut child, 10);
+    let done_before = parts_done(&home);
+    assert!(done_before >= 2 && done_before < 7);
+    assert!(!s.root.join("data/common/resume.bin").exists());
+
+    // Same command again (same HOME): continues.
+    // `command()` left the args in place: add -v and run the same command again.
+    let out = c.arg("-v").run();
+    out.assert_ok();
+    let line = out
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains("parts already on the server"))
+        .unwrap_or_else(|| panic!("no resume message:\n{out}"))
+        .to_string();
+    let already: usize = line
+        .split(": ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(already >= 2, "{line}");
+    assert!(fs::read(s.root.join("data/common/resume.bin")).unwrap() == content);
+    assert_eq!(
+        remote_hash(&s, "common-files/resume.bin").unwrap(),
+        cells_hash(&content)
+    );
+    assert!(journals(&home, "upload").is_empty(), "journal left behind");
+}
+
+#[test]
+fn killed_download_resumes_from_the_partial_file() {
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("down.bin");
+    let content = data(40 * MIB + 3, 12);
+    fs::write(&f, &content).unwrap();
+    scp(
+        &s,
+        &[
+            "--multipart-threshold",
+            "10",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ],
+    )
+    .assert_ok();
+    s.kill();
+    // Slow it down: 4 MiB per request, 300 ms per request.
+    let ds = serve_on(
+        &s.root,
+        &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
+    );
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let mut c = ds.cec("admin");
+    let args = [
+        "scp",
+        "--retry-max-attempts",
+        "5",
+        "cells://common-files/down.bin",
+        dl.to_str().unwrap(),
+    ];
+    c.args(args);
+    let mut child = spawn(&c);
+    let partial = dl.join(".down.bin.cec-partial");
+    let start = Instant::now();
+    while fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) < 12 * MIB as u64 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "download did not start"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "cec ended too early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    wait_exit(&mut child, 10);
+    assert!(!dl.join("down.bin").exists(), "incomplete file in place");
+
+    // `command()` left the args in place: add -v and run the same command again.
+    let out = c.arg("-v").run();
+    out.assert_ok();
+    assert!(out.stderr.contains("Resuming the download"), "{out}");
+    assert!(fs::read(dl.join("down.bin")).unwrap() == content);
+    assert!(!partial.exists());
+    assert!(journals(c.home(), "download").is_empty());
+}
+
+#[test]
+fn interrupted_tree_upload_continues_without_force() {
+    let s = Server::start(&["--latency-ms", "100"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("ctree");
+    fs::create_dir_all(src.join("d")).unwrap();
+    for i in 0..40 {
+        fs::write(src.join(format!("d/f{i:02}.txt")), data(2000 + i, i as u64)).unwrap();
+    }
+    let mut c = cec(&s, "admin");
+    let args = [
+        "scp",
+        "--files-concurrency",
+        "1",
+        src.to_str().unwrap(),
+        "cells://common-files/",
+    ];
+    c.args(args);
+    let mut child = spawn(&c);
+    wait_for("some uploads", || {
+        fs::read_dir(s.root.join("data/common/ctree/d"))
+            .map(|d| d.count() >= 8)
+            .unwrap_or(false)
+    });
+    // Ctrl-C: a clean stop with exit code 130.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let st = wait_exit(&mut child, 30);
+    assert_eq!(st.code(), Some(130));
+
+    // `command()` left the args in place: run the same command again.
+    let out = c.run();
+    out.assert_ok();
+    assert!(out.stderr.contains("already identical"), "{out}");
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&s.root.join("data/common/ctree"));
+    assert_eq!(got, want);
+    // Completed: the same command is a conflict again.
+    c.arg("scp").args(&args[1..]).run().assert_code(5);
+}
