@@ -460,6 +460,14 @@ fn rm_prompt_on_terminal() {
         }
         let code = t.wait_exit(Duration::from_secs(30));
         assert_ne!(code, 0, "answer {answer:?}/{key:?}: {}", t.screen());
+        assert!(
+            t.screen().contains("nothing was deleted"),
+            "answer {answer:?}/{key:?}: {}",
+            t.screen()
+        );
+        if key == Some("C-c") {
+            assert_eq!(code, 130, "{}", t.screen());
+        }
         assert!(exists(&a), "answer {answer:?}/{key:?} must not delete");
     }
     let t = cec("admin").args(["rm", &a]).tty();
