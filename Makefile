@@ -3,7 +3,8 @@
 #   make build     release binary: target/release/cec
 #   make static    fully static x86_64 binary target/cec-static (+ size budget, chroot check)
 #   make test      installs missing test tools, builds the dev server, runs every test
-#                  (REST validated by Prism against the official spec) and `make lint`
+#                  (REST validated by Prism against the official spec), the dev server's
+#                  tests, `make static` (+ chroot check), the demo (static binary), `make lint`
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
 #   make bench     transfer benchmarks (bench/run.sh when present)
 #   make demo      walk through the main job with the real binary against the dev server
@@ -61,11 +62,16 @@ prism-spec:
 	@mkdir -p $(dir $(PRISM_SPEC))
 	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
 
+# All four checks run; the target fails if any of them does.
 lint:
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) fmt --manifest-path $(DEVSERVER_MANIFEST) --all -- --check
-	$(CARGO) clippy --manifest-path $(DEVSERVER_MANIFEST) --all-targets -- -D warnings
+	@rc=0; \
+	for cmd in "$(CARGO) fmt --all -- --check" \
+		"$(CARGO) clippy --all-targets -- -D warnings" \
+		"$(CARGO) fmt --manifest-path $(DEVSERVER_MANIFEST) --all -- --check" \
+		"$(CARGO) clippy --manifest-path $(DEVSERVER_MANIFEST) --all-targets -- -D warnings"; do \
+		echo "$$cmd"; $$cmd || { echo "lint: FAILED: $$cmd"; rc=1; }; \
+	done; \
+	exit $$rc
 
 # Every step runs even if an earlier one fails; the summary at the end lists them all.
 test: deps devserver prism-spec
@@ -79,6 +85,10 @@ test: deps devserver prism-spec
 		timeout 45m $(CARGO) test --no-fail-fast; \
 	step devserver-tests env CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
+	step static $(MAKE) --no-print-directory static; \
+	if [ -x $(STATIC_OUT) ] && grep -q '^static: ok' "$(LOGS)/steps"; then \
+		step demo env CEC_BIN="$(CURDIR)/$(STATIC_OUT)" CELLS_DEVSERVER="$(DEVSERVER)" tests/tools/demo.sh; \
+	else echo "demo: skipped (no static binary)" >> "$(LOGS)/steps"; rc=1; fi; \
 	step lint $(MAKE) --no-print-directory lint; \
 	echo; echo "=== make test: summary"; \
 	for f in cec-tests devserver-tests; do \
