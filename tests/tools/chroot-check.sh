@@ -16,8 +16,13 @@ DEVSERVER="${CELLS_DEVSERVER:-$PWD/tests/devserver/target/release/cells-devserve
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cec-chroot.XXXXXX")"
 SRV_PID=""
 cleanup() {
-    [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
+    local code=$?
+    if [ -n "$SRV_PID" ]; then
+        kill "$SRV_PID" 2>/dev/null || true
+        wait "$SRV_PID" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
+    exit "$code"
 }
 trap cleanup EXIT
 
