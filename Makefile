@@ -62,7 +62,7 @@ prism-spec:
 	@mkdir -p $(dir $(PRISM_SPEC))
 	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
 
-# All four checks run; the target fails if any of them does.
+# All checks run; the target fails if any of them does.
 lint:
 	@rc=0; \
 	for cmd in "$(CARGO) fmt --all -- --check" \
@@ -71,6 +71,9 @@ lint:
 		"$(CARGO) clippy --manifest-path $(DEVSERVER_MANIFEST) --all-targets -- -D warnings"; do \
 		echo "$$cmd"; $$cmd || { echo "lint: FAILED: $$cmd"; rc=1; }; \
 	done; \
+	echo "cargo tree -e normal -p cec: no async runtime"; \
+	if $(CARGO) tree -e normal -p cec --prefix none | grep -Ew '^(tokio|async-std|smol|async-io)'; then \
+		echo "lint: FAILED: an async runtime is a normal dependency of cec"; rc=1; fi; \
 	exit $$rc
 
 # Every step runs even if an earlier one fails; the summary at the end lists them all.
