@@ -59,6 +59,8 @@ deps:
 	tests/tools/install-deps.sh
 
 prism-spec:
+	@[ -f "$(SPEC)" ] || { echo "prism-spec: the official spec is not at $(SPEC)" \
+		"(expected ../shared/spec/ beside the clone; or pass SPEC=path)" >&2; exit 1; }
 	@mkdir -p $(dir $(PRISM_SPEC))
 	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
 
