@@ -86,9 +86,9 @@ test: deps devserver prism-spec
 		if "$$@" 2>&1 | tee "$(LOGS)/$$name.log"; then st=ok; else st=FAILED; rc=1; fi; \
 		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
 	: > "$(LOGS)/steps"; \
-	step cec-tests env CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
+	step cec-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
 		timeout 45m $(CARGO) test --no-fail-fast; \
-	step devserver-tests env CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
+	step devserver-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
 	step static $(MAKE) --no-print-directory static; \
 	if [ -x $(STATIC_OUT) ] && grep -q '^static: ok' "$(LOGS)/steps"; then \
