@@ -32,8 +32,8 @@
 //! Client `cells-client` (public, no secret); accepted redirect URIs:
 //! `http://localhost[:port]/servers/callback`, `http://127.0.0.1[:port]/servers/callback`
 //! (any port) and `<public_url>/oauth2/oob` (localhost/127.0.0.1 spellings alike).
-//! PKCE S256 is optional unless `Host::require_pkce()`. Grants (hashes of refresh tokens only) persist in
-//! `Host::data_dir()/oauth/grants.json`, so a restart keeps them.
+//! PKCE S256 is optional unless `Host::require_pkce()`. Grants (hashes of refresh tokens
+//! only) persist in `Host::data_dir()/oauth/grants.json`, so a restart keeps them.
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};

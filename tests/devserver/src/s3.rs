@@ -23,8 +23,15 @@
 //! untouched (original `Host` header, URI and body): the signature covers them.
 //!
 //! Operations: PutObject, HeadObject, GetObject (Range → 206), CreateMultipartUpload,
-//! UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload. Bytes move in
-//! 1 MiB blocks on blocking threads; objects are never held in memory. New content is
+//! UploadPart, ListParts, CompleteMultipartUpload, AbortMultipartUpload, HeadBucket, and
+//! ListObjectsV2 / ListObjects (delimiter `/` or none, `encoding-type=url`, pagination)
+//! when built with [`service_with_lister`] — `State` implements [`ObjectLister`] in
+//! `src/s3/listing.rs`, so the dispatcher only has to call
+//! `s3::service_with_lister(host, st.clone())` instead of `s3::service(host)`;
+//! with plain [`service`] listing answers 501 NotImplemented. Not implemented:
+//! DeleteObject (deletions go through the REST API and its recycle bin), CopyObject.
+//!
+//! Bytes move in 1 MiB blocks on blocking threads; objects are never held in memory. New content is
 //! written to a staging file under `Host::data_dir()/s3/` and renamed onto the path from
 //! `Host::resolve_object`, then `Host::object_written` is called.
 //!
