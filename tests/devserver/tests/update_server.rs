@@ -33,8 +33,8 @@ fn list(srv: &Srv, body: serde_json::Value) -> Resp {
 
 fn start_with(tag: &str, manifest: serde_json::Value, files: &[(&str, &[u8])]) -> Srv {
     let root = temp_root(tag);
-    let dir = root.with_extension("update");
-    let _ = std::fs::remove_dir_all(&dir);
+    // Inside the root, so that the server's clean-up removes it too.
+    let dir = root.join("update-src");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, data) in files {
         std::fs::write(dir.join(name), data).unwrap();
