@@ -192,7 +192,7 @@ async fn run(cfg: Config) -> Result<(), StdError> {
     let app = Arc::new(App {
         st: st.clone(),
         host: host.clone(),
-        s3: s3::service(host),
+        s3: s3::service_with_lister(host, st.clone()),
         rng: Mutex::new(StdRng::seed_from_u64(seed)),
     });
     {

@@ -76,14 +76,9 @@ const MAX_LAZY_MD5: u64 = 256 * 1024 * 1024;
 /// Boxed response body, convenient for a dispatcher that mixes several fronts.
 pub type BoxBody = http_body_util::combinators::BoxBody<Bytes, StdError>;
 
-/// Build the S3 service for `host`. See the module docs for how to call it.
-pub fn service(host: Arc<dyn Host>) -> S3Service {
-    build(host, None, None)
-}
-
-/// Like [`service`], plus ListObjects / ListObjectsV2 served from `lister` (the server
+/// Build the S3 service for `host` (see the module docs for how to call it), with
+/// ListObjects / ListObjectsV2 served from `lister` (the server
 /// state implements [`ObjectLister`] in `s3/listing.rs`: `service_with_lister(host, st)`).
-#[allow(dead_code)] // until main.rs switches from `service` to this
 pub fn service_with_lister(host: Arc<dyn Host>, lister: Arc<dyn ObjectLister>) -> S3Service {
     build(host, Some(lister), None)
 }
