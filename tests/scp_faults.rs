@@ -300,3 +300,66 @@ fn checksum_mismatch_is_detected_and_nothing_is_replaced() {
     out.assert_ok();
     assert_eq!(fs::read(dl.join("m.bin")).unwrap(), b);
 }
+
+#[test]
+fn one_failing_file_does_not_stop_the_others_unless_fail_fast() {
+    let s = Server::shared();
+    mkdir(s, "common-files/scp-partial");
+    let tmp = tmpdir();
+    let src = tmp.path().join("p");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..5 {
+        fs::write(src.join(format!("f{i}.bin")), data(10_000, 100 + i as u64)).unwrap();
+    }
+    scp(
+        s,
+        &[src.to_str().unwrap(), "cells://common-files/scp-partial"],
+    )
+    .assert_ok();
+    // Corrupt f1 on the server: its download fails its checksum.
+    let stored = server_file(s, "scp-partial/p/f1.bin");
+    let mut b = fs::read(&stored).unwrap();
+    b[0] ^= 1;
+    fs::write(&stored, &b).unwrap();
+
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = scp(
+        s,
+        &[
+            "--files-concurrency",
+            "1",
+            "cells://common-files/scp-partial/p",
+            dl.to_str().unwrap(),
+        ],
+    );
+    out.assert_code(6);
+    assert!(out.stderr.contains("Failures:"), "{out}");
+    assert!(out.stderr.contains("p/f1.bin"), "{out}");
+    assert!(out.stderr.contains("Downloaded 4 of 5 files"), "{out}");
+    for i in [0, 2, 3, 4] {
+        assert!(dl.join(format!("p/f{i}.bin")).exists());
+    }
+    assert!(!dl.join("p/f1.bin").exists());
+
+    let dl2 = tmp.path().join("dl2");
+    fs::create_dir(&dl2).unwrap();
+    let out = scp(
+        s,
+        &[
+            "--fail-fast",
+            "--files-concurrency",
+            "1",
+            "cells://common-files/scp-partial/p",
+            dl2.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(out.code, 0, "{out}");
+    assert!(dl2.join("p/f0.bin").exists());
+    for i in 1..5 {
+        assert!(
+            !dl2.join(format!("p/f{i}.bin")).exists(),
+            "f{i} transferred after the failure"
+        );
+    }
+}
