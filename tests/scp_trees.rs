@@ -24,6 +24,8 @@ fn two_thousand_files_both_ways() {
         }
     }
     fs::create_dir_all(src.join("empty/nested")).unwrap();
+    // A dot-file: hidden from server listings, still uploaded and verified.
+    fs::write(src.join("dir0/.dotfile"), b"hidden").unwrap();
     let out = scp(
         s,
         &[
@@ -37,13 +39,15 @@ fn two_thousand_files_both_ways() {
     out.assert_ok();
     // Quiet log mode: no per-file lines, just the summary.
     assert!(out.stderr_lines().len() < 10, "{out}");
-    assert!(out.stderr.contains("Uploaded 2000 of 2000 files"), "{out}");
-    let (want_files, want_dirs) = snapshot(&src);
+    assert!(out.stderr.contains("Uploaded 2001 of 2001 files"), "{out}");
+    let (mut want_files, want_dirs) = snapshot(&src);
     let (got_files, got_dirs) = snapshot(&server_file(s, "scp-2000/many"));
-    assert_eq!(got_files.len(), 2000);
+    assert_eq!(got_files.len(), 2001);
     assert!(got_files == want_files, "server tree differs");
     assert_eq!(got_dirs, want_dirs);
 
+    // The server does not list dot-files: they are not part of a download.
+    want_files.remove("dir0/.dotfile");
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     let out = scp(

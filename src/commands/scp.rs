@@ -271,7 +271,7 @@ fn upload(
     );
     let ctx = transfer::Ctx::new(client, s3, opts, "Uploading", stop);
     // A rerun of an interrupted command continues where it stopped.
-    if let Some(run) = Journal::<RunRecord>::load("run", &rid) {
+    if let Some(run) = journal::load_run(&rid) {
         let dest = run.data.dest.clone();
         let existing = transfer::retry_rest(|| tree::stat(client, &dest))?;
         if opts.verbose {
@@ -344,7 +344,14 @@ fn upload(
     if opts.verbose {
         eprintln!("Uploading {} to cells://{dest}", src.display());
     }
-    let run = Journal::create("run", &rid, RunRecord { dest: dest.clone() });
+    let run = Journal::create(
+        "run",
+        &rid,
+        RunRecord {
+            dest: dest.clone(),
+            started: journal::now(),
+        },
+    );
     let report = transfer::upload(&ctx, &src, &dest, existing.as_ref())?;
     finish(report, "Uploaded", Some(run))
 }
@@ -378,7 +385,7 @@ fn download(
         &target.display().to_string(),
     );
     let ctx = transfer::Ctx::new(client, s3, opts, "Downloading", stop);
-    if let Some(run) = Journal::<RunRecord>::load("run", &rid) {
+    if let Some(run) = journal::load_run(&rid) {
         let dest = PathBuf::from(&run.data.dest);
         let merge = std::fs::symlink_metadata(&dest).is_ok();
         if opts.verbose {
@@ -455,6 +462,7 @@ fn download(
         &rid,
         RunRecord {
             dest: dest.display().to_string(),
+            started: journal::now(),
         },
     );
     let report = transfer::download(&ctx, &node, &dest, merge)?;

@@ -103,6 +103,27 @@ impl<T: Serialize + for<'de> Deserialize<'de>> Journal<T> {
 pub struct RunRecord {
     /// The resolved destination of the source item (remote path or local path).
     pub dest: String,
+    /// When the run started (Unix seconds); records older than a week are ignored.
+    #[serde(default)]
+    pub started: i64,
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A run record still worth resuming from.
+pub fn load_run(id: &str) -> Option<Journal<RunRecord>> {
+    let j = Journal::<RunRecord>::load("run", id)?;
+    if now() - j.data.started > 7 * 86_400 {
+        j.remove();
+        return None;
+    }
+    Some(j)
 }
 
 /// One multipart upload in progress.

@@ -703,6 +703,11 @@ fn wait_indexed(ctx: &Ctx<'_>, items: Vec<(String, String, u64, String)>) {
                 for &i in idx {
                     if let Some(n) = by_path.get(&tree::clean_path(&pending[i].1)) {
                         found.insert(i, n.clone());
+                    } else if tree::base_name(&pending[i].1).starts_with('.') {
+                        // Listings hide dot-files: ask for them one by one.
+                        if let Ok(Some(n)) = tree::stat(ctx.client, &pending[i].1) {
+                            found.insert(i, n);
+                        }
                     }
                 }
             }

@@ -131,6 +131,8 @@ fn visit(
             ent.map_err(|e| Error::failure(format!("cannot list {}: {e}", path.display())))?;
         let p = ent.path();
         match ent.file_name().into_string() {
+            // Leftovers of interrupted downloads are never copied.
+            Ok(name) if name.starts_with('.') && name.ends_with(".cec-partial") => {}
             Ok(name) => kids.push((name, p)),
             Err(_) => warn(format!(
                 "skipping {}: the name is not valid UTF-8",
@@ -184,6 +186,7 @@ pub fn walk_remote(
     let mut out = Vec::new();
     let mut stack: Vec<(String, Node)> = vec![(String::new(), root.clone())];
     while let Some((rel, node)) = stack.pop() {
+        crate::output::interrupt::check()?;
         let is_dir = node.is_dir();
         let path = tree::clean_path(&node.path);
         out.push(Entry {
