@@ -4,7 +4,8 @@
 #                    python3-venv, nodejs/npm (only if node is absent)
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism
 #   PyPI: awscli (pinned, brings botocore) into the venv .tools/py
-# Usage: tests/tools/install-deps.sh [apt|prism|py|all]...   (default: all)
+#   bench: rclone (Debian) for `make bench`
+# Usage: tests/tools/install-deps.sh [apt|prism|py|bench|all]...   (default: all = apt prism py)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -74,12 +75,21 @@ py_deps() {
     "$py" -c 'import botocore'
 }
 
+bench_deps() {
+    command -v rclone >/dev/null && return 0
+    command -v apt-get >/dev/null || { log "rclone missing and no apt-get"; return 1; }
+    log "apt-get install rclone"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
+}
+
 [ $# -eq 0 ] && set -- all
 for what in "$@"; do
     case "$what" in
         apt) apt_deps ;;
         prism) prism_deps ;;
         py) py_deps ;;
+        bench) bench_deps ;;
         all) apt_deps; prism_deps; py_deps ;;
         *) log "unknown: $what"; exit 2 ;;
     esac
