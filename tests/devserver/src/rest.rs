@@ -407,21 +407,34 @@ fn bulk(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
                     .ok_or_else(|| err(404, format!("Cannot find node {dir}")))?;
                 let want_dirs = only.is_empty() || only == "COLLECTION";
                 let want_files = only.is_empty() || only == "LEAF";
-                let names = e
-                    .dirs
-                    .iter()
-                    .filter(|_| want_dirs)
-                    .chain(e.files.iter().filter(|_| want_files))
-                    .filter(|n| !n.starts_with('.'));
-                for n in names {
-                    let ck = format!("{}/{}", r.key, n);
-                    let Some(ce) = g.visible(&ck, now) else {
-                        continue;
-                    };
-                    if total >= offset && (limit == 0 || page.len() < limit) {
-                        page.push(node_json(&g, &ck, &format!("{}/{}", r.upath, n), ce, None));
+                let names = || {
+                    e.dirs
+                        .iter()
+                        .filter(|_| want_dirs)
+                        .chain(e.files.iter().filter(|_| want_files))
+                        .filter(|n| !n.starts_with('.'))
+                };
+                if st.cfg.index_delay_ms == 0 {
+                    // Everything indexed is visible: count and skip without lookups.
+                    total = names().count();
+                    let take = if limit == 0 { usize::MAX } else { limit };
+                    for n in names().skip(offset).take(take) {
+                        let ck = format!("{}/{}", r.key, n);
+                        if let Some(ce) = g.get(&ck) {
+                            page.push(node_json(&g, &ck, &format!("{}/{}", r.upath, n), ce, None));
+                        }
                     }
-                    total += 1;
+                } else {
+                    for n in names() {
+                        let ck = format!("{}/{}", r.key, n);
+                        let Some(ce) = g.visible(&ck, now) else {
+                            continue;
+                        };
+                        if total >= offset && (limit == 0 || page.len() < limit) {
+                            page.push(node_json(&g, &ck, &format!("{}/{}", r.upath, n), ce, None));
+                        }
+                        total += 1;
+                    }
                 }
             }
             if limit > 0 && total > page.len() {

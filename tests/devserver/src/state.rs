@@ -449,8 +449,7 @@ pub fn verify_token(secret: &[u8], token: &str) -> Option<(String, String)> {
 }
 
 /// Seed an empty root: datasource folders and the sample file.
-fn seed(data: &Path) -> std::io::Result<()> {
-    let fresh = !data.exists();
+fn seed(data: &Path, fresh: bool) -> std::io::Result<()> {
     for u in USERS {
         fs::create_dir_all(data.join("personal").join(u.login))?;
     }
@@ -471,7 +470,8 @@ impl State {
         fs::create_dir_all(&root)?;
         let secret = load_secret(&root)?;
         let data = root.join("data");
-        seed(&data)?;
+        // First start on this root (no metadata yet): add the sample content.
+        seed(&data, !root.join("meta.json").exists())?;
         fs::create_dir_all(root.join("fronts"))?;
         // Load the snapshot and replay the journal.
         let mut snap: Snapshot = match fs::read(root.join("meta.json")) {
@@ -611,6 +611,21 @@ impl State {
             }
             out.push((k, e));
         }
+        // `out` lists every folder before its descendants: fold sizes bottom-up.
+        let pos: HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.clone(), i))
+            .collect();
+        for i in (0..out.len()).rev() {
+            if out[i].0 == key {
+                continue;
+            }
+            let size = out[i].1.size;
+            if let Some(&pi) = pos.get(parent_of(&out[i].0).0) {
+                out[pi].1.size += size;
+            }
+        }
         out
     }
 
@@ -708,10 +723,13 @@ impl Inner {
 
     /// Insert or replace one node (keeps the child lists of an existing folder).
     pub fn put(&mut self, key: &str, mut e: Entry) {
+        let mut old_size = 0u64;
         if let Some(old) = self.nodes.get(key) {
+            old_size = old.size;
             if old.dir && e.dir {
                 e.dirs = old.dirs.clone();
                 e.files = old.files.clone();
+                e.size = old.size;
             }
             if old.uuid != e.uuid {
                 let u = old.uuid.clone();
@@ -730,11 +748,29 @@ impl Inner {
         }
         self.by_uuid.insert(e.uuid.clone(), key.to_string());
         let pn = pnode(&e);
+        let delta = e.size as i64 - old_size as i64;
         self.nodes.insert(key.to_string(), e);
+        if delta != 0 {
+            self.add_size(parent, delta);
+        }
         self.log(Op::Node {
             k: key.to_string(),
             v: Some(pn),
         });
+    }
+
+    /// Add `delta` to the cumulated size of folder `key` and all its ancestors.
+    pub fn add_size(&mut self, key: &str, delta: i64) {
+        let mut k = key;
+        loop {
+            if let Some(e) = self.nodes.get_mut(k) {
+                e.size = (e.size as i64 + delta).max(0) as u64;
+            }
+            if k.is_empty() {
+                break;
+            }
+            k = parent_of(k).0;
+        }
     }
 
     /// Update the persisted metadata of an existing node after an in-place change.
@@ -763,6 +799,7 @@ impl Inner {
     }
 
     pub fn remove_tree(&mut self, key: &str) {
+        let total = self.nodes.get(key).map(|e| e.size).unwrap_or(0);
         for k in self.subtree(key) {
             if let Some(e) = self.nodes.remove(&k) {
                 self.by_uuid.remove(&e.uuid);
@@ -773,10 +810,12 @@ impl Inner {
             p.dirs.remove(name);
             p.files.remove(name);
         }
+        self.add_size(parent, -(total as i64));
         self.log(Op::Tree { k: key.to_string() });
     }
 
     pub fn rename_tree(&mut self, from: &str, to: &str) {
+        let total = self.nodes.get(from).map(|e| e.size).unwrap_or(0) as i64;
         let keys = self.subtree(from);
         let mut moved = Vec::new();
         for k in keys {
@@ -789,6 +828,7 @@ impl Inner {
             p.dirs.remove(name);
             p.files.remove(name);
         }
+        self.add_size(parent, -total);
         let mut is_dir = false;
         for (k, e) in moved {
             if k == to {
@@ -805,6 +845,7 @@ impl Inner {
                 p.files.insert(name.to_string());
             }
         }
+        self.add_size(parent, total);
         self.log(Op::Rename {
             from: from.to_string(),
             to: to.to_string(),
@@ -850,22 +891,9 @@ impl Inner {
         self.log(Op::AclDel { k: id.to_string() });
     }
 
-    /// Cumulated size of a folder (or the size of a file).
+    /// Cumulated size of a folder (kept up to date incrementally), or the size of a file.
     pub fn tree_size(&self, key: &str) -> u64 {
-        let mut total = 0;
-        let mut stack = vec![key.to_string()];
-        while let Some(k) = stack.pop() {
-            if let Some(e) = self.nodes.get(&k) {
-                if e.dir {
-                    for c in e.dirs.iter().chain(e.files.iter()) {
-                        stack.push(format!("{k}/{c}"));
-                    }
-                } else {
-                    total += e.size;
-                }
-            }
-        }
-        total
+        self.nodes.get(key).map(|e| e.size).unwrap_or(0)
     }
 
     /// A name not yet used in folder `parent`: `name`, then `base-1.ext`, `base-2.ext`...
@@ -965,6 +993,7 @@ impl State {
         let scanned = self.scan(key, &|k| prior.get(k).cloned());
         let n = scanned.len();
         let mut g = self.lock();
+        let old_total = g.get(key).map(|e| e.size).unwrap_or(0) as i64;
         for k in g.subtree(key) {
             if let Some(e) = g.nodes.remove(&k) {
                 g.by_uuid.remove(&e.uuid);
@@ -973,6 +1002,11 @@ impl State {
         for (k, e) in scanned {
             g.by_uuid.insert(e.uuid.clone(), k.clone());
             g.nodes.insert(k, e);
+        }
+        let new_total = g.get(key).map(|e| e.size).unwrap_or(0) as i64;
+        if !key.is_empty() {
+            let parent = parent_of(key).0.to_string();
+            g.add_size(&parent, new_total - old_total);
         }
         self.compact(&mut g)?;
         Ok(n)

@@ -1265,3 +1265,74 @@ fn drop_after_bytes_cuts_s3_bodies() {
     let t = s.token("alice");
     assert_eq!(s.stat(&t, "common-files/welcome.txt").0, 200);
 }
+
+#[test]
+fn folder_sizes_are_cumulated() {
+    let root = temp_root("sizes");
+    std::fs::create_dir_all(root.join("data/common/top/sub")).unwrap();
+    std::fs::write(root.join("data/common/top/a.bin"), vec![1u8; 1000]).unwrap();
+    std::fs::write(root.join("data/common/top/sub/b.bin"), vec![2u8; 500]).unwrap();
+    let s = Srv::start_on(root, &[]);
+    let t = s.token("admin");
+    let size = |p: &str| -> u64 {
+        let (c, v) = s.stat(&t, p);
+        assert_eq!(c, 200, "{p}: {v}");
+        v["Node"]["Size"]
+            .as_str()
+            .map(|x| x.parse().unwrap())
+            .unwrap_or(0)
+    };
+    let welcome = size("common-files/welcome.txt");
+    assert_eq!(size("common-files/top"), 1500);
+    assert_eq!(size("common-files/top/sub"), 500);
+    assert_eq!(size("common-files"), 1500 + welcome);
+    // copy sub into top/sub (as sub-1? no: into top) then move, delete.
+    let p = json!({"target":"common-files","nodes":["common-files/top/sub"],"targetParent":true})
+        .to_string();
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/copy",
+        Some(&t),
+        Some(json!({"JsonParameters": p})),
+    );
+    assert_eq!(s.wait_job(&t, v["JobUuid"].as_str().unwrap()), "Finished");
+    assert_eq!(size("common-files"), 2000 + welcome);
+    let p =
+        json!({"target":"personal-files/moved","nodes":["common-files/top"],"targetParent":false})
+            .to_string();
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/move",
+        Some(&t),
+        Some(json!({"JsonParameters": p})),
+    );
+    assert_eq!(s.wait_job(&t, v["JobUuid"].as_str().unwrap()), "Finished");
+    assert_eq!(size("common-files"), 500 + welcome);
+    assert_eq!(size("personal-files"), 1500);
+    s.post(
+        "/a/tree/delete",
+        &t,
+        json!({"Nodes":[{"Path":"personal-files/moved/a.bin"}],"RemovePermanently":true}),
+    );
+    assert_eq!(size("personal-files/moved"), 500);
+    assert_eq!(size("personal-files"), 500);
+    // Resync sees a file grown on disk.
+    std::fs::write(
+        s.root.join("data/personal/admin/moved/sub/b.bin"),
+        vec![3u8; 800],
+    )
+    .unwrap();
+    let (_, v) = s.call(
+        "PUT",
+        "/a/jobs/user/datasource-resync",
+        Some(&t),
+        Some(json!({"JsonParameters":"{\"dsName\":\"personal\"}"})),
+    );
+    assert_eq!(s.wait_job(&t, v["JobUuid"].as_str().unwrap()), "Finished");
+    assert_eq!(size("personal-files"), 800);
+    // And after a restart.
+    let root = s.stop();
+    let s = Srv::start_on(root, &[]);
+    let (_, v) = s.stat(&t, "personal-files");
+    assert_eq!(v["Node"]["Size"], "800");
+}
