@@ -83,4 +83,16 @@ fn ls_lists_25000_entries() {
         .run();
     out.assert_ok();
     assert_eq!(out.stdout_lines().len(), N + 1);
+
+    // a wildcard sees every child too (paged): delete them all
+    let out = s
+        .cec_as("admin")
+        .args(["rm", "-f", "--permanently", &format!("{dir}/*")])
+        .timeout(Duration::from_secs(900))
+        .run();
+    out.assert_ok();
+    assert!(out.stderr.contains(&format!("Deleted {N} items")), "{out}");
+    let out = s.cec_as("admin").args(["ls", "--raw", dir]).run();
+    out.assert_ok();
+    assert_eq!(out.stdout, "", "folder should be empty");
 }

@@ -49,6 +49,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
 
     // Sources.
     let mut sources: Vec<Node> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut wildcard = false;
     for s in &args.sources {
         wildcard |= tree::wildcard_dir(s).is_some();
@@ -59,7 +60,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
                     n.path
                 )));
             }
-            if !sources.iter().any(|x| x.path == n.path) {
+            if seen.insert(n.path.clone()) {
                 sources.push(n);
             }
         }
@@ -218,8 +219,11 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
 fn verify(client: &Client, kind: CopyMove, sources: &[String], dests: &[String]) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let present = crate::commands::rm::still_present(client, dests)?;
-        let missing: Vec<&String> = dests.iter().filter(|d| !present.contains(d)).collect();
+        let present: std::collections::HashSet<String> =
+            crate::commands::rm::still_present(client, dests)?
+                .into_iter()
+                .collect();
+        let missing: Vec<&String> = dests.iter().filter(|d| !present.contains(*d)).collect();
         let left = if kind == CopyMove::Move && missing.is_empty() {
             crate::commands::rm::still_present(client, sources)?
         } else {

@@ -11,6 +11,7 @@
 //!    code reflects the real outcome (1 on failure, 6 when only some items
 //!    were deleted).
 
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
 
     // 1. Resolve everything before deleting anything.
     let mut targets: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for arg in &args.paths {
         let is_wild = tree::wildcard_dir(arg).is_some();
         let nodes = tree::expand(&client, arg)?;
@@ -44,16 +46,21 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
                     n.path
                 )));
             }
-            if !targets.contains(&n.path) {
+            if seen.insert(n.path.clone()) {
                 targets.push(n.path);
             }
         }
     }
     // Drop items already covered by a selected parent folder.
-    let all = targets.clone();
     targets.retain(|p| {
-        !all.iter()
-            .any(|q| q != p && p.starts_with(&format!("{q}/")))
+        let mut cur = tree::parent_path(p);
+        while !cur.is_empty() {
+            if seen.contains(cur) {
+                return false;
+            }
+            cur = tree::parent_path(cur);
+        }
+        true
     });
     if targets.is_empty() {
         eprintln!("Nothing to delete");
