@@ -39,13 +39,27 @@ fn single_file_upload_download_and_renames() {
     );
 
     // Target does not exist but its parent does: renamed (cells// prefix too).
-    scp(s, &[f.to_str().unwrap(), "cells//common-files/scp-single/renamed.txt"]).assert_ok();
+    scp(
+        s,
+        &[
+            f.to_str().unwrap(),
+            "cells//common-files/scp-single/renamed.txt",
+        ],
+    )
+    .assert_ok();
     assert_eq!(
         fs::read(server_file(s, "scp-single/renamed.txt")).unwrap(),
         content
     );
     // Trailing slash: a new folder that receives the file.
-    scp(s, &[f.to_str().unwrap(), "cells://common-files/scp-single/newdir/"]).assert_ok();
+    scp(
+        s,
+        &[
+            f.to_str().unwrap(),
+            "cells://common-files/scp-single/newdir/",
+        ],
+    )
+    .assert_ok();
     assert_eq!(
         fs::read(server_file(s, "scp-single/newdir/hello world é.txt")).unwrap(),
         content
@@ -56,7 +70,10 @@ fn single_file_upload_download_and_renames() {
     fs::create_dir(&dl).unwrap();
     let out = scp(
         s,
-        &["cells://common-files/scp-single/renamed.txt", dl.to_str().unwrap()],
+        &[
+            "cells://common-files/scp-single/renamed.txt",
+            dl.to_str().unwrap(),
+        ],
     );
     out.assert_ok();
     assert!(out.stderr.contains("Downloaded renamed.txt"), "{out}");
@@ -64,7 +81,10 @@ fn single_file_upload_download_and_renames() {
     let other = dl.join("other.bin");
     scp(
         s,
-        &["cells://common-files/scp-single/renamed.txt", other.to_str().unwrap()],
+        &[
+            "cells://common-files/scp-single/renamed.txt",
+            other.to_str().unwrap(),
+        ],
     )
     .assert_ok();
     assert_eq!(fs::read(&other).unwrap(), content);
@@ -73,7 +93,10 @@ fn single_file_upload_download_and_renames() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| !n.contains("cec-partial")), "{names:?}");
+    assert!(
+        names.iter().all(|n| !n.contains("cec-partial")),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -95,10 +118,20 @@ fn conflicts_and_force_overwrite_with_shorter_files() {
         b"a long first version of the file\n"
     );
     // --force: replaced by the shorter content, no trailing garbage.
-    scp(s, &["-f", f.to_str().unwrap(), "cells://common-files/scp-force"]).assert_ok();
-    assert_eq!(fs::read(server_file(s, "scp-force/f.txt")).unwrap(), b"short\n");
+    scp(
+        s,
+        &["-f", f.to_str().unwrap(), "cells://common-files/scp-force"],
+    )
+    .assert_ok();
+    assert_eq!(
+        fs::read(server_file(s, "scp-force/f.txt")).unwrap(),
+        b"short\n"
+    );
     // Same content again with --force: skipped as identical.
-    let out = scp(s, &["-f", f.to_str().unwrap(), "cells://common-files/scp-force"]);
+    let out = scp(
+        s,
+        &["-f", f.to_str().unwrap(), "cells://common-files/scp-force"],
+    );
     out.assert_ok();
     assert!(out.stderr.contains("already identical"), "{out}");
 
@@ -106,22 +139,40 @@ fn conflicts_and_force_overwrite_with_shorter_files() {
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     fs::write(dl.join("f.txt"), vec![b'x'; 10_000]).unwrap();
-    let out = scp(s, &["cells://common-files/scp-force/f.txt", dl.to_str().unwrap()]);
+    let out = scp(
+        s,
+        &["cells://common-files/scp-force/f.txt", dl.to_str().unwrap()],
+    );
     out.assert_code(5);
     assert_eq!(fs::read(dl.join("f.txt")).unwrap().len(), 10_000);
     scp(
         s,
-        &["--force", "cells://common-files/scp-force/f.txt", dl.to_str().unwrap()],
+        &[
+            "--force",
+            "cells://common-files/scp-force/f.txt",
+            dl.to_str().unwrap(),
+        ],
     )
     .assert_ok();
     assert_eq!(fs::read(dl.join("f.txt")).unwrap(), b"short\n");
     // An existing file as TARGET: replaced with --force only.
     let target = tmp.path().join("existing.txt");
     fs::write(&target, vec![b'y'; 5000]).unwrap();
-    scp(s, &["cells://common-files/scp-force/f.txt", target.to_str().unwrap()]).assert_code(5);
     scp(
         s,
-        &["-f", "cells://common-files/scp-force/f.txt", target.to_str().unwrap()],
+        &[
+            "cells://common-files/scp-force/f.txt",
+            target.to_str().unwrap(),
+        ],
+    )
+    .assert_code(5);
+    scp(
+        s,
+        &[
+            "-f",
+            "cells://common-files/scp-force/f.txt",
+            target.to_str().unwrap(),
+        ],
     )
     .assert_ok();
     assert_eq!(fs::read(&target).unwrap(), b"short\n");
@@ -134,7 +185,11 @@ fn make_tree(root: &std::path::Path) {
     fs::write(root.join("zero.bin"), b"").unwrap();
     fs::write(root.join("a/one.txt"), b"1\n").unwrap();
     fs::write(root.join("a/b/c/deep.bin"), data(123_457, 2)).unwrap();
-    fs::write(root.join("dir with spaces/ünïcødé 名前/fïlé 1.txt"), data(999, 3)).unwrap();
+    fs::write(
+        root.join("dir with spaces/ünïcødé 名前/fïlé 1.txt"),
+        data(999, 3),
+    )
+    .unwrap();
     fs::write(root.join("dir with spaces/plain"), b"plain").unwrap();
 }
 
@@ -147,7 +202,12 @@ fn tree_roundtrip_with_empty_folders_zero_bytes_unicode() {
     make_tree(&src);
     let out = scp(
         s,
-        &["--files-concurrency", "2", src.to_str().unwrap(), "cells://common-files/scp-tree"],
+        &[
+            "--files-concurrency",
+            "2",
+            src.to_str().unwrap(),
+            "cells://common-files/scp-tree",
+        ],
     );
     out.assert_ok();
     assert_plain(&out);
@@ -160,7 +220,10 @@ fn tree_roundtrip_with_empty_folders_zero_bytes_unicode() {
 
     // Download the tree back into a new folder (TARGET is created, the tree keeps its name).
     let dl = tmp.path().join("down");
-    let out = scp(s, &["cells://common-files/scp-tree/tree", dl.to_str().unwrap()]);
+    let out = scp(
+        s,
+        &["cells://common-files/scp-tree/tree", dl.to_str().unwrap()],
+    );
     out.assert_ok();
     assert!(out.stderr.contains("Downloaded 5 of 5 files"), "{out}");
     let (f2, d2) = snapshot(&dl.join("tree"));
@@ -168,8 +231,19 @@ fn tree_roundtrip_with_empty_folders_zero_bytes_unicode() {
     assert_eq!(d2, want_dirs);
 
     // Again into the same place: conflict, then --force merges (everything identical).
-    scp(s, &["cells://common-files/scp-tree/tree", dl.to_str().unwrap()]).assert_code(5);
-    let out = scp(s, &["-f", "cells://common-files/scp-tree/tree", dl.to_str().unwrap()]);
+    scp(
+        s,
+        &["cells://common-files/scp-tree/tree", dl.to_str().unwrap()],
+    )
+    .assert_code(5);
+    let out = scp(
+        s,
+        &[
+            "-f",
+            "cells://common-files/scp-tree/tree",
+            dl.to_str().unwrap(),
+        ],
+    );
     out.assert_ok();
     assert!(out.stderr.contains("5 already identical"), "{out}");
 }
@@ -187,7 +261,10 @@ fn symlinks_skipped_by_default_followed_on_request_without_loops() {
     std::os::unix::fs::symlink(&outside, src.join("link.txt")).unwrap();
     std::os::unix::fs::symlink(&src, src.join("real/loop")).unwrap();
 
-    let out = scp(s, &[src.to_str().unwrap(), "cells://common-files/scp-links"]);
+    let out = scp(
+        s,
+        &[src.to_str().unwrap(), "cells://common-files/scp-links"],
+    );
     out.assert_ok();
     assert!(out.stderr.contains("--follow-links"), "{out}");
     assert!(server_file(s, "scp-links/src/real/file.txt").exists());
@@ -197,7 +274,11 @@ fn symlinks_skipped_by_default_followed_on_request_without_loops() {
     mkdir(s, "common-files/scp-links/follow");
     let out = scp(
         s,
-        &["--follow-links", src.to_str().unwrap(), "cells://common-files/scp-links/follow"],
+        &[
+            "--follow-links",
+            src.to_str().unwrap(),
+            "cells://common-files/scp-links/follow",
+        ],
     );
     out.assert_ok();
     assert!(out.stderr.contains("loop"), "{out}");
@@ -220,7 +301,11 @@ fn force_merge_with_conflicting_types_both_ways() {
     fs::write(first.join("y/inner.txt"), b"inner").unwrap();
     fs::write(first.join("keep.txt"), b"keep me").unwrap();
     fs::write(first.join("same.txt"), b"same").unwrap();
-    scp(s, &[first.to_str().unwrap(), "cells://common-files/scp-merge"]).assert_ok();
+    scp(
+        s,
+        &[first.to_str().unwrap(), "cells://common-files/scp-merge"],
+    )
+    .assert_ok();
 
     // Local side: m/{x/ (folder), y (file), new.txt, same.txt}
     let second = tmp.path().join("second/m");
@@ -229,15 +314,27 @@ fn force_merge_with_conflicting_types_both_ways() {
     fs::write(second.join("y"), b"y is a file now").unwrap();
     fs::write(second.join("new.txt"), b"new").unwrap();
     fs::write(second.join("same.txt"), b"same").unwrap();
-    scp(s, &[second.to_str().unwrap(), "cells://common-files/scp-merge"]).assert_code(5);
+    scp(
+        s,
+        &[second.to_str().unwrap(), "cells://common-files/scp-merge"],
+    )
+    .assert_code(5);
     let out = scp(
         s,
-        &["--force", "-v", second.to_str().unwrap(), "cells://common-files/scp-merge"],
+        &[
+            "--force",
+            "-v",
+            second.to_str().unwrap(),
+            "cells://common-files/scp-merge",
+        ],
     );
     out.assert_ok();
     let m = server_file(s, "scp-merge/m");
     assert!(m.join("x").is_dir(), "{out}");
-    assert_eq!(fs::read(m.join("x/now-a-folder.txt")).unwrap(), b"folder now");
+    assert_eq!(
+        fs::read(m.join("x/now-a-folder.txt")).unwrap(),
+        b"folder now"
+    );
     assert_eq!(fs::read(m.join("y")).unwrap(), b"y is a file now");
     assert_eq!(fs::read(m.join("new.txt")).unwrap(), b"new");
     // Not part of the upload: untouched (a merge, not a mirror).
@@ -251,10 +348,25 @@ fn force_merge_with_conflicting_types_both_ways() {
     fs::write(dl.join("m/x"), b"local file x").unwrap();
     fs::write(dl.join("m/y/sub/old.txt"), b"old").unwrap();
     fs::write(dl.join("m/local-only.txt"), b"mine").unwrap();
-    scp(s, &["cells://common-files/scp-merge/m", dl.to_str().unwrap()]).assert_code(5);
-    scp(s, &["-f", "cells://common-files/scp-merge/m", dl.to_str().unwrap()]).assert_ok();
+    scp(
+        s,
+        &["cells://common-files/scp-merge/m", dl.to_str().unwrap()],
+    )
+    .assert_code(5);
+    scp(
+        s,
+        &[
+            "-f",
+            "cells://common-files/scp-merge/m",
+            dl.to_str().unwrap(),
+        ],
+    )
+    .assert_ok();
     assert!(dl.join("m/x").is_dir());
-    assert_eq!(fs::read(dl.join("m/x/now-a-folder.txt")).unwrap(), b"folder now");
+    assert_eq!(
+        fs::read(dl.join("m/x/now-a-folder.txt")).unwrap(),
+        b"folder now"
+    );
     assert_eq!(fs::read(dl.join("m/y")).unwrap(), b"y is a file now");
     assert_eq!(fs::read(dl.join("m/keep.txt")).unwrap(), b"keep me");
     assert_eq!(fs::read(dl.join("m/local-only.txt")).unwrap(), b"mine");
@@ -273,18 +385,47 @@ fn errors_and_exit_codes() {
     out.assert_code(2);
     assert!(out.stderr.contains("cells://"), "{out}");
     scp(s, &["cells://common-files/a", "cells//common-files/b"]).assert_code(2);
-    scp(s, &["--part-size", "15", fs_, "cells://common-files/scp-errors"]).assert_code(2);
-    scp(s, &["--retry-max-backoff", "soon", fs_, "cells://common-files/scp-errors"])
-        .assert_code(2);
+    scp(
+        s,
+        &["--part-size", "15", fs_, "cells://common-files/scp-errors"],
+    )
+    .assert_code(2);
+    scp(
+        s,
+        &[
+            "--retry-max-backoff",
+            "soon",
+            fs_,
+            "cells://common-files/scp-errors",
+        ],
+    )
+    .assert_code(2);
     // Not found (exit 4).
     let missing = tmp.path().join("missing");
-    scp(s, &[missing.to_str().unwrap(), "cells://common-files/scp-errors"]).assert_code(4);
+    scp(
+        s,
+        &[missing.to_str().unwrap(), "cells://common-files/scp-errors"],
+    )
+    .assert_code(4);
     scp(s, &[fs_, "cells://common-files/scp-errors/no/such/parent"]).assert_code(4);
     scp(s, &[fs_, "cells://no-such-workspace"]).assert_code(4);
-    scp(s, &["cells://common-files/scp-errors/nothing", tmp.path().to_str().unwrap()])
-        .assert_code(4);
+    scp(
+        s,
+        &[
+            "cells://common-files/scp-errors/nothing",
+            tmp.path().to_str().unwrap(),
+        ],
+    )
+    .assert_code(4);
     let nowhere = tmp.path().join("no/such/dir");
-    scp(s, &["cells://common-files/welcome.txt", nowhere.to_str().unwrap()]).assert_code(4);
+    scp(
+        s,
+        &[
+            "cells://common-files/welcome.txt",
+            nowhere.to_str().unwrap(),
+        ],
+    )
+    .assert_code(4);
     // Bad token: exit 3.
     let mut c = common::Cec::new();
     let out = c

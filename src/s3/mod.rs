@@ -140,6 +140,8 @@ enum Body<'a> {
         offset: u64,
         len: u64,
         progress: Option<Progress<'a>>,
+        /// Block MD5s computed while the body is read (reset for every attempt).
+        md5: Option<&'a std::cell::RefCell<BlockMd5>>,
     },
 }
 
@@ -316,6 +318,7 @@ impl S3 {
                 etag = Some(i.etag.clone());
             }
             let info = i;
+            let pos_before = pos;
             let mut reader = resp.into_reader();
             let res: io::Result<()> = (|| loop {
                 let n = match reader.read(&mut buf) {
@@ -356,6 +359,7 @@ impl S3 {
                     }
                 }
                 Err(e) => {
+                    self.check_cancel()?;
                     if let Some(inner) = e
                         .get_ref()
                         .and_then(|x| x.downcast_ref::<LocalWriteError>())
@@ -372,6 +376,10 @@ impl S3 {
                         )));
                     }
                 }
+            }
+            if pos > pos_before {
+                // Bytes are flowing: only consecutive attempts without progress count.
+                failures = 1;
             }
             self.note_retry("GET", key, failures, "connection lost mid-body");
             std::thread::sleep(self.retry.backoff(failures));
@@ -514,7 +522,8 @@ impl S3 {
         len: u64,
         progress: Option<Progress<'_>>,
     ) -> Result<PutResult> {
-        let (sha, block_md5s) = hash_region(file, offset, len)?;
+        let sha = sha256_region(file, offset, len)?;
+        let md5 = std::cell::RefCell::new(BlockMd5::default());
         let resp = self.send_signed(
             "PUT",
             key,
@@ -525,12 +534,14 @@ impl S3 {
                 offset,
                 len,
                 progress,
+                md5: Some(&md5),
             },
             &sha,
         )?;
         let etag = resp.header("ETag").unwrap_or("").to_string();
         // Drain (tiny) body so the connection can be reused.
         let _ = read_small(resp);
+        let block_md5s = md5.into_inner().finish();
         Ok(PutResult { etag, block_md5s })
     }
 
@@ -559,7 +570,7 @@ impl S3 {
             Body::Bytes(b) => sign::sha256_hex(b),
             Body::Region {
                 file, offset, len, ..
-            } => hash_region(file, *offset, *len)?.0,
+            } => sha256_region(file, *offset, *len)?,
         };
         self.send_signed(method, key, query, extra, body, &hash)
     }
@@ -658,6 +669,7 @@ impl S3 {
                     offset,
                     len,
                     progress,
+                    md5,
                 } => req.send(RegionReader {
                     file,
                     pos: *offset,
@@ -667,6 +679,7 @@ impl S3 {
                     progress: *progress,
                     sent: &mut sent,
                     cancel: self.cancel.as_ref(),
+                    md5: md5.inspect(|m| *m.borrow_mut() = BlockMd5::default()),
                 }),
             };
             let err = match result {
@@ -875,6 +888,57 @@ struct RegionReader<'a> {
     progress: Option<Progress<'a>>,
     sent: &'a mut u64,
     cancel: Option<&'a Cancel>,
+    md5: Option<&'a std::cell::RefCell<BlockMd5>>,
+}
+
+/// MD5 digests of consecutive 10 MiB blocks of a byte stream.
+#[derive(Default)]
+pub struct BlockMd5 {
+    md5: Md5,
+    in_block: u64,
+    blocks: Vec<[u8; 16]>,
+}
+
+impl BlockMd5 {
+    pub fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let take = ((HASH_BLOCK - self.in_block) as usize).min(data.len());
+            self.md5.update(&data[..take]);
+            self.in_block += take as u64;
+            data = &data[take..];
+            if self.in_block == HASH_BLOCK {
+                self.blocks.push(self.md5.finalize_reset().into());
+                self.in_block = 0;
+            }
+        }
+    }
+    /// The block digests (one empty-block digest for an empty stream).
+    pub fn finish(mut self) -> Vec<[u8; 16]> {
+        if self.in_block > 0 || self.blocks.is_empty() {
+            self.blocks.push(self.md5.finalize().into());
+        }
+        self.blocks
+    }
+}
+
+/// SHA-256 (hex) of `len` bytes of `file` from `offset`.
+pub fn sha256_region(file: &File, offset: u64, len: u64) -> Result<String> {
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; IO_BUF];
+    let mut pos = offset;
+    let end = offset + len;
+    while pos < end {
+        let want = ((end - pos) as usize).min(buf.len());
+        let n = read_at_full(file, &mut buf[..want], pos)?;
+        if n == 0 {
+            return Err(Error::failure(format!(
+                "the file shrank while being uploaded (expected {len} bytes)"
+            )));
+        }
+        sha.update(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(sign::hex(&sha.finalize()))
 }
 
 impl Read for RegionReader<'_> {
@@ -897,6 +961,9 @@ impl Read for RegionReader<'_> {
             }
             self.pos += n as u64;
             self.buf_pos = 0;
+            if let Some(m) = self.md5 {
+                m.borrow_mut().update(&self.buf[..n]);
+            }
         }
         let n = out.len().min(self.buf.len() - self.buf_pos);
         out[..n].copy_from_slice(&self.buf[self.buf_pos..self.buf_pos + n]);

@@ -871,20 +871,59 @@ pub fn partial_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.cec-partial"))
 }
 
-/// Writes to the file and hashes what it writes.
-struct HashingWriter<'a> {
-    file: &'a mut File,
-    hasher: &'a mut CellsHasher,
+/// Size of the buffers handed to the download writer thread (at most 4 exist
+/// per download: bounded memory).
+const PIPE_BUF: usize = 1024 * 1024;
+
+/// Collects received bytes into 1 MiB buffers and hands them to the thread
+/// that hashes and writes them; buffers come back for reuse.
+struct PipeWriter {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    back: std::sync::mpsc::Receiver<Vec<u8>>,
+    cur: Vec<u8>,
 }
 
-impl Write for HashingWriter<'_> {
+impl PipeWriter {
+    fn send_cur(&mut self) -> std::io::Result<()> {
+        if self.cur.is_empty() {
+            return Ok(());
+        }
+        let next = self
+            .back
+            .try_recv()
+            .map(|mut b| {
+                b.clear();
+                b
+            })
+            .unwrap_or_else(|_| Vec::with_capacity(PIPE_BUF));
+        let full = std::mem::replace(&mut self.cur, next);
+        match &self.tx {
+            Some(tx) => tx
+                .send(full)
+                .map_err(|_| std::io::Error::other("the local file writer stopped")),
+            None => Err(std::io::Error::other("writer closed")),
+        }
+    }
+    /// Send what is left and close the channel.
+    fn finish(&mut self) -> std::io::Result<()> {
+        let r = self.send_cur();
+        self.tx = None;
+        r
+    }
+}
+
+impl Write for PipeWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        let room = PIPE_BUF - self.cur.len();
+        let n = room.min(buf.len());
+        self.cur.extend_from_slice(&buf[..n]);
+        if self.cur.len() >= PIPE_BUF {
+            self.send_cur()?;
+        }
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
+        Ok(())
     }
 }
 
@@ -975,13 +1014,44 @@ fn download_file(
                 .open(&temp)
                 .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?
         };
-        let mut w = HashingWriter {
-            file: &mut file,
-            hasher: &mut hasher,
-        };
-        let got = ctx
-            .s3
-            .get_object(&key, start, expect_etag.as_deref(), &mut w, Some(&prog));
+        // Receive on this thread; hash and write on a helper thread.
+        let (got, written) = std::thread::scope(|sc| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+            let (f, h) = (&mut file, &mut hasher);
+            let helper = sc.spawn(move || -> std::io::Result<()> {
+                for buf in rx {
+                    h.update(&buf);
+                    f.write_all(&buf)?;
+                    let _ = back_tx.send(buf);
+                }
+                Ok(())
+            });
+            let mut w = PipeWriter {
+                tx: Some(tx),
+                back: back_rx,
+                cur: Vec::with_capacity(PIPE_BUF),
+            };
+            let got = ctx
+                .s3
+                .get_object(&key, start, expect_etag.as_deref(), &mut w, Some(&prog));
+            let flushed = w.finish();
+            let written = helper
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")))
+                .and(flushed);
+            (got, written)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            if let Some(j) = &journal {
+                j.remove();
+            }
+            return Err(Error::failure(format!(
+                "cannot write {}: {e}",
+                temp.display()
+            )));
+        }
         let (info, n) = match got {
             Ok(x) => x,
             Err(e) => {
