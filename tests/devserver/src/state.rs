@@ -221,6 +221,7 @@ pub fn cells_hash(path: &Path) -> std::io::Result<String> {
 pub struct Entry {
     pub uuid: String,
     pub dir: bool,
+    /// File size, or for a folder the cumulated size of its files (kept up to date).
     pub size: u64,
     pub mtime: i64,
     pub hash: Option<String>,
