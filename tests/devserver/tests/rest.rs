@@ -1336,3 +1336,33 @@ fn folder_sizes_are_cumulated() {
     let (_, v) = s.stat(&t, "personal-files");
     assert_eq!(v["Node"]["Size"], "800");
 }
+
+#[test]
+fn block_hash_of_multi_block_files() {
+    let root = temp_root("hash");
+    std::fs::create_dir_all(root.join("data/common")).unwrap();
+    let mib10 = 10 * 1024 * 1024;
+    let data: Vec<u8> = (0..mib10 + 1).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.join("data/common/exact.bin"), &data[..mib10]).unwrap();
+    std::fs::write(root.join("data/common/plus1.bin"), &data).unwrap();
+    std::fs::write(root.join("data/common/empty.bin"), b"").unwrap();
+    let s = Srv::start_on(root, &[]);
+    let t = s.token("alice");
+    for (name, bytes) in [
+        ("exact.bin", &data[..mib10]),
+        ("plus1.bin", &data[..]),
+        ("empty.bin", &data[..0]),
+    ] {
+        let (_, v) = s.stat(&t, &format!("common-files/{name}"));
+        let want = block_hash(bytes);
+        assert_eq!(
+            v["Node"]["MetaStore"]["x-cells-hash"],
+            format!("\"{want}\""),
+            "{name}"
+        );
+        assert_eq!(v["Node"]["Etag"], want.as_str());
+    }
+    // md5(md5("")) for the empty file.
+    let (_, v) = s.stat(&t, "common-files/empty.bin");
+    assert_eq!(v["Node"]["Etag"], "59adb24ef3cdbe0297f05b395827453f");
+}
