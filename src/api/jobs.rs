@@ -23,6 +23,10 @@ use crate::error::{Error, Result};
 /// How often a running job is polled.
 pub const POLL_EVERY: Duration = Duration::from_millis(300);
 
+/// A job that stays without a running task (no task yet, or `Idle`) this
+/// long is reported as not started.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Serialize)]
 struct UserJobRequest {
     #[serde(rename = "JsonParameters")]
@@ -127,9 +131,9 @@ struct JobsCollection {
 pub enum JobState {
     /// The server no longer knows the job (finished AutoClean job, or never existed).
     Vanished,
-    /// Known but no task yet (not started).
+    /// Known but not started: no task yet, or its task is `Idle`.
     Pending,
-    /// Last task status `Running`, `Queued`, `Paused` or `Idle`;
+    /// Last task status `Running`, `Queued` or `Paused`;
     /// progress 0..1 when the task reports one, and its message.
     Running {
         progress: Option<f64>,
@@ -170,7 +174,8 @@ pub fn job_state(client: &Client, id: &str) -> Result<JobState> {
         return Ok(JobState::Pending);
     };
     Ok(match task.status.as_str() {
-        "Running" | "Queued" | "Paused" | "Idle" => JobState::Running {
+        "Idle" => JobState::Pending,
+        "Running" | "Queued" | "Paused" => JobState::Running {
             progress: task.has_progress.then_some(task.progress),
             message: task.status_message,
         },
@@ -199,8 +204,9 @@ pub enum JobEnd {
 /// Poll job `id` every [`POLL_EVERY`] until it ends or `timeout` elapses.
 /// `on_progress(state)` is called after every poll (for a progress line).
 /// Errors: task `Error`/`Interrupted`/`Unknown` → exit 1 with the task's
-/// message; timeout → exit 1 "timed out after N s waiting for job …" (the
-/// job keeps running on the server).
+/// message; not started within [`START_TIMEOUT`] → exit 1; `timeout` → exit
+/// 1 "timed out after N s waiting for job …" (the job keeps running on the
+/// server).
 pub fn wait(
     client: &Client,
     id: &str,
@@ -208,6 +214,7 @@ pub fn wait(
     mut on_progress: impl FnMut(&JobState),
 ) -> Result<JobEnd> {
     let start = Instant::now();
+    let mut pending_since: Option<Instant> = None;
     loop {
         let st = job_state(client, id)?;
         on_progress(&st);
@@ -226,7 +233,16 @@ pub fn wait(
                     Error::failure(format!("server job {id} {what}: {message}"))
                 });
             }
-            JobState::Pending | JobState::Running { .. } => {}
+            JobState::Pending => {
+                let since = *pending_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= START_TIMEOUT {
+                    return Err(Error::failure(format!(
+                        "server job {id} did not start within {}s",
+                        START_TIMEOUT.as_secs()
+                    )));
+                }
+            }
+            JobState::Running { .. } => pending_since = None,
         }
         if start.elapsed() >= timeout {
             return Err(Error::failure(format!(
