@@ -454,3 +454,37 @@ fn expired_token_is_an_auth_error() {
         .run();
     out.assert_code(3);
 }
+
+#[test]
+fn tree_roundtrip_through_the_ureq_transport() {
+    // CEC_S3_DIRECT=0: every S3 request goes through the shared ureq agent
+    // (the path used for https and proxies) instead of the direct HTTP path.
+    let s = srv();
+    mkdir(s, "common-files/scp-ureq");
+    let tmp = tmpdir();
+    let src = tmp.path().join("tree");
+    make_tree(&src);
+    let mut c = cec(s, "admin");
+    c.env("CEC_S3_DIRECT", "0");
+    c.args([
+        "scp",
+        src.to_str().unwrap(),
+        "cells://common-files/scp-ureq",
+    ])
+    .run()
+    .assert_ok();
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&server_file(s, "scp-ureq/tree"));
+    assert_eq!(got, want);
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    c.args([
+        "scp",
+        "cells://common-files/scp-ureq/tree",
+        dl.to_str().unwrap(),
+    ])
+    .run()
+    .assert_ok();
+    let (back, _) = snapshot(&dl.join("tree"));
+    assert_eq!(back, want);
+}

@@ -15,6 +15,7 @@
 
 #[cfg(test)]
 mod moto_test;
+pub mod raw;
 pub mod sign;
 pub mod xml;
 
@@ -145,6 +146,39 @@ enum Body<'a> {
     },
 }
 
+/// A response from either transport.
+pub enum Resp {
+    Ureq(ureq::Response),
+    Raw(raw::RawResponse),
+}
+
+impl Resp {
+    pub fn status(&self) -> u16 {
+        match self {
+            Resp::Ureq(r) => r.status(),
+            Resp::Raw(r) => r.status,
+        }
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        match self {
+            Resp::Ureq(r) => r.header(name),
+            Resp::Raw(r) => r.header(name),
+        }
+    }
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        match self {
+            Resp::Ureq(r) => Box::new(r.into_reader()),
+            Resp::Raw(r) => r.into_reader(),
+        }
+    }
+}
+
+/// A failed attempt: an HTTP error status (with its response) or a transport error.
+enum SendError {
+    Status(u16, Resp),
+    Transport(String),
+}
+
 /// The blocking S3 client. Cheap to share between threads (`&S3` / `Arc<S3>`).
 pub struct S3 {
     agent: ureq::Agent,
@@ -163,6 +197,8 @@ pub struct S3 {
     /// Print one line per retry to stderr.
     pub debug_retries: bool,
     retries: AtomicU64,
+    /// `host:port` for the direct HTTP path (plain http, no proxy), see [`raw`].
+    direct: Option<String>,
     /// Polled between requests and buffers: `true` stops the operation with
     /// `Error::interrupted()` (Ctrl-C, `--fail-fast`).
     cancel: Option<Cancel>,
@@ -206,8 +242,30 @@ impl S3 {
             debug_signing: false,
             debug_retries: false,
             retries: AtomicU64::new(0),
+            direct: None,
             cancel: None,
         }
+    }
+
+    /// Use the direct HTTP/1.1 path of [`raw`] (large reads and writes) when
+    /// the server is plain `http://`; the caller checks that no proxy applies.
+    pub fn with_direct_http(mut self, on: bool) -> Self {
+        self.direct = None;
+        if on {
+            if let Some(rest) = self.base.strip_prefix("http://") {
+                let authority = rest.rsplit('@').next().unwrap_or(rest);
+                let has_port = match authority.rfind(']') {
+                    Some(i) => authority[i..].contains(':'),
+                    None => authority.contains(':'),
+                };
+                self.direct = Some(if has_port {
+                    authority.to_string()
+                } else {
+                    format!("{authority}:80")
+                });
+            }
+        }
+        self
     }
 
     pub fn with_cancel(mut self, c: Cancel) -> Self {
@@ -552,7 +610,7 @@ impl S3 {
         query: &[(&str, &str)],
         extra: &[(&str, &str)],
         body: Body<'_>,
-    ) -> Result<ureq::Response> {
+    ) -> Result<Resp> {
         let extra: Vec<(&str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
         self.send_ext(method, key, query, &extra, body)
     }
@@ -564,7 +622,7 @@ impl S3 {
         query: &[(&str, &str)],
         extra: &[(&str, String)],
         body: Body<'_>,
-    ) -> Result<ureq::Response> {
+    ) -> Result<Resp> {
         let hash = match &body {
             Body::Empty => sign::EMPTY_SHA256.to_string(),
             Body::Bytes(b) => sign::sha256_hex(b),
@@ -584,7 +642,7 @@ impl S3 {
         extra: &[(&str, String)],
         body: Body<'_>,
         payload_hash: &str,
-    ) -> Result<ureq::Response> {
+    ) -> Result<Resp> {
         let path = sign::object_path(&self.bucket, key);
         let q = sign::canonical_query(query);
         let url = if q.is_empty() {
@@ -644,33 +702,36 @@ impl S3 {
                     s.canonical_request, s.string_to_sign
                 );
             }
-            let mut req = self
-                .agent
-                .request(method, &url)
-                .set("Host", &self.host)
-                .set("x-amz-content-sha256", payload_hash)
-                .set("x-amz-date", &amzdate)
-                .set("Authorization", &s.authorization);
+            let mut headers: Vec<(&str, &str)> = vec![
+                ("Host", self.host.as_str()),
+                ("x-amz-content-sha256", payload_hash),
+                ("x-amz-date", amzdate.as_str()),
+                ("Authorization", s.authorization.as_str()),
+            ];
             for (k, v) in extra {
-                req = req.set(k, v);
+                headers.push((k, v.as_str()));
             }
             if let Some(l) = &len_s {
-                req = req.set("Content-Length", l);
+                headers.push(("Content-Length", l.as_str()));
             }
-            if let Some(ua) = &self.user_agent {
-                req = req.set("User-Agent", ua);
+            let ua_default;
+            match &self.user_agent {
+                Some(ua) => headers.push(("User-Agent", ua.as_str())),
+                None if self.direct.is_some() => {
+                    ua_default = crate::api::http::user_agent();
+                    headers.push(("User-Agent", ua_default.as_str()));
+                }
+                None => {}
             }
             let mut sent = 0u64;
-            let result = match &body {
-                Body::Empty => req.call(),
-                Body::Bytes(b) => req.send_bytes(b),
+            let mut region = match &body {
                 Body::Region {
                     file,
                     offset,
                     len,
                     progress,
                     md5,
-                } => req.send(RegionReader {
+                } => Some(RegionReader {
                     file,
                     pos: *offset,
                     end: offset + len,
@@ -681,6 +742,42 @@ impl S3 {
                     cancel: self.cancel.as_ref(),
                     md5: md5.inspect(|m| *m.borrow_mut() = BlockMd5::default()),
                 }),
+                _ => None,
+            };
+            let result: std::result::Result<Resp, SendError> = match &self.direct {
+                Some(addr) => {
+                    let path_q = if q.is_empty() {
+                        path.clone()
+                    } else {
+                        format!("{path}?{q}")
+                    };
+                    let rb = match (&body, region.as_mut()) {
+                        (Body::Bytes(b), _) => raw::RawBody::Bytes(b),
+                        (Body::Region { len, .. }, Some(r)) => raw::RawBody::Reader(r, *len),
+                        _ => raw::RawBody::None,
+                    };
+                    match raw::send(addr, method, &path_q, &headers, rb) {
+                        Ok(r) if r.status >= 400 => Err(SendError::Status(r.status, Resp::Raw(r))),
+                        Ok(r) => Ok(Resp::Raw(r)),
+                        Err(e) => Err(SendError::Transport(e.to_string())),
+                    }
+                }
+                None => {
+                    let mut req = self.agent.request(method, &url);
+                    for (k, v) in &headers {
+                        req = req.set(k, v);
+                    }
+                    let r = match (&body, region) {
+                        (Body::Bytes(b), _) => req.send_bytes(b),
+                        (Body::Region { .. }, Some(r)) => req.send(r),
+                        _ => req.call(),
+                    };
+                    match r {
+                        Ok(r) => Ok(Resp::Ureq(r)),
+                        Err(ureq::Error::Status(c, r)) => Err(SendError::Status(c, Resp::Ureq(r))),
+                        Err(ureq::Error::Transport(t)) => Err(SendError::Transport(t.to_string())),
+                    }
+                }
             };
             let err = match result {
                 Ok(resp) => return Ok(resp),
@@ -743,7 +840,7 @@ pub fn same_etag(a: &str, b: &str) -> bool {
     n(a) == n(b)
 }
 
-fn info_of(resp: &ureq::Response) -> ObjectInfo {
+fn info_of(resp: &Resp) -> ObjectInfo {
     ObjectInfo {
         size: resp
             .header("Content-Length")
@@ -756,7 +853,7 @@ fn info_of(resp: &ureq::Response) -> ObjectInfo {
 }
 
 /// Read a small (XML) response body, capped at 4 MiB.
-fn read_small(resp: ureq::Response) -> Result<String> {
+fn read_small(resp: Resp) -> Result<String> {
     let mut s = String::new();
     resp.into_reader()
         .take(4 * 1024 * 1024)
@@ -806,9 +903,9 @@ fn error_of(e: &S3Error, key: &str) -> Error {
 }
 
 /// (retryable?, error) for a failed ureq call.
-fn classify(err: ureq::Error, key: &str) -> (bool, Error) {
+fn classify(err: SendError, key: &str) -> (bool, Error) {
     match err {
-        ureq::Error::Status(status, resp) => {
+        SendError::Status(status, resp) => {
             let body = read_small(resp).unwrap_or_default();
             let e = parse_error(status, &body);
             let retryable = status >= 500
@@ -827,7 +924,7 @@ fn classify(err: ureq::Error, key: &str) -> (bool, Error) {
                 );
             (retryable, error_of(&e, key))
         }
-        ureq::Error::Transport(t) => (true, Error::failure(format!("{key}: network error: {t}"))),
+        SendError::Transport(t) => (true, Error::failure(format!("{key}: network error: {t}"))),
     }
 }
 

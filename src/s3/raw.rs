@@ -1,0 +1,297 @@
+//! A minimal HTTP/1.1 client for plain-`http://` S3 requests without a proxy:
+//! one connection per request (`Connection: close`), bodies written and read
+//! in 256 KiB–1 MiB slices. ureq 2 reads responses through an 8 KiB buffer and
+//! writes bodies in 8 KiB pieces, which costs a syscall per 8 KiB and halves
+//! the throughput of large transfers; this path avoids that. Everything else
+//! (TLS, proxies) goes through the ureq agent.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_HEAD: usize = 64 * 1024;
+
+/// A response whose body is read from the connection on demand.
+pub struct RawResponse {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    body: Box<dyn Read + Send>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        self.body
+    }
+}
+
+/// The request body.
+pub enum RawBody<'a> {
+    None,
+    Bytes(&'a [u8]),
+    /// Exactly `len` bytes read from the reader.
+    Reader(&'a mut dyn Read, u64),
+}
+
+/// Send one request to `addr` (`host:port`). Any status is returned as a
+/// response; I/O failures as `Err`.
+pub fn send(
+    addr: &str,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: RawBody<'_>,
+) -> io::Result<RawResponse> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("cannot resolve {addr}"));
+    let mut stream = None;
+    for a in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = e,
+        }
+    }
+    let mut stream = stream.ok_or(last)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let _ = stream.set_nodelay(true);
+
+    let mut head = format!("{method} {path_and_query} HTTP/1.1\r\n");
+    for (k, v) in headers {
+        if v.contains(['\r', '\n']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "invalid header value",
+            ));
+        }
+        head.push_str(k);
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    match body {
+        RawBody::None => stream.write_all(head.as_bytes())?,
+        RawBody::Bytes(b) => {
+            let mut all = head.into_bytes();
+            all.extend_from_slice(b);
+            stream.write_all(&all)?;
+        }
+        RawBody::Reader(r, len) => {
+            stream.write_all(head.as_bytes())?;
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let want = (left as usize).min(buf.len());
+                let n = r.read(&mut buf[..want])?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "request body ended early",
+                    ));
+                }
+                stream.write_all(&buf[..n])?;
+                left -= n as u64;
+            }
+        }
+    }
+    stream.flush()?;
+
+    // Status line and headers.
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "response headers too large",
+            ));
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed before the response",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let leftover = buf[end + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad status line: {status_line}"),
+            )
+        })?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
+    let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(leftover).chain(stream));
+    let body: Box<dyn Read + Send> = if method == "HEAD" || status == 204 || status == 304 {
+        Box::new(io::empty())
+    } else if get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+        Box::new(Chunked {
+            inner: raw,
+            left: 0,
+            done: false,
+        })
+    } else if let Some(len) = get("Content-Length").and_then(|l| l.parse::<u64>().ok()) {
+        Box::new(Exact {
+            inner: raw,
+            left: len,
+        })
+    } else {
+        raw
+    };
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Exactly `left` bytes; an early end is an error (a cut connection).
+struct Exact {
+    inner: Box<dyn Read + Send>,
+    left: u64,
+}
+
+impl Read for Exact {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = (self.left as usize).min(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed before the end of the body",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// `Transfer-Encoding: chunked` decoder.
+struct Chunked {
+    inner: Box<dyn Read + Send>,
+    left: u64,
+    done: bool,
+}
+
+impl Chunked {
+    fn line(&mut self) -> io::Result<String> {
+        let mut s = Vec::new();
+        let mut b = [0u8; 1];
+        loop {
+            if self.inner.read(&mut b)? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a chunked body",
+                ));
+            }
+            if b[0] == b'\n' {
+                break;
+            }
+            if s.len() > 1024 {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "bad chunk"));
+            }
+            s.push(b[0]);
+        }
+        Ok(String::from_utf8_lossy(&s).trim().to_string())
+    }
+}
+
+impl Read for Chunked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let line = self.line()?;
+            let size = line.split(';').next().unwrap_or("").trim();
+            self.left = u64::from_str_radix(size, 16)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+            if self.left == 0 {
+                // Trailers until an empty line.
+                while !self.line()?.is_empty() {}
+                self.done = true;
+                return Ok(0);
+            }
+        }
+        let want = (self.left as usize).min(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed inside a chunk",
+            ));
+        }
+        self.left -= n as u64;
+        if self.left == 0 {
+            let _ = self.line()?; // CRLF after the chunk data
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_decoding() {
+        let data = b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: v\r\n\r\n";
+        let mut c = Chunked {
+            inner: Box::new(io::Cursor::new(data.to_vec())),
+            left: 0,
+            done: false,
+        };
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "hello world");
+    }
+
+    #[test]
+    fn exact_length_detects_cuts() {
+        let mut e = Exact {
+            inner: Box::new(io::Cursor::new(b"abc".to_vec())),
+            left: 5,
+        };
+        let mut out = Vec::new();
+        assert!(e.read_to_end(&mut out).is_err());
+        assert_eq!(out, b"abc");
+    }
+}
