@@ -29,6 +29,7 @@ The clients get their credentials through the environment or stdin, never argv.
 """
 
 import datetime
+import hashlib
 import os
 import platform
 import random
@@ -138,14 +139,19 @@ def first_line(cmd, env=None):
 
 
 def make_big_file(path, size):
+    """Writes `size` pseudo-random bytes; returns their SHA-256 (hex)."""
     rng = random.Random(20240501)
+    sha = hashlib.sha256()
     chunk = 8 * MIB
     with open(path, "wb") as f:
         left = size
         while left > 0:
             n = min(chunk, left)
-            f.write(rng.randbytes(n))
+            b = rng.randbytes(n)
+            sha.update(b)
+            f.write(b)
             left -= n
+    return sha.hexdigest()
 
 
 def make_tree(root, nfiles):
@@ -326,11 +332,13 @@ class Bench:
     def curl_auth(self):
         return f'user = "{self.token}:{SECRET}"\n'
 
-    def curl_cmd(self, *args):
-        # UNSIGNED-PAYLOAD: curl 7.x does not add x-amz-content-sha256 itself (and a removed
-        # header such as `-H Expect:` would still be signed by curl 7.88: 403).
+    def curl_cmd(self, *args, payload_sha256="UNSIGNED-PAYLOAD"):
+        # curl 7.x does not add x-amz-content-sha256 itself: the PUT gets the file's SHA-256
+        # (computed beforehand, outside the timing) so the server checks the same signed payload
+        # as for cec and awscli; GETs have no body. (A removed header such as `-H Expect:` would
+        # still be signed by curl 7.88: 403.)
         return ["curl", "-sS", "--fail", "-K", "-", "--aws-sigv4", f"aws:amz:{REGION}:s3",
-                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"] + list(args)
+                "-H", f"x-amz-content-sha256: {payload_sha256}"] + list(args)
 
     def gateway_lists(self):
         """Does the gateway implement ListObjectsV2? (awscli --recursive and rclone need it.)"""
@@ -352,7 +360,7 @@ class Bench:
         big = work / "big.bin"
         size = SIZE_MIB * MIB
         log(f"writing the {SIZE_MIB} MiB file")
-        make_big_file(big, size)
+        big_sha = make_big_file(big, size)
         tree = work / "tree"
         tree.mkdir()
         log(f"writing the tree of {NFILES} files")
@@ -389,7 +397,8 @@ class Bench:
                     "cec": (cec + [str(big), f"cells://{pre}/cec/"], cenv, None),
                     "awscli": ([aws] + ep + ["s3", "cp", "--only-show-errors", str(big), s3("aws", "big.bin")], aenv, None),
                     "rclone": (["rclone", "copyto", str(big), rc("rclone", "big.bin")], renv, None),
-                    "curl": (self.curl_cmd("-o", os.devnull, "-T", str(big), curl_url), benv, auth),
+                    "curl": (self.curl_cmd("-o", os.devnull, "-T", str(big), curl_url,
+                                           payload_sha256=big_sha), benv, auth),
                 },
                 "big-down": {
                     "cec": (cec + [f"cells://{pre}/cec/big.bin", str(dl) + "/"], cenv, None),
