@@ -150,7 +150,11 @@ impl Report {
             s.push_str(&format!("; {} already identical", self.skipped));
         }
         if self.folders_created > 0 {
-            s.push_str(&format!("; {} folders created", self.folders_created));
+            s.push_str(&format!(
+                "; {} folder{} created",
+                self.folders_created,
+                if self.folders_created == 1 { "" } else { "s" }
+            ));
         }
         if self.deleted > 0 {
             s.push_str(&format!("; {} replaced items removed", self.deleted));
