@@ -98,7 +98,7 @@ test: deps devserver prism-spec
 	echo; echo "=== make test: summary"; \
 	for f in cec-tests devserver-tests; do \
 		echo "--- $$f"; \
-		grep -E '^( *Running |test result:|error: test failed|failures:$$|    [a-z_0-9:]+$$)' "$(LOGS)/$$f.log" \
+		grep -E '^( *Running |test result:|error: test failed|    [a-z_0-9:]+$$)' "$(LOGS)/$$f.log" \
 			| sed -E 's/^ *Running ([^ ]+).*/\1/' || true; \
 	done; \
 	echo "---"; cat "$(LOGS)/steps"; \
