@@ -209,3 +209,74 @@ fn interrupted_tree_upload_continues_without_force() {
     // Completed: the same command is a conflict again.
     c.arg("scp").args(&args[1..]).run().assert_code(5);
 }
+
+#[test]
+fn killed_parallel_download_resumes_its_missing_segments() {
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("seg.bin");
+    let content = data(70 * MIB + 9, 13);
+    fs::write(&f, &content).unwrap();
+    scp(
+        &s,
+        &[
+            "--multipart-threshold",
+            "10",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ],
+    )
+    .assert_ok();
+    s.kill();
+    let ds = serve_on(
+        &s.root,
+        &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
+    );
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let mut c = ds.cec("admin");
+    // 20 MiB segments: 4 ranges, fetched 2 at a time.
+    let args = [
+        "scp",
+        "--part-size",
+        "20",
+        "--parts-concurrency",
+        "2",
+        "--retry-max-attempts",
+        "5",
+        "cells://common-files/seg.bin",
+        dl.to_str().unwrap(),
+    ];
+    c.args(args);
+    let mut child = spawn(&c);
+    let home = c.home().to_path_buf();
+    let done = |home: &std::path::Path| {
+        journals(home, "download")
+            .iter()
+            .filter_map(|p| fs::read(p).ok())
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|v| v["done"].as_object().map_or(0, |m| m.len()))
+            .max()
+            .unwrap_or(0)
+    };
+    let start = Instant::now();
+    while done(&home) < 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no segment finished"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "cec ended too early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    wait_exit(&mut child, 10);
+    assert!(done(&home) < 4);
+    assert!(!dl.join("seg.bin").exists(), "incomplete file in place");
+
+    let out = c.arg("-v").run();
+    out.assert_ok();
+    assert!(out.stderr.contains("segments already here"), "{out}");
+    assert!(fs::read(dl.join("seg.bin")).unwrap() == content);
+    assert!(!dl.join(".seg.bin.cec-partial").exists());
+    assert!(journals(c.home(), "download").is_empty());
+}

@@ -323,15 +323,30 @@ impl S3 {
         out: &mut dyn Write,
         progress: Option<Progress<'_>>,
     ) -> Result<(ObjectInfo, u64)> {
+        self.get_range(key, start, None, expect_etag, out, progress)
+    }
+
+    /// Like [`S3::get_object`] for the bytes `start..end` (`end` exclusive;
+    /// `None` = to the end of the object).
+    pub fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        end: Option<u64>,
+        expect_etag: Option<&str>,
+        out: &mut dyn Write,
+        progress: Option<Progress<'_>>,
+    ) -> Result<(ObjectInfo, u64)> {
         let mut pos = start;
         let mut etag: Option<String> = expect_etag.map(|s| s.to_string());
         let mut failures = 0u32;
         let mut buf = vec![0u8; IO_BUF];
         loop {
-            let range = if pos > 0 {
-                Some(format!("bytes={pos}-"))
-            } else {
-                None
+            let range = match end {
+                Some(e) if e > pos => Some(format!("bytes={pos}-{}", e - 1)),
+                Some(_) => return Ok((self.head_object(key)?, pos - start)),
+                None if pos > 0 => Some(format!("bytes={pos}-")),
+                None => None,
             };
             let mut extra: Vec<(&str, String)> = vec![("Accept-Encoding", "identity".into())];
             if let Some(r) = &range {
@@ -340,7 +355,7 @@ impl S3 {
             let resp = match self.send_ext("GET", key, &[], &extra, Body::Empty) {
                 Ok(r) => r,
                 // Asking for bytes past the end of an object we already have entirely.
-                Err(e) if e.message.contains("InvalidRange") && pos > 0 => {
+                Err(e) if e.message.contains("InvalidRange") && pos > 0 && end.is_none() => {
                     let i = self.head_object(key)?;
                     if i.size == pos && etag.as_deref().is_none_or(|t| same_etag(t, &i.etag)) {
                         return Ok((i, pos - start));
@@ -376,9 +391,16 @@ impl S3 {
                 etag = Some(i.etag.clone());
             }
             let info = i;
+            let target = end.unwrap_or(info.size);
             let pos_before = pos;
             let mut reader = resp.into_reader();
             let res: io::Result<()> = (|| loop {
+                if pos >= target && end.is_some() {
+                    return Ok(());
+                }
+                if self.cancelled() {
+                    return Err(io::Error::other("interrupted"));
+                }
                 let n = match reader.read(&mut buf) {
                     Ok(0) => return Ok(()),
                     Ok(n) => n,
@@ -394,6 +416,9 @@ impl S3 {
                         continue;
                     }
                 }
+                if end.is_some() && pos + chunk.len() as u64 > target {
+                    chunk = &chunk[..(target - pos) as usize];
+                }
                 out.write_all(chunk)
                     .map_err(|e| io::Error::other(LocalWriteError(e.to_string())))?;
                 pos += chunk.len() as u64;
@@ -403,7 +428,7 @@ impl S3 {
             })();
             let info_ref = &info;
             match res {
-                Ok(()) if pos >= info_ref.size => {
+                Ok(()) if pos >= target => {
                     return Ok((info, pos - start));
                 }
                 Ok(()) => {

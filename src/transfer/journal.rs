@@ -152,6 +152,12 @@ pub struct DownloadJournal {
     pub key: String,
     pub etag: String,
     pub size: u64,
+    /// Segmented (parallel) download: the segment size, 0 for a sequential one.
+    #[serde(default)]
+    pub segment: u64,
+    /// Segmented download: finished segment → hex MD5s of its 10 MiB blocks.
+    #[serde(default)]
+    pub done: BTreeMap<u32, Vec<String>>,
 }
 
 /// Identity of a run: direction, server, user and both arguments as resolved.

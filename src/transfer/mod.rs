@@ -866,6 +866,201 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
     Ok(finish(ctx, report))
 }
 
+/// Downloads at least this large are fetched as parallel ranges.
+const SEGMENTED_MIN: u64 = 64 * MIB;
+
+/// Writes at increasing positions of a file (positional writes) and hashes
+/// the bytes in 10 MiB blocks.
+struct PosWriter<'a> {
+    file: &'a File,
+    pos: u64,
+    md5: s3::BlockMd5,
+}
+
+impl Write for PosWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(buf, self.pos)?;
+        self.pos += buf.len() as u64;
+        self.md5.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A large download as parallel ranged GETs of 10 MiB-aligned segments
+/// (`parts_concurrency` at a time) written in place into the temporary file.
+/// The journal records finished segments (with their block MD5s), so an
+/// interrupted download only fetches the missing ones.
+#[allow(clippy::too_many_arguments)]
+fn download_segmented(
+    ctx: &Ctx<'_>,
+    key: &str,
+    info: &s3::ObjectInfo,
+    temp: &Path,
+    target: &Path,
+    jid: &str,
+    previous: Option<Journal<DownloadJournal>>,
+    remote_hash: Option<&str>,
+    node: &Node,
+    prog: &(dyn Fn(i64) + Sync),
+    active: &progress::Active,
+) -> Result<(u64, u64)> {
+    let size = info.size;
+    let seg = part_size_for(size, ctx.opts.part_size, 10_000);
+    let n_seg = size.div_ceil(seg) as u32;
+    let have = std::fs::metadata(temp).map(|m| m.len()).unwrap_or(0);
+    let mut journal = match previous {
+        Some(j)
+            if j.data.key == key
+                && j.data.size == size
+                && j.data.segment == seg
+                && s3::same_etag(&j.data.etag, &info.etag)
+                && have == size =>
+        {
+            ctx.info(&format!(
+                "Resuming the download of {key}: {} of {n_seg} segments already here",
+                j.data.done.len()
+            ));
+            j
+        }
+        other => {
+            if let Some(j) = other {
+                j.remove();
+            }
+            let _ = std::fs::remove_file(temp);
+            Journal::create(
+                "download",
+                jid,
+                DownloadJournal {
+                    key: key.to_string(),
+                    etag: info.etag.clone(),
+                    size,
+                    segment: seg,
+                    done: BTreeMap::new(),
+                },
+            )
+        }
+    };
+    journal.data.done.retain(|n, _| *n < n_seg);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(temp)
+        .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?;
+    file.set_len(size)
+        .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?;
+    let already: u64 = journal
+        .data
+        .done
+        .keys()
+        .map(|n| seg.min(size - *n as u64 * seg))
+        .sum();
+    ctx.progress.add_skipped(active, already);
+    let todo: Vec<u32> = (0..n_seg)
+        .filter(|n| !journal.data.done.contains_key(n))
+        .collect();
+    let journal = Mutex::new(journal);
+    let failed = AtomicBool::new(false);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let stop = || ctx.stopped() || failed.load(Ordering::Relaxed);
+    pool(&todo, ctx.opts.parts_concurrency, &stop, &|&n| {
+        let start = n as u64 * seg;
+        let end = (start + seg).min(size);
+        let mut w = PosWriter {
+            file: &file,
+            pos: start,
+            md5: s3::BlockMd5::default(),
+        };
+        let r = ctx
+            .s3
+            .get_range(key, start, Some(end), Some(&info.etag), &mut w, Some(prog));
+        match r {
+            Ok(_) if w.pos == end => {
+                let blocks = w.md5.finish();
+                let mut j = journal.lock().expect("journal lock");
+                j.data
+                    .done
+                    .insert(n, blocks.iter().map(|b| s3::sign::hex(b)).collect());
+                j.save();
+            }
+            Ok(_) => {
+                failed.store(true, Ordering::Relaxed);
+                first_error
+                    .lock()
+                    .expect("error lock")
+                    .get_or_insert(Error::failure(format!(
+                        "{key}: short range {start}-{end} (got {} bytes)",
+                        w.pos - start
+                    )));
+            }
+            Err(e) => {
+                // Undo the progress of the unfinished segment.
+                prog(-((w.pos - start) as i64));
+                failed.store(true, Ordering::Relaxed);
+                first_error.lock().expect("error lock").get_or_insert(e);
+            }
+        }
+    });
+    let journal = journal.into_inner().expect("journal lock");
+    if let Some(e) = first_error.into_inner().expect("error lock") {
+        if e.exit == Exit::Conflict || e.exit == Exit::NotFound {
+            let _ = std::fs::remove_file(temp);
+            journal.remove();
+        }
+        return Err(e);
+    }
+    if ctx.stopped() || journal.data.done.len() != n_seg as usize {
+        return Err(Error::interrupted());
+    }
+    let discard = |msg: String| -> Result<(u64, u64)> {
+        let _ = std::fs::remove_file(temp);
+        journal.remove();
+        Err(Error::failure(format!("{key}: {msg}")))
+    };
+    let mut blocks: Vec<[u8; 16]> = Vec::new();
+    for hexes in journal.data.done.values() {
+        for h in hexes {
+            match unhex16(h) {
+                Some(b) => blocks.push(b),
+                None => return discard("corrupt download journal".into()),
+            }
+        }
+    }
+    let computed = s3::cells_hash_of_blocks(&blocks);
+    if ctx.opts.verify {
+        let expected = match remote_hash {
+            Some(h) if node.size.unwrap_or(-1) as u64 == size => Some(h.to_string()),
+            Some(_) => retry_rest(|| tree::stat(ctx.client, key))
+                .ok()
+                .flatten()
+                .and_then(|n| n.hash()),
+            None => None,
+        };
+        if let Some(h) = expected {
+            if h != computed {
+                return discard(format!(
+                    "checksum mismatch (server {h}, received {computed})"
+                ));
+            }
+        }
+    }
+    if let Some(m) = node.mtime.filter(|m| *m > 0) {
+        let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(m as u64));
+    }
+    file.sync_all()
+        .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?;
+    drop(file);
+    std::fs::rename(temp, target)
+        .map_err(|e| Error::failure(format!("cannot move {} into place: {e}", target.display())))?;
+    journal.remove();
+    Ok((size, size - already))
+}
+
 /// Temporary name of a download in progress: `.<name>.cec-partial` next to the target.
 pub fn partial_path(target: &Path) -> PathBuf {
     let name = target
@@ -963,7 +1158,28 @@ fn download_file(
         let mut journal: Option<Journal<DownloadJournal>> = None;
         if src.size >= DOWNLOAD_JOURNAL_MIN {
             let info = ctx.s3.head_object(&key)?;
-            if let Some(j) = Journal::<DownloadJournal>::load("download", &jid) {
+            let previous = Journal::<DownloadJournal>::load("download", &jid);
+            let sequential_resume = previous.as_ref().is_some_and(|j| j.data.segment == 0);
+            if info.size >= SEGMENTED_MIN
+                && ctx.opts.parts_concurrency > 1
+                && !info.etag.is_empty()
+                && !sequential_resume
+            {
+                return download_segmented(
+                    ctx,
+                    &key,
+                    &info,
+                    &temp,
+                    target,
+                    &jid,
+                    previous,
+                    remote_hash.as_deref(),
+                    node,
+                    &prog,
+                    &active,
+                );
+            }
+            if let Some(j) = previous {
                 let have = std::fs::metadata(&temp).map(|m| m.len()).unwrap_or(0);
                 if j.data.key == key
                     && j.data.size == info.size
@@ -989,6 +1205,8 @@ fn download_file(
                         key: key.clone(),
                         etag: info.etag.clone(),
                         size: info.size,
+                        segment: 0,
+                        done: BTreeMap::new(),
                     },
                 ));
             }
