@@ -363,3 +363,31 @@ fn one_failing_file_does_not_stop_the_others_unless_fail_fast() {
         );
     }
 }
+
+#[test]
+fn checksum_mismatch_is_detected_in_a_parallel_download() {
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("bigm.bin");
+    fs::write(&f, data(65 * MIB, 21)).unwrap();
+    scp(
+        &s,
+        &[
+            "--multipart-threshold",
+            "10",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ],
+    )
+    .assert_ok();
+    let stored = s.root.join("data/common/bigm.bin");
+    let mut b = fs::read(&stored).unwrap();
+    b[33 * MIB + 5] ^= 0x01;
+    fs::write(&stored, &b).unwrap();
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = scp(&s, &["cells://common-files/bigm.bin", dl.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("checksum mismatch"), "{out}");
+    assert_eq!(fs::read_dir(&dl).unwrap().count(), 0, "a bad file was left");
+}
