@@ -189,7 +189,7 @@ static CONFIG_RM_FLAGS: &[Flag] = &[sw("force", Some('f'), "Do not ask for confi
 static CPMV_FLAGS: &[Flag] = &[
     sw(
         "force",
-        None,
+        Some('f'),
         "Replace an existing target file instead of refusing",
     ),
     val(
