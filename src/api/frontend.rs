@@ -71,42 +71,6 @@ pub fn session_login(
     Ok((r.jwt, exp))
 }
 
-/// Unescape the five XML entities and numeric character references.
-pub fn xml_unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i..];
-        if let Some(end) = after.find(';') {
-            let ent = &after[1..end];
-            let rep = match ent {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                    u32::from_str_radix(&ent[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                }
-                _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            if let Some(c) = rep {
-                out.push(c);
-                rest = &after[end + 1..];
-                continue;
-            }
-        }
-        out.push('&');
-        rest = &after[1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The `id` of the first `<user …>` start element whose first attribute is `id`.
 pub fn user_from_state(xml: &str) -> Option<String> {
     let bytes = xml.as_bytes();
@@ -131,7 +95,7 @@ pub fn user_from_state(xml: &str) -> Option<String> {
         }
         let val = &val[1..];
         let end = val.find(quote)?;
-        return Some(xml_unescape(&val[..end]));
+        return Some(crate::s3::xml::unescape(&val[..end]));
     }
     None
 }
@@ -168,7 +132,7 @@ mod tests {
     #[test]
     fn unescape() {
         assert_eq!(
-            xml_unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"),
+            crate::s3::xml::unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"),
             "a<b>\"'A&bogus;"
         );
     }

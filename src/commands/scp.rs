@@ -66,44 +66,6 @@ pub fn direction(source: &str, target: &str) -> Result<Direction> {
     }
 }
 
-/// Parse a Go-style duration (`3s`, `500ms`, `1m30s`, `1.5h`).
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += n * mult;
-        rest = &rest[unit_end..];
-    }
-    Some(Duration::from_secs_f64(total))
-}
-
 fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
     if a.part_size_mib == 0 || a.part_size_mib % 10 != 0 {
         return Err(Error::usage(
@@ -123,7 +85,7 @@ fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
     if a.max_parts_number == 0 {
         return Err(Error::usage(CMD, "--max-parts-number must be at least 1"));
     }
-    let backoff = parse_duration(&a.retry_max_backoff).ok_or_else(|| {
+    let backoff = crate::cli::parse_duration(&a.retry_max_backoff).ok_or_else(|| {
         Error::usage(
             CMD,
             format!(
@@ -146,7 +108,7 @@ fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
     };
     let index_timeout = std::env::var("CEC_INDEX_TIMEOUT")
         .ok()
-        .and_then(|s| parse_duration(&s))
+        .and_then(|s| crate::cli::parse_duration(&s))
         .unwrap_or(Duration::from_secs(30));
     Ok((
         Options {
@@ -533,13 +495,25 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
-        assert_eq!(parse_duration("3"), None);
-        assert_eq!(parse_duration("x"), None);
-        assert_eq!(parse_duration(""), None);
+        assert_eq!(
+            crate::cli::parse_duration("3s"),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            crate::cli::parse_duration("500ms"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            crate::cli::parse_duration("1m30s"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            crate::cli::parse_duration("1.5h"),
+            Some(Duration::from_secs(5400))
+        );
+        assert_eq!(crate::cli::parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(crate::cli::parse_duration("3"), None);
+        assert_eq!(crate::cli::parse_duration("x"), None);
+        assert_eq!(crate::cli::parse_duration(""), None);
     }
 }
