@@ -82,7 +82,7 @@ fn killed_multipart_upload_resumes_from_its_finished_parts() {
     child.kill().unwrap(); // SIGKILL
     wait_exit(&mut child, 10);
     let done_before = parts_done(&home);
-    assert!(done_before >= 2 && done_before < 7);
+    assert!((2..7).contains(&done_before));
     assert!(!s.root.join("data/common/resume.bin").exists());
 
     // Same command again (same HOME): continues.

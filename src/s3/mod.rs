@@ -148,7 +148,7 @@ enum Body<'a> {
 
 /// A response from either transport.
 pub enum Resp {
-    Ureq(ureq::Response),
+    Ureq(Box<ureq::Response>),
     Raw(raw::RawResponse),
 }
 
@@ -167,7 +167,7 @@ impl Resp {
     }
     pub fn into_reader(self) -> Box<dyn Read + Send> {
         match self {
-            Resp::Ureq(r) => Box::new(r.into_reader()),
+            Resp::Ureq(r) => Box::new((*r).into_reader()),
             Resp::Raw(r) => r.into_reader(),
         }
     }
@@ -798,8 +798,10 @@ impl S3 {
                         _ => req.call(),
                     };
                     match r {
-                        Ok(r) => Ok(Resp::Ureq(r)),
-                        Err(ureq::Error::Status(c, r)) => Err(SendError::Status(c, Resp::Ureq(r))),
+                        Ok(r) => Ok(Resp::Ureq(Box::new(r))),
+                        Err(ureq::Error::Status(c, r)) => {
+                            Err(SendError::Status(c, Resp::Ureq(Box::new(r))))
+                        }
                         Err(ureq::Error::Transport(t)) => Err(SendError::Transport(t.to_string())),
                     }
                 }
