@@ -6,7 +6,7 @@
 #                  (REST validated by Prism against the official spec), the dev server's
 #                  tests, `make static` (+ chroot check), the demo (static binary), `make lint`
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
-#   make bench     transfer benchmarks (bench/run.sh when present)
+#   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
 #   make demo      walk through the main job with the real binary against the dev server
 #   make deps      install test/bench tools only (Debian packages, prism, awscli)
 
