@@ -103,17 +103,25 @@ impl Table {
         if let Some(maxw) = max_width {
             // Total = sum(widths) + 3*ncol + 1.
             let total = |w: &Vec<usize>| w.iter().sum::<usize>() + 3 * ncol + 1;
+            // Columns of single words (ids, hashes, names) are cut only once the
+            // columns holding text that wraps on spaces are at their floor.
+            let atomic: Vec<bool> = (0..ncol)
+                .map(|c| !self.rows.iter().any(|r| r[c].contains(char::is_whitespace)))
+                .collect();
+            let floor = |c: usize| str_width(&headers[c]).max(6);
             let mut guard = 0;
             while total(&widths) > maxw && guard < 10_000 {
                 guard += 1;
-                // Shrink the widest column (above a floor of its header width, min 6).
-                let (i, &w) = widths.iter().enumerate().max_by_key(|(_, w)| **w).unwrap();
-                let floor = str_width(&headers[i]).max(6);
-                if w <= floor {
+                let pick = |allow_atomic: bool| {
+                    (0..ncol)
+                        .filter(|&c| widths[c] > floor(c) && (allow_atomic || !atomic[c]))
+                        .max_by_key(|&c| widths[c])
+                };
+                let Some(i) = pick(false).or_else(|| pick(true)) else {
                     break;
-                }
-                caps[i] = Some(w - 1);
-                widths[i] = w - 1;
+                };
+                caps[i] = Some(widths[i] - 1);
+                widths[i] -= 1;
             }
             // Recompute with forced breaking for shrunk columns.
             for c in 0..ncol {
@@ -234,6 +242,17 @@ mod tests {
         let s = t.render(Some(30));
         assert!(s.lines().all(|l| str_width(l) <= 30), "{s}");
         assert!(s.contains("averyvery"));
+    }
+
+    #[test]
+    fn text_columns_shrink_before_ids() {
+        let uuid = "1632b925-439a-485d-86b4-415d176357d4";
+        let mut t = Table::new(&["Uuid", "Modified"]);
+        t.row(vec![uuid.into(), "26 seconds ago".into()]);
+        let natural = str_width(t.render(None).lines().next().unwrap());
+        let s = t.render(Some(natural - 2));
+        assert!(s.lines().all(|l| str_width(l) <= natural - 2), "{s}");
+        assert!(s.contains(uuid), "{s}");
     }
 
     #[test]
