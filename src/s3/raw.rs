@@ -191,17 +191,27 @@ impl Read for Exact {
         if self.left == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = (self.left as usize).min(buf.len());
-        let n = self.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed before the end of the body",
-            ));
-        }
-        self.left -= n as u64;
-        Ok(n)
+        read_left(
+            &mut self.inner,
+            &mut self.left,
+            buf,
+            "connection closed before the end of the body",
+        )
     }
+}
+
+/// Read at most `*left` bytes into `buf`; the stream ending first is an error.
+fn read_left(inner: &mut dyn Read, left: &mut u64, buf: &mut [u8], eof: &str) -> io::Result<usize> {
+    let want = (*left as usize).min(buf.len());
+    let n = inner.read(&mut buf[..want])?;
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            eof.to_string(),
+        ));
+    }
+    *left -= n as u64;
+    Ok(n)
 }
 
 /// `Transfer-Encoding: chunked` decoder.
@@ -251,15 +261,12 @@ impl Read for Chunked {
                 return Ok(0);
             }
         }
-        let want = (self.left as usize).min(buf.len());
-        let n = self.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed inside a chunk",
-            ));
-        }
-        self.left -= n as u64;
+        let n = read_left(
+            &mut self.inner,
+            &mut self.left,
+            buf,
+            "connection closed inside a chunk",
+        )?;
         if self.left == 0 {
             let _ = self.line()?; // CRLF after the chunk data
         }

@@ -239,6 +239,36 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Run `f` over the planned files on the pool while the progress display
+    /// runs; `f` returns the file's display name and its outcome, failures are
+    /// recorded under that name. Results in file order (`None` = not run,
+    /// `Some(None)` = failed).
+    fn run_files<T: Sync, R: Send>(
+        &self,
+        files: &[T],
+        f: &(dyn Fn(&T) -> (String, Result<R>) + Sync),
+    ) -> Vec<Option<Option<R>>> {
+        let display = self.progress.clone();
+        std::thread::scope(|s| {
+            let h = s.spawn(|| display.run_display());
+            let results = pool(
+                files,
+                self.opts.files_concurrency,
+                &|| self.stopped(),
+                &|item| {
+                    let (name, r) = f(item);
+                    if let Err(e) = &r {
+                        self.fail(&name, e.clone_msg());
+                    }
+                    r.ok()
+                },
+            );
+            self.progress.finish();
+            let _ = h.join();
+            results
+        })
+    }
+
     fn fail(&self, rel: &str, e: Error) {
         if e.exit == Exit::Interrupted {
             return;
@@ -388,26 +418,11 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
         ctx.info(&format!("Created {} folders on the server", paths.len()));
     }
     // 3. Files.
-    let display = ctx.progress.clone();
-    let disp = std::thread::scope(|s| {
-        let h = s.spawn(|| display.run_display());
-        let results = pool(
-            &plan.files,
-            ctx.opts.files_concurrency,
-            &|| ctx.stopped(),
-            &|(src, dst)| {
-                let remote = join_rel(dest, &src.rel);
-                let name = display_rel(&root_name, &src.rel);
-                let r = upload_file(ctx, src, &remote, dst.as_ref(), &name);
-                if let Err(e) = &r {
-                    ctx.fail(&name, e.clone_msg());
-                }
-                r.ok().map(|d| (remote, src.size, d))
-            },
-        );
-        ctx.progress.finish();
-        let _ = h.join();
-        results
+    let disp = ctx.run_files(&plan.files, &|(src, dst)| {
+        let remote = join_rel(dest, &src.rel);
+        let name = display_rel(&root_name, &src.rel);
+        let r = upload_file(ctx, src, &remote, dst.as_ref(), &name);
+        (name, r.map(|d| (remote, src.size, d)))
     });
     // 4. Wait for the index and verify what the server recorded.
     let mut to_check = Vec::new();
@@ -833,26 +848,13 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
             .map_err(|err| Error::failure(format!("cannot create {}: {err}", p.display())))?;
         report.folders_created += 1;
     }
-    let display = ctx.progress.clone();
-    let results = std::thread::scope(|s| {
-        let h = s.spawn(|| display.run_display());
-        let results = pool(
-            &plan.files,
-            ctx.opts.files_concurrency,
-            &|| ctx.stopped(),
-            &|(src, dst)| {
-                let target = join_local(dest, &src.rel);
-                let name = display_rel(&root_name, &src.rel);
-                let r = download_file(ctx, src, &target, dst.as_ref(), &name);
-                if let Err(e) = &r {
-                    ctx.fail(&name, e.clone_msg());
-                }
-                r.ok()
-            },
-        );
-        ctx.progress.finish();
-        let _ = h.join();
-        results
+    let results = ctx.run_files(&plan.files, &|(src, dst)| {
+        let target = join_local(dest, &src.rel);
+        let name = display_rel(&root_name, &src.rel);
+        (
+            name.clone(),
+            download_file(ctx, src, &target, dst.as_ref(), &name),
+        )
     });
     for r in results.into_iter().flatten().flatten() {
         match r {
