@@ -6,12 +6,10 @@ mod auth_mock;
 mod common;
 
 use auth_mock::{browser_login, Mock};
-use common::Cec;
-use std::io::{BufRead, BufReader, Write};
+use common::{cmd_with, query, spawn, wait_exit, wait_line, Cec};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
@@ -155,69 +153,6 @@ fn add_token_and_client_auth_then_ls_use_rm() {
         .run()
         .assert_code(3);
     assert_eq!(std::fs::read_to_string(&f).unwrap(), before);
-}
-
-/// A command running `cec args` in `cec`'s environment.
-fn cmd_with(cec: &Cec, args: &[&str]) -> std::process::Command {
-    let base = cec.command();
-    let mut c = std::process::Command::new(base.get_program());
-    for (k, v) in base.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    c.args(args);
-    c
-}
-
-/// Spawn `cec args` with piped stdin/stderr; returns the child and a channel of stderr lines.
-fn spawn(cec: &Cec, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
-    let mut cmd = cmd_with(cec, args);
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let err = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
-}
-
-fn wait_line(rx: &mpsc::Receiver<String>, pred: impl Fn(&str) -> bool) -> String {
-    loop {
-        let l = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("expected line on stderr");
-        if pred(&l) {
-            return l;
-        }
-    }
-}
-
-fn wait_exit(mut child: Child, rx: &mpsc::Receiver<String>) -> (i32, String) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            std::thread::sleep(Duration::from_millis(50));
-            let rest: Vec<String> = rx.try_iter().collect();
-            return (st.code().unwrap_or(-1), rest.join("\n"));
-        }
-        assert!(std::time::Instant::now() < deadline, "cec did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn query(u: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(u)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
 }
 
 /// Copy/paste flow: URL printed on stderr, code pasted on stdin.

@@ -1253,3 +1253,71 @@ impl Drop for Tty {
         let _ = self.tmux(&["kill-server"]);
     }
 }
+
+// ------------------------------------------------------------ spawned cec
+
+/// A command running `cec args` in `cec`'s environment.
+pub fn cmd_with(cec: &Cec, args: &[&str]) -> Command {
+    let base = cec.command();
+    let mut c = Command::new(base.get_program());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.args(args);
+    c
+}
+
+/// Spawn `cec args` with piped stdin/stderr; returns the child and a channel of stderr lines.
+pub fn spawn(cec: &Cec, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut cmd = cmd_with(cec, args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// The next stderr line matching `pred` (30 s at most).
+pub fn wait_line(rx: &mpsc::Receiver<String>, pred: impl Fn(&str) -> bool) -> String {
+    loop {
+        let l = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("expected a line on stderr");
+        if pred(&l) {
+            return l;
+        }
+    }
+}
+
+/// Wait (60 s at most) for the child to exit: its code and the remaining stderr lines.
+pub fn wait_exit(mut child: Child, rx: &mpsc::Receiver<String>) -> (i32, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            thread::sleep(Duration::from_millis(50));
+            let rest: Vec<String> = rx.try_iter().collect();
+            return (st.code().unwrap_or(-1), rest.join("\n"));
+        }
+        assert!(Instant::now() < deadline, "cec did not exit");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The query parameters of a URL.
+pub fn query(u: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(u)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
