@@ -560,6 +560,27 @@ impl Gateway {
         self.host.resolve_object(login, key, write).map_err(denied)
     }
 
+    /// Open the object `key` for reading: the file, its metadata and its ETag
+    /// (computed off the async threads).
+    async fn open_object(
+        &self,
+        login: &str,
+        key: &str,
+    ) -> S3Result<(std::fs::File, std::fs::Metadata, String)> {
+        let path = self.resolve(login, key, false)?;
+        let file = std::fs::File::open(&path).map_err(io_err)?;
+        let md = file.metadata().map_err(io_err)?;
+        if !md.is_file() {
+            return Err(denied(Denied::NotFound));
+        }
+        let m = md.clone();
+        let host = self.host.clone();
+        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&path, &m))
+            .await
+            .map_err(join_err)?;
+        Ok((file, md, e))
+    }
+
     fn upload_dir(&self, upload_id: &str, login: &str, key: &str) -> S3Result<PathBuf> {
         let no_such = || {
             s3_error!(
@@ -992,16 +1013,7 @@ impl S3 for Gateway {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
-        let path = self.resolve(&login, &input.key, false)?;
-        let md = std::fs::metadata(&path).map_err(io_err)?;
-        if !md.is_file() {
-            return Err(denied(Denied::NotFound));
-        }
-        let (p, m) = (path.clone(), md.clone());
-        let host = self.host.clone();
-        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m))
-            .await
-            .map_err(join_err)?;
+        let (_, md, e) = self.open_object(&login, &input.key).await?;
         Ok(S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some(md.len() as i64),
@@ -1019,12 +1031,7 @@ impl S3 for Gateway {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
-        let path = self.resolve(&login, &input.key, false)?;
-        let file = std::fs::File::open(&path).map_err(io_err)?;
-        let md = file.metadata().map_err(io_err)?;
-        if !md.is_file() {
-            return Err(denied(Denied::NotFound));
-        }
+        let (file, md, e) = self.open_object(&login, &input.key).await?;
         let size = md.len();
         let (start, len, content_range) = match &input.range {
             None => (0, size, None),
@@ -1040,11 +1047,6 @@ impl S3 for Gateway {
                 )
             }
         };
-        let (p, m) = (path.clone(), md.clone());
-        let host = self.host.clone();
-        let e = tokio::task::spawn_blocking(move || Gateway::new(host).etag_of(&p, &m))
-            .await
-            .map_err(join_err)?;
         let body = StreamingBlob::new(file_stream(file, start, len));
         Ok(S3Response::new(GetObjectOutput {
             accept_ranges: Some("bytes".into()),
