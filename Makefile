@@ -20,7 +20,12 @@ PRISM := $(TOOLS)/prism/node_modules/.bin/prism
 DEVSERVER_DIR := tests/devserver
 DEVSERVER_MANIFEST := $(DEVSERVER_DIR)/Cargo.toml
 DEVSERVER := $(CURDIR)/$(DEVSERVER_DIR)/target/release/cells-devserver
-SPEC ?= $(abspath $(CURDIR)/../shared/spec/cells-rest.swagger.json)
+# The official spec: ../shared/spec beside the clone (as CI lays it out), else beside the
+# repository this one was cloned from (a scratch clone of a local checkout).
+SPEC_NAME := shared/spec/cells-rest.swagger.json
+SPEC ?= $(abspath $(firstword $(wildcard $(CURDIR)/../$(SPEC_NAME) \
+	$(shell git config --get remote.origin.url 2>/dev/null)/../$(SPEC_NAME)) \
+	$(CURDIR)/../$(SPEC_NAME)))
 PRISM_SPEC := $(CURDIR)/target/prism/cells-rest-prism.json
 STATIC_TARGET := x86_64-unknown-linux-gnu
 STATIC_OUT := target/cec-static
