@@ -85,8 +85,10 @@ impl Default for Options {
 
 /// Retry a REST call on transient failures (exit code 1: network, 5xx):
 /// up to 6 attempts with back-off. Auth, not-found and conflict errors are
-/// returned at once. (The REST client retries idempotent requests itself, but
-/// not POSTs such as the tree listings.)
+/// returned at once. (The REST client already retries idempotent requests,
+/// listings included, within a 10 s budget; this outer loop also covers
+/// folder creation and deletes, and rides out longer outages such as a
+/// server restart. Folding it into the client is a known follow-up.)
 pub fn retry_rest<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
     let mut attempt = 0u32;
     loop {
