@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod error;
 mod hash;
+mod md5x8;
 mod output;
 mod s3;
 mod transfer;
