@@ -216,11 +216,10 @@ mod avx2 {
     /// Compresses `blocks` consecutive 64-byte blocks of each `data[l]` into
     /// `state[l]`, for all 8 lanes at once.
     ///
-    /// # Safety
-    /// The CPU must support AVX2, and every `data[l]` must hold at least
-    /// `blocks * 64` bytes (checked).
+    /// Every `data[l]` must hold at least `blocks * 64` bytes (checked).
+    /// Callers must make sure that the CPU has AVX2 (hence `unsafe` to call).
     #[target_feature(enable = "avx2")]
-    pub unsafe fn compress8(state: &mut [[u32; 4]; 8], data: &[&[u8]; 8], blocks: usize) {
+    pub fn compress8(state: &mut [[u32; 4]; 8], data: &[&[u8]; 8], blocks: usize) {
         let need = blocks * 64;
         assert!(data.iter().all(|d| d.len() >= need));
 
@@ -332,7 +331,17 @@ mod avx2 {
 }
 
 /// True when the SIMD path is in use on this machine (detected once).
+///
+/// Not in debug builds: unoptimised, every intrinsic is an out-of-line call
+/// and the kernel runs ~5x slower than the scalar code, which would make a
+/// debug-built client crawl through big files in the integration tests.
+/// (`Md5x8::with_simd(true)` still runs it there, for the unit tests.)
 pub fn simd() -> bool {
+    simd_available() && !cfg!(debug_assertions)
+}
+
+/// True when the CPU can run the SIMD kernel (AVX2), detected once.
+fn simd_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -428,17 +437,17 @@ impl Default for Md5x8 {
 }
 
 impl Md5x8 {
-    /// All 8 lanes empty; the SIMD path is used when the CPU has it.
+    /// All 8 lanes empty; the SIMD path is used when [`simd`] says so.
     pub fn new() -> Self {
         Self::with_simd(simd())
     }
 
     /// Like [`Md5x8::new`], but `use_simd == false` forces the scalar path
-    /// (tests, comparisons); `true` is ignored where SIMD is unavailable.
+    /// (tests, comparisons) and `true` forces SIMD where the CPU has it.
     pub fn with_simd(use_simd: bool) -> Self {
         Md5x8 {
             lanes: [Lane::EMPTY; LANES],
-            use_simd: use_simd && simd(),
+            use_simd: use_simd && simd_available(),
         }
     }
 
@@ -495,8 +504,7 @@ impl Md5x8 {
             let data: [&[u8]; LANES] =
                 core::array::from_fn(|l| if active.contains(&l) { rest[l] } else { filler });
             let mut state: [[u32; 4]; LANES] = core::array::from_fn(|l| self.lanes[l].state);
-            // SAFETY: `use_simd` implies AVX2 was detected (see `with_simd`);
-            // every lane of `data` has >= blocks * 64 bytes (min over active).
+            // SAFETY: `use_simd` implies that AVX2 was detected (`with_simd`).
             unsafe { avx2::compress8(&mut state, &data, blocks) };
             for &l in active {
                 self.lanes[l].state = state[l];
@@ -572,7 +580,7 @@ fn file_block_md5s_with(
         for l in 0..lanes {
             let b = first + l as u64;
             pos[l] = offset + b * block;
-            end[l] = offset + ((b + 1) * block).min(len);
+            end[l] = offset + (b + 1).saturating_mul(block).min(len);
         }
         while pos[0] < end[0] {
             let mut sizes = [0usize; LANES];
@@ -650,7 +658,11 @@ mod tests {
             (self.next() % n as u64) as usize
         }
         fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
+            let mut v = vec![0u8; n];
+            for c in v.chunks_mut(8) {
+                c.copy_from_slice(&self.next().to_le_bytes()[..c.len()]);
+            }
+            v
         }
     }
 
@@ -664,7 +676,7 @@ mod tests {
 
     /// Both paths where this CPU has SIMD, else only the scalar one.
     fn modes() -> Vec<bool> {
-        if simd() {
+        if simd_available() {
             vec![false, true]
         } else {
             vec![false]
@@ -906,6 +918,9 @@ mod tests {
         }
         let got = file_block_md5s(f.as_file(), 3, 17 * 1000 + 5, 1000).unwrap();
         assert_eq!(got, expected_blocks(&data, 3, 17_005, 1000));
+        // A block larger than the range: one digest.
+        let got = file_block_md5s(f.as_file(), 2, 3000, u64::MAX).unwrap();
+        assert_eq!(got, vec![reference(&data[2..3002])]);
         // Past the end of the file: the file "shrank".
         let err = file_block_md5s(f.as_file(), 5, data.len() as u64, 1000).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
