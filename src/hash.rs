@@ -92,7 +92,23 @@ pub fn hash_reader<R: Read>(mut r: R) -> std::io::Result<String> {
 
 /// Hash a local file.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
-    hash_reader(std::fs::File::open(path)?)
+    hash_open_file(std::fs::File::open(path)?)
+}
+
+/// Hash an open file. A regular file has its blocks hashed side by side
+/// (md5x8: several times cheaper than one serial MD5); anything else (a pipe,
+/// a device) is streamed.
+pub fn hash_open_file(f: std::fs::File) -> std::io::Result<String> {
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return hash_reader(f);
+    }
+    let blocks = crate::md5x8::file_block_md5s(&f, 0, meta.len(), BLOCK_SIZE)?;
+    let mut outer = Md5::new();
+    for b in &blocks {
+        outer.update(b);
+    }
+    Ok(hex(&outer.finalize()))
 }
 
 #[cfg(test)]
@@ -129,5 +145,17 @@ mod tests {
         // Exactly one block: no extra empty block.
         let one = &data[..b];
         assert_eq!(hash_reader(one).unwrap(), md5hex(&Md5::digest(one)));
+        // A regular file (blocks side by side) hashes the same.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, &data).unwrap();
+        assert_eq!(hash_file(&p).unwrap(), want);
+        std::fs::write(&p, one).unwrap();
+        assert_eq!(hash_file(&p).unwrap(), md5hex(&Md5::digest(one)));
+        std::fs::write(&p, b"").unwrap();
+        assert_eq!(
+            hash_file(&p).unwrap(),
+            md5hex(&Md5::digest(Md5::digest(b"")))
+        );
     }
 }

@@ -139,9 +139,14 @@ fn signatures_accepted_by_moto() {
     let key = "personal-files/dir/multi.bin";
     let id = s3.create_multipart(key).unwrap();
     let part1 = 5 * 1024 * 1024;
-    let p1 = s3.upload_part(key, &id, 1, &f, 0, part1, None).unwrap();
+    let p1 = s3
+        .upload_part(key, &id, 1, &f, 0, part1, None, None)
+        .unwrap();
+    // A part hashed beforehand by the caller (as multipart uploads do).
+    let len2 = big.len() as u64 - part1;
+    let h2 = hash_regions(&f, &[(part1, len2)]).unwrap().pop();
     let p2 = s3
-        .upload_part(key, &id, 2, &f, part1, big.len() as u64 - part1, None)
+        .upload_part(key, &id, 2, &f, part1, len2, h2, None)
         .unwrap();
     let listed = s3.list_parts(key, &id).unwrap();
     assert_eq!(listed.len(), 2);

@@ -616,29 +616,50 @@ fn upload_multipart(
     let journal = Mutex::new(journal);
     let part_failed = AtomicBool::new(false);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let fail = |e: Error| {
+        part_failed.store(true, Ordering::Relaxed);
+        first_error.lock().expect("error lock").get_or_insert(e);
+    };
     let stop = || ctx.stopped() || part_failed.load(Ordering::Relaxed);
-    pool(&todo, ctx.opts.parts_concurrency, &stop, &|&n| {
+    let region = |n: u32| {
         let offset = (n as u64 - 1) * ps;
-        let len = ps.min(size - offset);
-        match ctx
-            .s3
-            .upload_part(key, &upload_id, n, file, offset, len, Some(prog))
-        {
-            Ok(r) => {
-                let mut j = journal.lock().expect("journal lock");
-                j.data.parts.insert(
-                    n,
-                    DonePart {
-                        etag: r.etag,
-                        size: len,
-                        blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
-                    },
-                );
-                j.save();
+        (offset, ps.min(size - offset))
+    };
+    // Each worker hashes a group of parts in one pass (their MD5s side by side
+    // on md5x8's lanes), then sends them one after the other.
+    let group = todo
+        .len()
+        .div_ceil(ctx.opts.parts_concurrency.max(1))
+        .clamp(1, crate::md5x8::LANES);
+    let groups: Vec<&[u32]> = todo.chunks(group).collect();
+    pool(&groups, ctx.opts.parts_concurrency, &stop, &|parts| {
+        let regions: Vec<(u64, u64)> = parts.iter().map(|&n| region(n)).collect();
+        let hashes = match s3::hash_regions(file, &regions) {
+            Ok(h) => h,
+            Err(e) => return fail(e),
+        };
+        for (&n, h) in parts.iter().zip(hashes) {
+            if stop() {
+                return;
             }
-            Err(e) => {
-                part_failed.store(true, Ordering::Relaxed);
-                first_error.lock().expect("error lock").get_or_insert(e);
+            let (offset, len) = region(n);
+            match ctx
+                .s3
+                .upload_part(key, &upload_id, n, file, offset, len, Some(h), Some(prog))
+            {
+                Ok(r) => {
+                    let mut j = journal.lock().expect("journal lock");
+                    j.data.parts.insert(
+                        n,
+                        DonePart {
+                            etag: r.etag,
+                            size: len,
+                            blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
+                        },
+                    );
+                    j.save();
+                }
+                Err(e) => return fail(e),
             }
         }
     });
@@ -873,12 +894,10 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
 /// Downloads at least this large are fetched as parallel ranges.
 const SEGMENTED_MIN: u64 = 64 * MIB;
 
-/// Writes at increasing positions of a file (positional writes) and hashes
-/// the bytes in 10 MiB blocks.
+/// Writes at increasing positions of a file (positional writes).
 struct PosWriter<'a> {
     file: &'a File,
     pos: u64,
-    md5: s3::BlockMd5,
 }
 
 impl Write for PosWriter<'_> {
@@ -886,7 +905,6 @@ impl Write for PosWriter<'_> {
         use std::os::unix::fs::FileExt;
         self.file.write_all_at(buf, self.pos)?;
         self.pos += buf.len() as u64;
-        self.md5.update(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -978,14 +996,18 @@ fn download_segmented(
         let mut w = PosWriter {
             file: &file,
             pos: start,
-            md5: s3::BlockMd5::default(),
         };
         let r = ctx
             .s3
-            .get_range(key, start, Some(end), Some(&info.etag), &mut w, Some(prog));
+            .get_range(key, start, Some(end), Some(&info.etag), &mut w, Some(prog))
+            // Hash what the file now holds (the segment's blocks side by side
+            // on md5x8's lanes, while the pages are still cached).
+            .and_then(|_| {
+                crate::md5x8::file_block_md5s(&file, start, w.pos - start, s3::HASH_BLOCK)
+                    .map_err(|e| Error::failure(format!("cannot read {}: {e}", temp.display())))
+            });
         match r {
-            Ok(_) if w.pos == end => {
-                let blocks = w.md5.finish();
+            Ok(blocks) if w.pos == end => {
                 let mut j = journal.lock().expect("journal lock");
                 j.data
                     .done
