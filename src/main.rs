@@ -9,6 +9,7 @@ mod hash;
 mod md5x8;
 mod output;
 mod s3;
+mod sha256n;
 mod transfer;
 
 fn main() {
