@@ -30,7 +30,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Exit, Result};
-use crate::md5x8;
+use crate::{md5x8, sha256n};
 
 /// Size of the blocks of Cells' internal hash (`x-cells-hash`).
 pub const HASH_BLOCK: u64 = 10 * 1024 * 1024;
@@ -1006,7 +1006,8 @@ pub fn hash_region(file: &File, offset: u64, len: u64) -> Result<RegionHash> {
 }
 
 /// SHA-256 and block MD5s of several regions of `file` in one pass: the
-/// regions are read side by side, each region's MD5 on its own md5x8 lane.
+/// regions are read side by side, each region's MD5 on its own md5x8 lane and
+/// the SHA-256s two by two through the SHA unit (sha256n).
 pub fn hash_regions(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
     let mut out = Vec::with_capacity(regions.len());
     for group in regions.chunks(md5x8::LANES) {
@@ -1018,7 +1019,7 @@ pub fn hash_regions(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHas
 /// [`hash_regions`] for at most [`md5x8::LANES`] regions.
 fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
     let n = regions.len();
-    let mut shas: Vec<Sha256> = (0..n).map(|_| Sha256::new()).collect();
+    let mut shas = sha256n::Sha256n::new(n);
     let mut blocks: Vec<Vec<[u8; 16]>> = vec![Vec::new(); n];
     let mut done = vec![0u64; n];
     let mut bufs = vec![vec![0u8; IO_BUF]; n];
@@ -1038,13 +1039,13 @@ fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
             if r < want {
                 return Err(shrank(len));
             }
-            shas[i].update(&bufs[i][..want]);
             got[i] = want;
         }
         if got.iter().all(|&g| g == 0) {
             break;
         }
         let slices: Vec<&[u8]> = (0..n).map(|i| &bufs[i][..got[i]]).collect();
+        shas.update(&slices);
         lanes.update(&slices);
         for i in 0..n {
             done[i] += got[i] as u64;
@@ -1053,15 +1054,15 @@ fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
             }
         }
     }
-    Ok(shas
+    Ok(blocks
         .into_iter()
-        .zip(blocks)
-        .map(|(sha, mut b)| {
+        .enumerate()
+        .map(|(i, mut b)| {
             if b.is_empty() {
                 b.push(Md5::digest(b"").into());
             }
             RegionHash {
-                sha256: sign::hex(&sha.finalize()),
+                sha256: sign::hex(&shas.finish_lane(i)),
                 block_md5s: b,
             }
         })
