@@ -68,6 +68,8 @@ echo "Hello from cec's demo" >"$LOCAL/hello.txt"
 printf 'Notes about the été project\n' >"$LOCAL/project/docs/notes été.txt"
 printf 'draft %s\n' $(seq 1 200) >"$LOCAL/project/docs/drafts/draft-1.md"
 head -c 300000 /dev/urandom >"$LOCAL/project/images/photo.bin"
+# Above the 100 MiB multipart threshold: sent in parts, fetched as parallel ranges.
+head -c $((120 * 1024 * 1024)) /dev/urandom >"$LOCAL/project/images/video.bin"
 : >"$LOCAL/project/docs/empty.txt"
 mkdir -p "$WORK/download"
 
