@@ -76,6 +76,43 @@ fn download_continues_after_connections_cut_mid_body() {
 }
 
 #[test]
+fn parallel_download_resumes_ranges_cut_mid_body() {
+    // Above 64 MiB a download is fetched as parallel ranges written in place
+    // (spliced from the socket on Linux); every range body is cut here.
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("ranges.bin");
+    let content = data(70 * MIB + 13, 9);
+    fs::write(&f, &content).unwrap();
+    scp(&s, &[f.to_str().unwrap(), "cells://common-files/"]).assert_ok();
+    s.kill();
+    let ds = serve_on(&s.root, &["--drop-after-bytes", "4194304"]);
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = ds
+        .cec("admin")
+        .args([
+            "scp",
+            "-n",
+            "cells://common-files/ranges.bin",
+            dl.to_str().unwrap(),
+        ])
+        .run();
+    out.assert_ok();
+    assert!(fs::read(dl.join("ranges.bin")).unwrap() == content);
+    let summary = out
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.starts_with("Downloaded 1 of 1"))
+        .unwrap_or_default()
+        .to_string();
+    // 70 MiB in bodies of at most 4 MiB is 18 bodies or more; only the last
+    // body of each range (3 ranges of 30, 30 and 10 MiB) is not cut.
+    assert!(retries_in(&summary) >= 15, "{out}");
+    assert!(!dl.join(".ranges.bin.cec-partial").exists());
+}
+
+#[test]
 fn upload_cut_mid_body_never_leaves_a_truncated_object() {
     let s = Server::start(&[]);
     s.kill();

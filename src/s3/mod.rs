@@ -129,6 +129,15 @@ pub struct PutResult {
     pub block_md5s: Vec<[u8; 16]>,
 }
 
+/// Where a download's bytes go.
+pub enum Sink<'a> {
+    /// Any writer, in order.
+    Writer(&'a mut dyn Write),
+    /// A file, at the object's own offsets (the segments of a parallel
+    /// download); plain-HTTP bodies are spliced in without a user-space copy.
+    File(&'a File),
+}
+
 /// The S3 error of a failed request.
 #[derive(Debug, Clone, Default)]
 pub struct S3Error {
@@ -325,18 +334,18 @@ impl S3 {
         out: &mut dyn Write,
         progress: Option<Progress<'_>>,
     ) -> Result<(ObjectInfo, u64)> {
-        self.get_range(key, start, None, expect_etag, out, progress)
+        self.get_range(key, start, None, expect_etag, Sink::Writer(out), progress)
     }
 
     /// Like [`S3::get_object`] for the bytes `start..end` (`end` exclusive;
-    /// `None` = to the end of the object).
+    /// `None` = to the end of the object), into `sink`.
     pub fn get_range(
         &self,
         key: &str,
         start: u64,
         end: Option<u64>,
         expect_etag: Option<&str>,
-        out: &mut dyn Write,
+        mut sink: Sink<'_>,
         progress: Option<Progress<'_>>,
     ) -> Result<(ObjectInfo, u64)> {
         let mut pos = start;
@@ -395,6 +404,29 @@ impl S3 {
             let info = i;
             let target = end.unwrap_or(info.size);
             let pos_before = pos;
+            let mut resp = resp;
+            #[cfg(target_os = "linux")]
+            if let (Sink::File(file), 0, Resp::Raw(r)) = (&sink, skip, &mut resp) {
+                if let Some(plain) = r.take_plain() {
+                    let want = target.saturating_sub(pos).min(plain.len);
+                    let mut each = |n: u64| -> io::Result<()> {
+                        if self.cancelled() {
+                            return Err(io::Error::other("interrupted"));
+                        }
+                        if let Some(p) = progress {
+                            p(n as i64);
+                        }
+                        Ok(())
+                    };
+                    let local = |e: io::Error| io::Error::other(LocalWriteError(e.to_string()));
+                    let (n, r) = raw::splice_to_file(&plain, file, pos, want, &mut each, &local);
+                    pos += n;
+                    match self.after_body(key, r, pos, pos_before, target, &info, &mut failures)? {
+                        Some(()) => return Ok((info, pos - start)),
+                        None => continue,
+                    }
+                }
+            }
             let mut reader = resp.into_reader();
             let res: io::Result<()> = (|| loop {
                 if pos >= target && end.is_some() {
@@ -421,54 +453,77 @@ impl S3 {
                 if end.is_some() && pos + chunk.len() as u64 > target {
                     chunk = &chunk[..(target - pos) as usize];
                 }
-                out.write_all(chunk)
-                    .map_err(|e| io::Error::other(LocalWriteError(e.to_string())))?;
+                match &mut sink {
+                    Sink::Writer(out) => out.write_all(chunk),
+                    Sink::File(file) => file.write_all_at(chunk, pos),
+                }
+                .map_err(|e| io::Error::other(LocalWriteError(e.to_string())))?;
                 pos += chunk.len() as u64;
                 if let Some(p) = progress {
                     p(chunk.len() as i64);
                 }
             })();
-            let info_ref = &info;
-            match res {
-                Ok(()) if pos >= target => {
-                    return Ok((info, pos - start));
-                }
-                Ok(()) => {
-                    // Short body: the connection ended early. Resume.
-                    failures += 1;
-                    if failures >= self.retry.attempts() {
-                        return Err(Error::failure(format!(
-                            "{key}: download ended early at byte {pos} of {}",
-                            info_ref.size
-                        )));
-                    }
-                }
-                Err(e) => {
-                    self.check_cancel()?;
-                    if let Some(inner) = e
-                        .get_ref()
-                        .and_then(|x| x.downcast_ref::<LocalWriteError>())
-                    {
-                        return Err(Error::failure(format!(
-                            "cannot write local file: {}",
-                            inner.0
-                        )));
-                    }
-                    failures += 1;
-                    if failures >= self.retry.attempts() {
-                        return Err(Error::failure(format!(
-                            "{key}: download failed at byte {pos}: {e}"
-                        )));
-                    }
-                }
+            if self
+                .after_body(key, res, pos, pos_before, target, &info, &mut failures)?
+                .is_some()
+            {
+                return Ok((info, pos - start));
             }
-            if pos > pos_before {
-                // Bytes are flowing: only consecutive attempts without progress count.
-                failures = 1;
-            }
-            self.note_retry("GET", key, failures, "connection lost mid-body");
-            std::thread::sleep(self.retry.backoff(failures));
         }
+    }
+
+    /// After a body was read up to `pos`: `Some` when the range is complete,
+    /// `None` after waiting to resume it (a short body or a network error),
+    /// `Err` when it cannot be resumed.
+    #[allow(clippy::too_many_arguments)]
+    fn after_body(
+        &self,
+        key: &str,
+        res: io::Result<()>,
+        pos: u64,
+        pos_before: u64,
+        target: u64,
+        info: &ObjectInfo,
+        failures: &mut u32,
+    ) -> Result<Option<()>> {
+        match res {
+            Ok(()) if pos >= target => return Ok(Some(())),
+            Ok(()) => {
+                // Short body: the connection ended early. Resume.
+                *failures += 1;
+                if *failures >= self.retry.attempts() {
+                    return Err(Error::failure(format!(
+                        "{key}: download ended early at byte {pos} of {}",
+                        info.size
+                    )));
+                }
+            }
+            Err(e) => {
+                self.check_cancel()?;
+                if let Some(inner) = e
+                    .get_ref()
+                    .and_then(|x| x.downcast_ref::<LocalWriteError>())
+                {
+                    return Err(Error::failure(format!(
+                        "cannot write local file: {}",
+                        inner.0
+                    )));
+                }
+                *failures += 1;
+                if *failures >= self.retry.attempts() {
+                    return Err(Error::failure(format!(
+                        "{key}: download failed at byte {pos}: {e}"
+                    )));
+                }
+            }
+        }
+        if pos > pos_before {
+            // Bytes are flowing: only consecutive attempts without progress count.
+            *failures = 1;
+        }
+        self.note_retry("GET", key, *failures, "connection lost mid-body");
+        std::thread::sleep(self.retry.backoff(*failures));
+        Ok(None)
     }
 
     /// `PUT /io/{key}` of `len` bytes of `file` from `offset`. Also computes

@@ -19,6 +19,15 @@ pub struct RawResponse {
     pub status: u16,
     headers: Vec<(String, String)>,
     body: Box<dyn Read + Send>,
+    plain: Option<Plain>,
+}
+
+/// A body of known length, not chunked: the bytes read along with the
+/// headers, then the rest straight from the socket (for [`splice_to_file`]).
+pub struct Plain {
+    pub leftover: Vec<u8>,
+    pub stream: TcpStream,
+    pub len: u64,
 }
 
 impl RawResponse {
@@ -31,7 +40,137 @@ impl RawResponse {
     pub fn into_reader(self) -> Box<dyn Read + Send> {
         self.body
     }
+    /// The body as [`Plain`], when it is one (the reader is then unused).
+    pub fn take_plain(&mut self) -> Option<Plain> {
+        self.plain.take()
+    }
 }
+
+/// Move `len` bytes of a plain body into `file` at `pos` without copying
+/// them through user space (socket → pipe → file, splice). `each` gets the
+/// byte count after every piece and may stop with an error. Errors writing
+/// the file are returned wrapped by `local`, so callers can tell them from
+/// network errors. Returns how many bytes were written at the error too.
+#[cfg(target_os = "linux")]
+pub fn splice_to_file(
+    plain: &Plain,
+    file: &std::fs::File,
+    pos: u64,
+    len: u64,
+    each: &mut dyn FnMut(u64) -> io::Result<()>,
+    local: &dyn Fn(io::Error) -> io::Error,
+) -> (u64, io::Result<()>) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::FileExt;
+    let mut done = 0u64;
+    let head = (plain.leftover.len() as u64).min(len) as usize;
+    if head > 0 {
+        if let Err(e) = file.write_all_at(&plain.leftover[..head], pos) {
+            return (0, Err(local(e)));
+        }
+        done = head as u64;
+        if let Err(e) = each(done) {
+            return (done, Err(e));
+        }
+    }
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 returns.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return (done, Err(io::Error::last_os_error()));
+    }
+    // SAFETY: pipe2 succeeded: both descriptors are open and ours alone.
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // A larger pipe: fewer system calls (best effort, 1 MiB is the usual limit).
+    // SAFETY: plain fcntl on a descriptor we own.
+    unsafe {
+        libc::fcntl(
+            wr.as_raw_fd(),
+            libc::F_SETPIPE_SZ,
+            SPLICE_PIECE as libc::c_int,
+        )
+    };
+    let sock = plain.stream.as_raw_fd();
+    while done < len {
+        let want = ((len - done) as usize).min(SPLICE_PIECE);
+        // SAFETY: valid descriptors; null offsets (socket and pipe have none).
+        let n = unsafe {
+            libc::splice(
+                sock,
+                std::ptr::null_mut(),
+                wr.as_raw_fd(),
+                std::ptr::null_mut(),
+                want,
+                libc::SPLICE_F_MOVE,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => {
+                    return (
+                        done,
+                        Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "receiving timed out",
+                        )),
+                    )
+                }
+                _ => return (done, Err(e)),
+            }
+        }
+        if n == 0 {
+            return (
+                done,
+                Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed before the end of the body",
+                )),
+            );
+        }
+        let mut left = n as usize;
+        let mut off = (pos + done) as libc::loff_t;
+        while left > 0 {
+            // SAFETY: valid descriptors; `off` is a valid pointer the kernel advances.
+            let k = unsafe {
+                libc::splice(
+                    rd.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    file.as_raw_fd(),
+                    &mut off,
+                    left,
+                    libc::SPLICE_F_MOVE,
+                )
+            };
+            if k < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return (done, Err(local(e)));
+            }
+            if k == 0 {
+                return (
+                    done,
+                    Err(local(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the file took no bytes",
+                    ))),
+                );
+            }
+            left -= k as usize;
+        }
+        done += n as u64;
+        if let Err(e) = each(n as u64) {
+            return (done, Err(e));
+        }
+    }
+    (done, Ok(()))
+}
+
+/// Bytes per splice call and the pipe's size.
+#[cfg(target_os = "linux")]
+const SPLICE_PIECE: usize = 1024 * 1024;
 
 /// The request body.
 pub enum RawBody<'a> {
@@ -241,10 +380,22 @@ pub fn send(
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
             .map(|(_, v)| v.clone())
     };
+    let chunked =
+        get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
+    let plain = match get("Content-Length").and_then(|l| l.parse::<u64>().ok()) {
+        Some(len) if !chunked && method != "HEAD" && status != 204 && status != 304 => {
+            Some(Plain {
+                leftover: leftover.clone(),
+                stream: stream.try_clone()?,
+                len,
+            })
+        }
+        _ => None,
+    };
     let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(leftover).chain(stream));
     let body: Box<dyn Read + Send> = if method == "HEAD" || status == 204 || status == 304 {
         Box::new(io::empty())
-    } else if get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+    } else if chunked {
         Box::new(Chunked {
             inner: raw,
             left: 0,
@@ -262,6 +413,7 @@ pub fn send(
         status,
         headers,
         body,
+        plain,
     })
 }
 

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -894,24 +894,6 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
 /// Downloads at least this large are fetched as parallel ranges.
 const SEGMENTED_MIN: u64 = 64 * MIB;
 
-/// Writes at increasing positions of a file (positional writes).
-struct PosWriter<'a> {
-    file: &'a File,
-    pos: u64,
-}
-
-impl Write for PosWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        self.file.write_all_at(buf, self.pos)?;
-        self.pos += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A large download as parallel ranged GETs of 10 MiB-aligned segments
 /// (`parts_concurrency` at a time) written in place into the temporary file.
 /// The journal records finished segments (with their block MD5s), so an
@@ -931,7 +913,14 @@ fn download_segmented(
     active: &progress::Active,
 ) -> Result<(u64, u64)> {
     let size = info.size;
-    let seg = part_size_for(size, ctx.opts.part_size, 10_000);
+    // At least 8 hash blocks per segment, so that its blocks fill md5x8's lanes.
+    let seg = part_size_for(size, ctx.opts.part_size, 10_000)
+        .max(crate::md5x8::LANES as u64 * s3::HASH_BLOCK)
+        .min(
+            size.div_ceil(s3::HASH_BLOCK)
+                .div_ceil(ctx.opts.parts_concurrency.max(1) as u64)
+                * s3::HASH_BLOCK,
+        );
     let n_seg = size.div_ceil(seg) as u32;
     let have = std::fs::metadata(temp).map(|m| m.len()).unwrap_or(0);
     let mut journal = match previous {
@@ -993,40 +982,49 @@ fn download_segmented(
     pool(&todo, ctx.opts.parts_concurrency, &stop, &|&n| {
         let start = n as u64 * seg;
         let end = (start + seg).min(size);
-        let mut w = PosWriter {
-            file: &file,
-            pos: start,
+        // Bytes of this segment counted in the progress, to undo on failure.
+        let counted = AtomicU64::new(0);
+        let count = |n: i64| {
+            counted.fetch_add(n as u64, Ordering::Relaxed);
+            prog(n)
         };
         let r = ctx
             .s3
-            .get_range(key, start, Some(end), Some(&info.etag), &mut w, Some(prog))
+            .get_range(
+                key,
+                start,
+                Some(end),
+                Some(&info.etag),
+                s3::Sink::File(&file),
+                Some(&count),
+            )
             // Hash what the file now holds (the segment's blocks side by side
             // on md5x8's lanes, while the pages are still cached).
-            .and_then(|_| {
-                crate::md5x8::file_block_md5s(&file, start, w.pos - start, s3::HASH_BLOCK)
+            .and_then(|(_, got)| {
+                crate::md5x8::file_block_md5s(&file, start, got, s3::HASH_BLOCK)
+                    .map(|blocks| (got, blocks))
                     .map_err(|e| Error::failure(format!("cannot read {}: {e}", temp.display())))
             });
         match r {
-            Ok(blocks) if w.pos == end => {
+            Ok((got, blocks)) if start + got == end => {
                 let mut j = journal.lock().expect("journal lock");
                 j.data
                     .done
                     .insert(n, blocks.iter().map(|b| s3::sign::hex(b)).collect());
                 j.save();
             }
-            Ok(_) => {
+            Ok((got, _)) => {
                 failed.store(true, Ordering::Relaxed);
                 first_error
                     .lock()
                     .expect("error lock")
                     .get_or_insert(Error::failure(format!(
-                        "{key}: short range {start}-{end} (got {} bytes)",
-                        w.pos - start
+                        "{key}: short range {start}-{end} (got {got} bytes)"
                     )));
             }
             Err(e) => {
                 // Undo the progress of the unfinished segment.
-                prog(-((w.pos - start) as i64));
+                prog(-(counted.load(Ordering::Relaxed) as i64));
                 failed.store(true, Ordering::Relaxed);
                 first_error.lock().expect("error lock").get_or_insert(e);
             }
