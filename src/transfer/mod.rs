@@ -625,42 +625,59 @@ fn upload_multipart(
         let offset = (n as u64 - 1) * ps;
         (offset, ps.min(size - offset))
     };
-    // Each worker hashes a group of parts in one pass (their MD5s side by side
-    // on md5x8's lanes), then sends them one after the other.
-    let group = todo
-        .len()
-        .div_ceil(ctx.opts.parts_concurrency.max(1))
-        .clamp(1, crate::md5x8::LANES);
-    let groups: Vec<&[u32]> = todo.chunks(group).collect();
-    pool(&groups, ctx.opts.parts_concurrency, &stop, &|parts| {
-        let regions: Vec<(u64, u64)> = parts.iter().map(|&n| region(n)).collect();
-        let hashes = match s3::hash_regions(file, &regions) {
-            Ok(h) => h,
-            Err(e) => return fail(e),
-        };
-        for (&n, h) in parts.iter().zip(hashes) {
-            if stop() {
-                return;
-            }
-            let (offset, len) = region(n);
-            match ctx
-                .s3
-                .upload_part(key, &upload_id, n, file, offset, len, Some(h), Some(prog))
-            {
-                Ok(r) => {
-                    let mut j = journal.lock().expect("journal lock");
-                    j.data.parts.insert(
-                        n,
-                        DonePart {
-                            etag: r.etag,
-                            size: len,
-                            blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
-                        },
-                    );
-                    j.save();
+    // One thread hashes the parts ahead of the senders, in groups read in one
+    // pass (their MD5s side by side on md5x8's lanes, their SHA-256s two by
+    // two); the first group is small so that sending starts at once.
+    let senders = ctx.opts.parts_concurrency.max(1);
+    let first = senders.clamp(1, crate::md5x8::LANES).min(todo.len());
+    let groups = std::iter::once(&todo[..first]).chain(todo[first..].chunks(crate::md5x8::LANES));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, s3::RegionHash)>(crate::md5x8::LANES);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for parts in groups {
+                if stop() || parts.is_empty() {
+                    return;
                 }
-                Err(e) => return fail(e),
+                let regions: Vec<(u64, u64)> = parts.iter().map(|&n| region(n)).collect();
+                let hashes = match s3::hash_regions(file, &regions) {
+                    Ok(h) => h,
+                    Err(e) => return fail(e),
+                };
+                for item in parts.iter().copied().zip(hashes) {
+                    if !send_unless(&tx, item, &stop) {
+                        return;
+                    }
+                }
             }
+        });
+        for _ in 0..senders.min(todo.len()) {
+            scope.spawn(|| loop {
+                let next = rx.lock().expect("queue lock").recv();
+                let Ok((n, h)) = next else { return };
+                if stop() {
+                    return;
+                }
+                let (offset, len) = region(n);
+                match ctx
+                    .s3
+                    .upload_part(key, &upload_id, n, file, offset, len, Some(h), Some(prog))
+                {
+                    Ok(r) => {
+                        let mut j = journal.lock().expect("journal lock");
+                        j.data.parts.insert(
+                            n,
+                            DonePart {
+                                etag: r.etag,
+                                size: len,
+                                blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
+                            },
+                        );
+                        j.save();
+                    }
+                    Err(e) => return fail(e),
+                }
+            });
         }
     });
     let journal = journal.into_inner().expect("journal lock");
@@ -699,6 +716,29 @@ fn upload_multipart(
     }
     journal.remove();
     Ok(s3::cells_hash_of_blocks(&blocks))
+}
+
+/// Queue `item`, waiting while the queue is full; `false` when `stop()` says
+/// the senders are gone or going (so the producer never blocks forever).
+fn send_unless<T>(
+    tx: &std::sync::mpsc::SyncSender<T>,
+    mut item: T,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> bool {
+    use std::sync::mpsc::TrySendError;
+    loop {
+        match tx.try_send(item) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                if stop() {
+                    return false;
+                }
+                item = back;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
 }
 
 fn unhex16(s: &str) -> Option<[u8; 16]> {
