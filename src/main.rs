@@ -6,6 +6,7 @@ mod commands;
 mod config;
 mod error;
 mod hash;
+mod lanes;
 mod md5x8;
 mod output;
 mod s3;

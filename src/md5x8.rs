@@ -353,74 +353,27 @@ fn simd_available() -> bool {
     }
 }
 
-/// One MD5 stream: chaining state, a partial block, and the total length.
-#[derive(Clone, Copy)]
-struct Lane {
-    state: [u32; 4],
-    buf: [u8; 64],
-    buf_len: usize,
-    len: u64,
+/// MD5 for [`crate::lanes`].
+pub struct Md5;
+
+impl crate::lanes::BlockHash for Md5 {
+    type State = [u32; 4];
+    const INIT: [u32; 4] = INIT;
+    const BIG_ENDIAN_LENGTH: bool = false;
+    fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
+        compress(state, block);
+    }
 }
 
-impl Lane {
-    const EMPTY: Lane = Lane {
-        state: INIT,
-        buf: [0; 64],
-        buf_len: 0,
-        len: 0,
-    };
+type Lane = crate::lanes::Lane<Md5>;
 
-    /// Tops up a partial buffered block from `data` (compressing it once
-    /// full) and returns the rest of `data`, which then starts on a block
-    /// boundary of the stream unless it is empty.
-    fn fill<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
-        if self.buf_len == 0 {
-            return data;
-        }
-        let take = (64 - self.buf_len).min(data.len());
-        self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
-        self.buf_len += take;
-        if self.buf_len == 64 {
-            let block = self.buf;
-            compress(&mut self.state, &block);
-            self.buf_len = 0;
-        }
-        &data[take..]
+/// The digest of a lane, which is reset.
+fn digest(lane: &mut Lane) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, w) in out.chunks_exact_mut(4).zip(lane.finish()) {
+        o.copy_from_slice(&w.to_le_bytes());
     }
-
-    /// Scalar path: whole blocks compressed here, the tail buffered.
-    fn absorb(&mut self, data: &[u8]) {
-        let data = self.fill(data);
-        let mut blocks = data.chunks_exact(64);
-        for block in &mut blocks {
-            compress(&mut self.state, block.try_into().expect("64-byte chunk"));
-        }
-        let tail = blocks.remainder();
-        if !tail.is_empty() {
-            // fill() left the buffer empty, or consumed all of `data`.
-            self.buf[..tail.len()].copy_from_slice(tail);
-            self.buf_len = tail.len();
-        }
-    }
-
-    /// Pads, returns the digest, and resets the lane.
-    fn finish(&mut self) -> [u8; 16] {
-        let bits = self.len.wrapping_mul(8);
-        let mut pad = [0u8; 72];
-        pad[0] = 0x80;
-        // 1..=64 bytes of padding so that buf_len + pad + 8 is a multiple of 64.
-        let pad_len = 64 - (self.buf_len + 8) % 64;
-        let pad_len = if pad_len == 0 { 64 } else { pad_len };
-        pad[pad_len..pad_len + 8].copy_from_slice(&bits.to_le_bytes());
-        self.absorb(&pad[..pad_len + 8]);
-        debug_assert_eq!(self.buf_len, 0);
-        let mut out = [0u8; 16];
-        for (o, w) in out.chunks_exact_mut(4).zip(self.state) {
-            o.copy_from_slice(&w.to_le_bytes());
-        }
-        *self = Lane::EMPTY;
-        out
-    }
+    out
 }
 
 /// Up to 8 independent MD5 computations advanced together.
@@ -525,7 +478,7 @@ impl Md5x8 {
     /// MD5 digest of everything fed to lane `i` since it was last finished;
     /// resets lane `i` to empty. Panics if `i >= LANES`.
     pub fn finish_lane(&mut self, i: usize) -> [u8; 16] {
-        self.lanes[i].finish()
+        digest(&mut self.lanes[i])
     }
 }
 
@@ -534,7 +487,7 @@ pub fn md5(data: &[u8]) -> [u8; 16] {
     let mut lane = Lane::EMPTY;
     lane.len = data.len() as u64;
     lane.absorb(data);
-    lane.finish()
+    digest(&mut lane)
 }
 
 /// MD5 digests of consecutive `block`-byte blocks of `len` bytes of `file`
@@ -645,26 +598,7 @@ mod tests {
     use md5::{Digest, Md5};
     use std::io::Write;
 
-    /// Small deterministic PRNG (xorshift64*), enough for test data.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            let mut v = vec![0u8; n];
-            for c in v.chunks_mut(8) {
-                c.copy_from_slice(&self.next().to_le_bytes()[..c.len()]);
-            }
-            v
-        }
-    }
+    use crate::lanes::Rng;
 
     fn reference(data: &[u8]) -> [u8; 16] {
         Md5::digest(data).into()

@@ -249,75 +249,30 @@ fn simd_available() -> bool {
     }
 }
 
-/// One SHA-256 stream: chaining state, a partial block, and the total length.
-#[derive(Clone, Copy)]
-struct Lane {
-    state: [u32; 8],
-    buf: [u8; 64],
-    buf_len: usize,
-    len: u64,
+/// SHA-256 for [`crate::lanes`].
+pub struct Sha256;
+
+impl crate::lanes::BlockHash for Sha256 {
+    type State = [u32; 8];
+    const INIT: [u32; 8] = INIT;
+    const BIG_ENDIAN_LENGTH: bool = true;
+    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
+        sha2::compress256(
+            state,
+            core::slice::from_ref(GenericArray::from_slice(block)),
+        );
+    }
 }
 
-impl Lane {
-    const EMPTY: Lane = Lane {
-        state: INIT,
-        buf: [0; 64],
-        buf_len: 0,
-        len: 0,
-    };
+type Lane = crate::lanes::Lane<Sha256>;
 
-    /// Tops up a partial buffered block from `data` (compressing it once
-    /// full) and returns the rest of `data`, which then starts on a block
-    /// boundary of the stream unless it is empty.
-    fn fill<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
-        if self.buf_len == 0 {
-            return data;
-        }
-        let take = (64 - self.buf_len).min(data.len());
-        self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
-        self.buf_len += take;
-        if self.buf_len == 64 {
-            sha2::compress256(&mut self.state, &[self.buf.into()]);
-            self.buf_len = 0;
-        }
-        &data[take..]
+/// The digest of a lane, which is reset.
+fn digest(lane: &mut Lane) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(lane.finish()) {
+        o.copy_from_slice(&w.to_be_bytes());
     }
-
-    /// Per-lane path: whole blocks through `sha2::compress256`, the tail
-    /// buffered.
-    fn absorb(&mut self, data: &[u8]) {
-        let data = self.fill(data);
-        let mut blocks = data.chunks_exact(64);
-        for block in &mut blocks {
-            let block = GenericArray::from_slice(block);
-            sha2::compress256(&mut self.state, core::slice::from_ref(block));
-        }
-        let tail = blocks.remainder();
-        if !tail.is_empty() {
-            // fill() left the buffer empty, or consumed all of `data`.
-            self.buf[..tail.len()].copy_from_slice(tail);
-            self.buf_len = tail.len();
-        }
-    }
-
-    /// Pads, returns the digest, and resets the lane.
-    fn finish(&mut self) -> [u8; 32] {
-        let bits = self.len.wrapping_mul(8);
-        let mut pad = [0u8; 72];
-        pad[0] = 0x80;
-        // 1..=64 bytes of padding so that buf_len + pad + 8 is a multiple of 64.
-        let pad_len = 64 - (self.buf_len + 8) % 64;
-        let pad_len = if pad_len == 0 { 64 } else { pad_len };
-        pad[pad_len..pad_len + 8].copy_from_slice(&bits.to_be_bytes());
-        self.absorb(&pad[..pad_len + 8]);
-        debug_assert_eq!(self.buf_len, 0);
-        let mut out = [0u8; 32];
-        for (o, w) in out.chunks_exact_mut(4).zip(self.state) {
-            o.copy_from_slice(&w.to_be_bytes());
-        }
-        *self = Lane::EMPTY;
-        out
-    }
+    out
 }
 
 /// Up to `n` independent SHA-256 computations advanced together.
@@ -447,7 +402,7 @@ impl Sha256n {
     /// SHA-256 digest of everything fed to lane `i` since it was last
     /// finished; resets lane `i` to empty. Panics if `i` is not a lane.
     pub fn finish_lane(&mut self, i: usize) -> [u8; 32] {
-        self.lanes[i].finish()
+        digest(&mut self.lanes[i])
     }
 }
 
@@ -456,30 +411,7 @@ mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
 
-    /// xorshift64*: deterministic test data without a dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            let mut v = Vec::with_capacity(n + 8);
-            while v.len() < n {
-                v.extend_from_slice(&self.next().to_le_bytes());
-            }
-            v.truncate(n);
-            v
-        }
-    }
+    use crate::lanes::Rng;
 
     fn reference(data: &[u8]) -> [u8; 32] {
         Sha256::digest(data).into()

@@ -25,91 +25,55 @@ fn retries_in(summary: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn download_continues_after_connections_cut_mid_body() {
+/// Upload `content` as `name` (with `up_flags`), restart the server so that
+/// every response body is cut after `cut` bytes, and download the file back
+/// (with `-v`): it must arrive whole. Returns the retries the summary counts.
+fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cut: usize) -> u64 {
     let s = Server::start(&[]);
     let tmp = tmpdir();
-    let f = tmp.path().join("cut.bin");
-    let content = data(13 * MIB + 77, 5);
-    fs::write(&f, &content).unwrap();
-    scp(
-        &s,
-        &[
-            "--multipart-threshold",
-            "10",
-            "--part-size",
-            "10",
-            f.to_str().unwrap(),
-            "cells://common-files/",
-        ],
-    )
-    .assert_ok();
+    let f = tmp.path().join(name);
+    fs::write(&f, content).unwrap();
+    let mut up: Vec<&str> = up_flags.to_vec();
+    up.extend([f.to_str().unwrap(), "cells://common-files/"]);
+    scp(&s, &up).assert_ok();
     s.kill();
-    // Every response body is cut after 3 MiB.
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "3145728"]);
+    let ds = serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
+    let remote = format!("cells://common-files/{name}");
     let out = ds
         .cec("admin")
-        .args([
-            "scp",
-            "-v",
-            "cells://common-files/cut.bin",
-            dl.to_str().unwrap(),
-        ])
+        .args(["scp", "-v", &remote, dl.to_str().unwrap()])
         .run();
     out.assert_ok();
-    assert!(fs::read(dl.join("cut.bin")).unwrap() == content);
-    let last = out
-        .stderr_lines()
-        .last()
-        .copied()
-        .unwrap_or_default()
-        .to_string();
+    assert!(fs::read(dl.join(name)).unwrap() == content);
+    assert!(!dl.join(format!(".{name}.cec-partial")).exists());
     let summary = out
         .stderr_lines()
         .into_iter()
         .find(|l| l.starts_with("Downloaded 1 of 1"))
-        .unwrap_or(&last)
+        .unwrap_or_default()
         .to_string();
-    assert!(retries_in(&summary) >= 3, "{out}");
+    retries_in(&summary)
+}
+
+#[test]
+fn download_continues_after_connections_cut_mid_body() {
+    let content = data(13 * MIB + 77, 5);
+    let flags = ["--multipart-threshold", "10", "--part-size", "10"];
+    // Every response body is cut after 3 MiB.
+    assert!(download_through_cut_bodies("cut.bin", &content, &flags, 3 * MIB) >= 3);
 }
 
 #[test]
 fn parallel_download_resumes_ranges_cut_mid_body() {
     // Above 64 MiB a download is fetched as parallel ranges written in place
     // (spliced from the socket on Linux); every range body is cut here.
-    let s = Server::start(&[]);
-    let tmp = tmpdir();
-    let f = tmp.path().join("ranges.bin");
     let content = data(70 * MIB + 13, 9);
-    fs::write(&f, &content).unwrap();
-    scp(&s, &[f.to_str().unwrap(), "cells://common-files/"]).assert_ok();
-    s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "4194304"]);
-    let dl = tmp.path().join("dl");
-    fs::create_dir(&dl).unwrap();
-    let out = ds
-        .cec("admin")
-        .args([
-            "scp",
-            "-n",
-            "cells://common-files/ranges.bin",
-            dl.to_str().unwrap(),
-        ])
-        .run();
-    out.assert_ok();
-    assert!(fs::read(dl.join("ranges.bin")).unwrap() == content);
-    let summary = out
-        .stderr_lines()
-        .into_iter()
-        .find(|l| l.starts_with("Downloaded 1 of 1"))
-        .unwrap_or_default()
-        .to_string();
+    let retries = download_through_cut_bodies("ranges.bin", &content, &[], 4 * MIB);
     // 70 MiB in bodies of at most 4 MiB is 18 bodies or more; only the last
     // body of each range (3 ranges of 30, 30 and 10 MiB) is not cut.
-    assert!(retries_in(&summary) >= 15, "{out}");
-    assert!(!dl.join(".ranges.bin.cec-partial").exists());
+    assert!(retries >= 15, "{retries} retries");
 }
 
 #[test]
