@@ -11,6 +11,8 @@ use md5::{Digest, Md5};
 use std::io::Read;
 use std::path::Path;
 
+use crate::s3::sign::hex;
+
 /// Block size of the Cells hash: 10 MiB.
 pub const BLOCK_SIZE: u64 = 10 * 1024 * 1024;
 
@@ -65,16 +67,6 @@ impl CellsHasher {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(H[(x >> 4) as usize] as char);
-        s.push(H[(x & 15) as usize] as char);
-    }
-    s
-}
-
 /// Hash everything `r` yields (1 MiB reads). Interrupted reads are retried.
 pub fn hash_reader<R: Read>(mut r: R) -> std::io::Result<String> {
     let mut h = CellsHasher::new();
@@ -104,11 +96,16 @@ pub fn hash_open_file(f: std::fs::File) -> std::io::Result<String> {
         return hash_reader(f);
     }
     let blocks = crate::md5x8::file_block_md5s(&f, 0, meta.len(), BLOCK_SIZE)?;
+    Ok(of_block_md5s(&blocks))
+}
+
+/// The hash from the MD5 digests of the blocks: hex(MD5(their concatenation)).
+pub fn of_block_md5s(blocks: &[[u8; 16]]) -> String {
     let mut outer = Md5::new();
-    for b in &blocks {
+    for b in blocks {
         outer.update(b);
     }
-    Ok(hex(&outer.finalize()))
+    hex(&outer.finalize())
 }
 
 #[cfg(test)]

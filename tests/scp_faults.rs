@@ -30,12 +30,7 @@ fn retries_in(summary: &str) -> u64 {
 /// (with `-v`): it must arrive whole. Returns the retries the summary counts.
 fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cut: usize) -> u64 {
     let s = Server::start(&[]);
-    let tmp = tmpdir();
-    let f = tmp.path().join(name);
-    fs::write(&f, content).unwrap();
-    let mut up: Vec<&str> = up_flags.to_vec();
-    up.extend([f.to_str().unwrap(), "cells://common-files/"]);
-    scp(&s, &up).assert_ok();
+    let tmp = upload_new(&s, name, content, up_flags);
     s.kill();
     let ds = serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
     let dl = tmp.path().join("dl");
@@ -368,19 +363,12 @@ fn one_failing_file_does_not_stop_the_others_unless_fail_fast() {
 #[test]
 fn checksum_mismatch_is_detected_in_a_parallel_download() {
     let s = Server::start(&[]);
-    let tmp = tmpdir();
-    let f = tmp.path().join("bigm.bin");
-    fs::write(&f, data(65 * MIB, 21)).unwrap();
-    scp(
+    let tmp = upload_new(
         &s,
-        &[
-            "--multipart-threshold",
-            "10",
-            f.to_str().unwrap(),
-            "cells://common-files/",
-        ],
-    )
-    .assert_ok();
+        "bigm.bin",
+        &data(65 * MIB, 21),
+        &["--multipart-threshold", "10"],
+    );
     let stored = s.root.join("data/common/bigm.bin");
     let mut b = fs::read(&stored).unwrap();
     b[33 * MIB + 5] ^= 0x01;

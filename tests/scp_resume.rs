@@ -110,31 +110,37 @@ fn killed_multipart_upload_resumes_from_its_finished_parts() {
     assert!(journals(&home, "upload").is_empty(), "journal left behind");
 }
 
-#[test]
-fn killed_download_resumes_from_the_partial_file() {
-    let s = Server::start(&[]);
-    let tmp = tmpdir();
-    let f = tmp.path().join("down.bin");
-    let content = data(40 * MIB + 3, 12);
-    fs::write(&f, &content).unwrap();
-    scp(
-        &s,
-        &[
-            "--multipart-threshold",
-            "10",
-            f.to_str().unwrap(),
-            "cells://common-files/",
-        ],
-    )
-    .assert_ok();
+/// Restart the server stopped and slow (4 MiB per response body, 300 ms per
+/// request) on the same root; returns it and a new download folder in `tmp`.
+fn restart_slow(s: &Server, tmp: &std::path::Path) -> (Ds, std::path::PathBuf) {
     s.kill();
-    // Slow it down: 4 MiB per request, 300 ms per request.
     let ds = serve_on(
         &s.root,
         &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
     );
-    let dl = tmp.path().join("dl");
+    let dl = tmp.join("dl");
     fs::create_dir(&dl).unwrap();
+    (ds, dl)
+}
+
+/// Wait (at most 120 s, `cec` still running) until `ready()`, then SIGKILL `cec`.
+fn kill_once(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(120), "{what}");
+        assert!(child.try_wait().unwrap().is_none(), "cec ended too early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    wait_exit(child, 10);
+}
+
+#[test]
+fn killed_download_resumes_from_the_partial_file() {
+    let s = Server::start(&[]);
+    let content = data(40 * MIB + 3, 12);
+    let tmp = upload_new(&s, "down.bin", &content, &["--multipart-threshold", "10"]);
+    let (ds, dl) = restart_slow(&s, tmp.path());
     let mut c = ds.cec("admin");
     let args = [
         "scp",
@@ -146,17 +152,9 @@ fn killed_download_resumes_from_the_partial_file() {
     c.args(args);
     let mut child = spawn(&c);
     let partial = dl.join(".down.bin.cec-partial");
-    let start = Instant::now();
-    while fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) < 12 * MIB as u64 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "download did not start"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "cec ended too early");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    wait_exit(&mut child, 10);
+    kill_once(&mut child, "download did not start", || {
+        fs::metadata(&partial).map(|m| m.len()).unwrap_or(0) >= 12 * MIB as u64
+    });
     assert!(!dl.join("down.bin").exists(), "incomplete file in place");
 
     // `command()` left the args in place: add -v and run the same command again.
@@ -213,27 +211,9 @@ fn interrupted_tree_upload_continues_without_force() {
 #[test]
 fn killed_parallel_download_resumes_its_missing_segments() {
     let s = Server::start(&[]);
-    let tmp = tmpdir();
-    let f = tmp.path().join("seg.bin");
     let content = data(70 * MIB + 9, 13);
-    fs::write(&f, &content).unwrap();
-    scp(
-        &s,
-        &[
-            "--multipart-threshold",
-            "10",
-            f.to_str().unwrap(),
-            "cells://common-files/",
-        ],
-    )
-    .assert_ok();
-    s.kill();
-    let ds = serve_on(
-        &s.root,
-        &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
-    );
-    let dl = tmp.path().join("dl");
-    fs::create_dir(&dl).unwrap();
+    let tmp = upload_new(&s, "seg.bin", &content, &["--multipart-threshold", "10"]);
+    let (ds, dl) = restart_slow(&s, tmp.path());
     let mut c = ds.cec("admin");
     // 20 MiB segments: 4 ranges, fetched 2 at a time.
     let args = [
@@ -259,17 +239,7 @@ fn killed_parallel_download_resumes_its_missing_segments() {
             .max()
             .unwrap_or(0)
     };
-    let start = Instant::now();
-    while done(&home) < 1 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no segment finished"
-        );
-        assert!(child.try_wait().unwrap().is_none(), "cec ended too early");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().unwrap();
-    wait_exit(&mut child, 10);
+    kill_once(&mut child, "no segment finished", || done(&home) >= 1);
     assert!(done(&home) < 4);
     assert!(!dl.join("seg.bin").exists(), "incomplete file in place");
 

@@ -1204,36 +1204,6 @@ struct RegionReader<'a> {
     cancel: Option<&'a Cancel>,
 }
 
-/// MD5 digests of consecutive 10 MiB blocks of a byte stream.
-#[derive(Default)]
-pub struct BlockMd5 {
-    md5: Md5,
-    in_block: u64,
-    blocks: Vec<[u8; 16]>,
-}
-
-impl BlockMd5 {
-    pub fn update(&mut self, mut data: &[u8]) {
-        while !data.is_empty() {
-            let take = ((HASH_BLOCK - self.in_block) as usize).min(data.len());
-            self.md5.update(&data[..take]);
-            self.in_block += take as u64;
-            data = &data[take..];
-            if self.in_block == HASH_BLOCK {
-                self.blocks.push(self.md5.finalize_reset().into());
-                self.in_block = 0;
-            }
-        }
-    }
-    /// The block digests (one empty-block digest for an empty stream).
-    pub fn finish(mut self) -> Vec<[u8; 16]> {
-        if self.in_block > 0 || self.blocks.is_empty() {
-            self.blocks.push(self.md5.finalize().into());
-        }
-        self.blocks
-    }
-}
-
 /// SHA-256 (hex) of `len` bytes of `file` from `offset`.
 pub fn sha256_region(file: &File, offset: u64, len: u64) -> Result<String> {
     let mut sha = Sha256::new();
@@ -1284,15 +1254,6 @@ impl Read for RegionReader<'_> {
         }
         Ok(n)
     }
-}
-
-/// Cells' internal hash from block MD5s: hex(MD5(concat(block digests))).
-pub fn cells_hash_of_blocks(blocks: &[[u8; 16]]) -> String {
-    let mut m = Md5::new();
-    for b in blocks {
-        m.update(b);
-    }
-    sign::hex(&m.finalize())
 }
 
 #[cfg(test)]
@@ -1360,7 +1321,7 @@ mod tests {
         assert_eq!(h0.sha256, sign::EMPTY_SHA256);
         // md5(md5("")) is the hash of an empty file.
         assert_eq!(
-            cells_hash_of_blocks(&h0.block_md5s),
+            crate::hash::of_block_md5s(&h0.block_md5s),
             "59adb24ef3cdbe0297f05b395827453f"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -489,7 +489,7 @@ fn upload_file(
             .put_object(remote, &file, 0, size, Some(&prog))
             .and_then(|r| {
                 check_put_etag(remote, &r)?;
-                Ok(s3::cells_hash_of_blocks(&r.block_md5s))
+                Ok(crate::hash::of_block_md5s(&r.block_md5s))
             })
     };
     let res = res.and_then(|hash| {
@@ -715,7 +715,7 @@ fn upload_multipart(
         }
     }
     journal.remove();
-    Ok(s3::cells_hash_of_blocks(&blocks))
+    Ok(crate::hash::of_block_md5s(&blocks))
 }
 
 /// Queue `item`, waiting while the queue is full; `false` when `stop()` says
@@ -1095,7 +1095,7 @@ fn download_segmented(
             }
         }
     }
-    let computed = s3::cells_hash_of_blocks(&blocks);
+    let computed = crate::hash::of_block_md5s(&blocks);
     if ctx.opts.verify {
         let expected = match remote_hash {
             Some(h) if node.size.unwrap_or(-1) as u64 == size => Some(h.to_string()),
@@ -1388,7 +1388,7 @@ fn download_file(
                     let etag = info.etag_unquoted();
                     if info.size <= s3::HASH_BLOCK && is_md5_hex(etag) {
                         let want = unhex16(&etag.to_ascii_lowercase())
-                            .map(|b| s3::cells_hash_of_blocks(&[b]));
+                            .map(|b| crate::hash::of_block_md5s(&[b]));
                         if want.as_deref() != Some(computed.as_str()) {
                             return discard(format!("checksum mismatch (ETag {etag})"));
                         }

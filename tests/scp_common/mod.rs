@@ -163,6 +163,18 @@ pub fn snapshot(dir: &Path) -> (std::collections::BTreeMap<String, Vec<u8>>, Vec
     (files, dirs)
 }
 
+/// Write `content` as `name` in a new temporary folder and upload it to
+/// `common-files/` with `flags` (the upload must succeed). Returns the folder.
+pub fn upload_new(srv: &Server, name: &str, content: &[u8], flags: &[&str]) -> tempfile::TempDir {
+    let tmp = tmpdir();
+    let f = tmp.path().join(name);
+    std::fs::write(&f, content).unwrap();
+    let mut args = flags.to_vec();
+    args.extend([f.to_str().unwrap(), "cells://common-files/"]);
+    scp(srv, &args).assert_ok();
+    tmp
+}
+
 pub fn tmpdir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("cec-scp-")
