@@ -176,8 +176,6 @@ const SPLICE_PIECE: usize = 1024 * 1024;
 pub enum RawBody<'a> {
     None,
     Bytes(&'a [u8]),
-    /// Exactly `len` bytes read from the reader.
-    Reader(&'a mut dyn Read, u64),
     /// Exactly `len` bytes of `file` from `offset`, sent by the kernel
     /// (sendfile: no copy through user space). `each` is called with the
     /// byte count after every piece and may stop the request with an error.
@@ -304,23 +302,6 @@ pub fn send(
             let mut all = head.into_bytes();
             all.extend_from_slice(b);
             stream.write_all(&all)?;
-        }
-        RawBody::Reader(r, len) => {
-            stream.write_all(head.as_bytes())?;
-            let mut buf = vec![0u8; 256 * 1024];
-            let mut left = len;
-            while left > 0 {
-                let want = (left as usize).min(buf.len());
-                let n = r.read(&mut buf[..want])?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "request body ended early",
-                    ));
-                }
-                stream.write_all(&buf[..n])?;
-                left -= n as u64;
-            }
         }
         RawBody::File {
             file,
