@@ -99,6 +99,11 @@ pub fn hash_open_file(f: std::fs::File) -> std::io::Result<String> {
     Ok(of_block_md5s(&blocks))
 }
 
+/// Hex MD5 of a short byte string (names, ids).
+pub fn md5_hex(data: &[u8]) -> String {
+    hex(&Md5::digest(data))
+}
+
 /// The hash from the MD5 digests of the blocks: hex(MD5(their concatenation)).
 pub fn of_block_md5s(blocks: &[[u8; 16]]) -> String {
     let mut outer = Md5::new();

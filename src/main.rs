@@ -1,4 +1,6 @@
 //! argv -> parse -> run -> exit code.
+#[macro_use]
+mod output;
 mod api;
 mod auth;
 mod cli;
@@ -8,23 +10,17 @@ mod error;
 mod hash;
 mod lanes;
 mod md5x8;
-mod output;
 mod s3;
 mod sha256n;
 mod transfer;
 
 fn main() {
     output::interrupt::install();
-    // `cec ls | head`: end quietly on a closed stdout like other Unix tools (sockets
-    // are unaffected: std sends with MSG_NOSIGNAL).
-    // SAFETY: setting a signal disposition at start-up, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    output::ignore_sigpipe();
     // A panic is a bug: one line on stderr instead of the default multi-line report.
     if std::env::var_os("RUST_BACKTRACE").is_none() {
         std::panic::set_hook(Box::new(|info| {
-            eprintln!("Error: internal error (this is a bug, please report it): {info}");
+            errln!("Error: internal error (this is a bug, please report it): {info}");
         }));
     }
     let code = match cli::parse(std::env::args_os().skip(1)) {
@@ -43,13 +39,13 @@ fn main() {
             match commands::run(inv) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("Error: {e}");
+                    errln!("Error: {e}");
                     e.code()
                 }
             }
         }
         Err(e) => {
-            eprintln!("Error: {e}");
+            errln!("Error: {e}");
             e.code()
         }
     };

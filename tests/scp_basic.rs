@@ -488,3 +488,51 @@ fn tree_roundtrip_through_the_ureq_transport() {
     let (back, _) = snapshot(&dl.join("tree"));
     assert_eq!(back, want);
 }
+
+/// Regression: names of 243–255 bytes could not be downloaded, because the
+/// temporary name `.NAME.cec-partial` went over the 255-byte limit.
+#[test]
+fn names_up_to_255_bytes_download() {
+    let s = srv();
+    mkdir(s, "common-files/scp-long-names");
+    let tmp = tmpdir();
+    let up = tmp.path().join("up");
+    fs::create_dir(&up).unwrap();
+    let mut names = Vec::new();
+    for len in [243usize, 250, 255] {
+        // Multi-byte characters too, so that the cut lands inside one.
+        let name = format!("{}{}", "é".repeat(20), "n".repeat(len - 40));
+        assert_eq!(name.len(), len);
+        fs::write(up.join(&name), data(1000 + len, len as u64)).unwrap();
+        names.push(name);
+    }
+    // A large one takes the resumable, parallel path.
+    let big = format!("{}.bin", "b".repeat(251));
+    fs::write(up.join(&big), data(70 * 1024 * 1024, 3)).unwrap();
+    names.push(big);
+    scp(
+        s,
+        &[up.to_str().unwrap(), "cells://common-files/scp-long-names/"],
+    )
+    .assert_ok();
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let out = scp(
+        s,
+        &[
+            "cells://common-files/scp-long-names/up",
+            dl.to_str().unwrap(),
+        ],
+    );
+    out.assert_ok();
+    for name in &names {
+        assert_eq!(
+            fs::read(dl.join("up").join(name)).unwrap(),
+            fs::read(up.join(name)).unwrap(),
+            "{}",
+            name.len()
+        );
+    }
+    let (files, _) = snapshot(&dl);
+    assert_eq!(files.len(), names.len(), "{:?}", files.keys());
+}

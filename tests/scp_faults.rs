@@ -380,3 +380,39 @@ fn checksum_mismatch_is_detected_in_a_parallel_download() {
     assert!(out.stderr.contains("checksum mismatch"), "{out}");
     assert_eq!(fs::read_dir(&dl).unwrap().count(), 0, "a bad file was left");
 }
+
+/// Regression: a connection cut while a body goes out through `sendfile` raised
+/// SIGPIPE and killed `cec` (exit 141, no message, no retry, no summary).
+#[test]
+fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
+    let s = Server::start(&[]);
+    s.kill();
+    let ds = serve_on(&s.root, &["--drop-after-bytes", "100000"]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("f25m");
+    fs::write(&f, data(25 * MIB, 25)).unwrap();
+    let out = ds
+        .cec("admin")
+        .args([
+            "scp",
+            "-n",
+            "--retry-max-attempts",
+            "3",
+            "--retry-max-backoff",
+            "100ms",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ])
+        .run();
+    out.assert_no_panic();
+    assert_eq!(out.code, 1, "{out}");
+    let summary = out
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.starts_with("Uploaded 0 of 1 file"))
+        .unwrap_or_else(|| panic!("no summary line: {out}"))
+        .to_string();
+    assert!(retries_in(&summary) >= 2, "{summary}");
+    assert!(out.stderr.contains("Error: "), "{out}");
+    assert!(!ds.file("f25m").exists(), "a truncated object was stored");
+}

@@ -118,7 +118,7 @@ fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &str) -> Result<Cl
             client_for_account(g, store, acc)
         }
         None => {
-            eprintln!(
+            errln!(
                 "Warning: no stored account for {url} and no --token or --login/--password: using the active account"
             );
             connect_stored(g, store)

@@ -230,7 +230,7 @@ fn wait_callback(server: &tiny_http::Server, state: &str, timeout: Duration) -> 
 
 fn read_pasted_code() -> Result<String> {
     use std::io::{BufRead, Write};
-    eprint!("Please paste the code returned to you in the browser: ");
+    errprint!("Please paste the code returned to you in the browser: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     let n = std::io::stdin().lock().read_line(&mut line)?;
@@ -276,7 +276,7 @@ pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> 
     if browser_possible(opts) {
         match tiny_http::Server::http(("127.0.0.1", port)) {
             Ok(s) => server = Some(s),
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "Warning: port {port} is not available on 127.0.0.1 ({e}): switching to the copy/paste flow (or choose another port with --port)"
             ),
         }
@@ -284,11 +284,11 @@ pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> 
     let (redirect, code) = if let Some(server) = server {
         let redirect = format!("http://localhost:{port}/servers/callback");
         let url = authorize_url(base, &redirect, &state, challenge);
-        eprintln!("Opening the browser to log in. If it does not open, visit this URL:\n{url}");
+        errln!("Opening the browser to log in. If it does not open, visit this URL:\n{url}");
         if let Err(e) = webbrowser::open(&url) {
             http::debug(format!("could not open a browser: {e}"));
         }
-        eprintln!(
+        errln!(
             "Waiting for the login to complete (up to {} s)...",
             timeout.as_secs()
         );
@@ -297,10 +297,10 @@ pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> 
     } else {
         let redirect = format!("{base}/oauth2/oob");
         let url = authorize_url(base, &redirect, &state, challenge);
-        eprintln!("Please copy and paste this URL in a browser:\n{url}");
+        errln!("Please copy and paste this URL in a browser:\n{url}");
         (redirect, read_pasted_code()?)
     };
-    eprintln!("✔ Now exchanging the code for a valid token");
+    errln!("✔ Now exchanging the code for a valid token");
     let mut form: Vec<(&str, &str)> = vec![
         ("client_id", CLIENT_ID),
         ("code", code.as_str()),

@@ -61,8 +61,8 @@ impl Prompter {
         self.require_tty(label, hint)?;
         loop {
             match default.filter(|d| !d.is_empty()) {
-                Some(d) => eprint!("{label} [{d}]: "),
-                None => eprint!("{label}: "),
+                Some(d) => errprint!("{label} [{d}]: "),
+                None => errprint!("{label}: "),
             }
             let _ = std::io::stderr().flush();
             let line = read_line()?.ok_or_else(aborted)?;
@@ -73,7 +73,7 @@ impl Prompter {
             };
             match validate(&ans) {
                 Ok(()) => return Ok(ans),
-                Err(m) => eprintln!("✗ {m}"),
+                Err(m) => errln!("✗ {m}"),
             }
         }
     }
@@ -82,7 +82,7 @@ impl Prompter {
     pub fn secret(&self, label: &str, hint: &str) -> Result<String> {
         self.require_tty(label, hint)?;
         loop {
-            eprint!("{label}: ");
+            errprint!("{label}: ");
             let _ = std::io::stderr().flush();
             let v = rpassword::read_password().map_err(|e| {
                 if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -94,7 +94,7 @@ impl Prompter {
             if !v.trim().is_empty() {
                 return Ok(v);
             }
-            eprintln!("✗ field cannot be empty");
+            errln!("✗ field cannot be empty");
         }
     }
 
@@ -107,13 +107,13 @@ impl Prompter {
         hint: &str,
     ) -> Result<usize> {
         self.require_tty(label, hint)?;
-        eprintln!("{label}");
+        errln!("{label}");
         for (i, it) in items.iter().enumerate() {
             let mark = if i == default { '>' } else { ' ' };
-            eprintln!(" {mark} {}) {it}", i + 1);
+            errln!(" {mark} {}) {it}", i + 1);
         }
         loop {
-            eprint!("Enter a number [{}]: ", default + 1);
+            errprint!("Enter a number [{}]: ", default + 1);
             let _ = std::io::stderr().flush();
             let line = read_line()?.ok_or_else(aborted)?;
             let t = line.trim();
@@ -122,7 +122,7 @@ impl Prompter {
             }
             match t.parse::<usize>() {
                 Ok(n) if n >= 1 && n <= items.len() => return Ok(n - 1),
-                _ => eprintln!("✗ please enter a number between 1 and {}", items.len()),
+                _ => errln!("✗ please enter a number between 1 and {}", items.len()),
             }
         }
     }
@@ -130,7 +130,7 @@ impl Prompter {
     /// `label [y/N]`: only `y`/`Y` (or `yes`) confirm.
     pub fn confirm(&self, label: &str, hint: &str) -> Result<bool> {
         self.require_tty(label, hint)?;
-        eprint!("{label} [y/N]: ");
+        errprint!("{label} [y/N]: ");
         let _ = std::io::stderr().flush();
         let line = read_line()?.unwrap_or_default();
         Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))

@@ -21,7 +21,7 @@ pub fn run(g: &GlobalArgs, force: bool) -> Result<()> {
             "Are you sure you wish to erase the configuration",
             "use --force",
         )? {
-            eprintln!("Operation aborted by user, nothing has been removed.");
+            errln!("Operation aborted by user, nothing has been removed.");
             return Ok(());
         }
     }
@@ -33,13 +33,13 @@ pub fn run(g: &GlobalArgs, force: bool) -> Result<()> {
             continue;
         }
         if let Err(e) = keyring::delete(&a.keyring_key()) {
-            eprintln!("Warning: could not delete the keyring entry of {id}: {e}");
+            errln!("Warning: could not delete the keyring entry of {id}: {e}");
         }
     }
     if store.exists() {
         let guard = store.lock()?;
         store.remove_file_locked(&guard)?;
     }
-    eprintln!("✔ All defined accounts have been erased.");
+    errln!("✔ All defined accounts have been erased.");
     Ok(())
 }

@@ -39,9 +39,9 @@ fn non_empty(o: &Option<String>) -> Option<String> {
 
 fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
     if a.deprecated {
-        eprintln!("{DEPRECATED}");
-        eprintln!("Please rather use 'cec config add' that is its new name.");
-        eprintln!();
+        errln!("{DEPRECATED}");
+        errln!("Please rather use 'cec config add' that is its new name.");
+        errln!();
     }
     let kind = match a.kind {
         Some(k) => k,
@@ -84,7 +84,7 @@ fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
 fn finish(store: &Store, acc: Account) -> Result<()> {
     let url = acc.url.clone();
     let (_id, user) = auth::save_new_account(store, acc)?;
-    eprintln!(
+    errln!(
         "✔ Configuration saved. You can now use the Cells Client to interact as {user} with {url}"
     );
     Ok(())
@@ -203,12 +203,12 @@ fn oauth_account(
     let agent = crate::api::http::agent_for(&acc.url, skip_verify)?;
     let t = oauth::authorize(&agent, &acc.url, opts)?;
     if t.expires_at > 0 {
-        eprintln!(
+        errln!(
             "✔ Successfully received token. It will be refreshed at {}",
             format_time(t.expires_at - auth::REFRESH_MARGIN)
         );
     } else {
-        eprintln!("✔ Successfully received token.");
+        errln!("✔ Successfully received token.");
     }
     acc.id_token = t.access;
     acc.refresh_token = t.refresh;
@@ -302,7 +302,7 @@ fn use_account(store: &Store, id: Option<&str>) -> Result<()> {
         c.active = id.clone();
         Ok(())
     })?;
-    eprintln!("The active configuration is: {id}");
+    errln!("The active configuration is: {id}");
     Ok(())
 }
 
@@ -311,7 +311,7 @@ fn delete_secret(a: &Account) {
         return;
     }
     if let Err(e) = keyring::delete(&a.keyring_key()) {
-        eprintln!(
+        errln!(
             "Warning: could not delete the keyring entry of {}: {e}",
             a.id()
         );
@@ -336,7 +336,7 @@ fn rm(store: &Store, id: Option<&str>, force: bool) -> Result<()> {
             "use --force",
         )?;
         if !ok {
-            eprintln!("Operation canceled by user, nothing was removed.");
+            errln!("Operation canceled by user, nothing was removed.");
             return Ok(());
         }
     }
@@ -374,13 +374,13 @@ fn rm(store: &Store, id: Option<&str>, force: bool) -> Result<()> {
         return Err(Error::not_found(format!("no account '{id}'")));
     };
     delete_secret(&removed);
-    eprintln!("This connection has been removed: {id}");
+    errln!("This connection has been removed: {id}");
     match new_active.as_deref() {
         Some("") if !remaining.is_empty() => {
-            eprintln!("No active configuration any more: choose one with 'cec config use ID'")
+            errln!("No active configuration any more: choose one with 'cec config use ID'")
         }
         Some("") | None => {}
-        Some(na) => eprintln!("The new active configuration is: {na}"),
+        Some(na) => errln!("The new active configuration is: {na}"),
     }
     Ok(())
 }
@@ -401,7 +401,7 @@ fn relog(g: &GlobalArgs, store: &Store, id: Option<&str>, opts: &OAuthOpts) -> R
     if let Err(e) = config::load_secrets(store, &mut prev) {
         crate::api::http::debug(format!("previous secrets unavailable: {}", e.message));
     }
-    eprintln!("Re-run the authentication process for account {id}");
+    errln!("Re-run the authentication process for account {id}");
     let mut acc = match prev.auth_type.as_str() {
         AUTH_OAUTH => oauth_account(g, "config relog", Some(&prev), opts)?,
         AUTH_PAT => token_account(g, "config relog", Some(&prev))?,
@@ -421,13 +421,13 @@ fn relog(g: &GlobalArgs, store: &Store, id: Option<&str>, opts: &OAuthOpts) -> R
 
 fn check_keyring(deprecated: bool) -> Result<()> {
     if deprecated {
-        eprintln!("{DEPRECATED}");
-        eprintln!(
+        errln!("{DEPRECATED}");
+        errln!(
             "Please rather use 'cec config check-keyring' that is its new name. Yet, launching the check..."
         );
-        eprintln!();
+        errln!();
     }
-    eprintln!("Checking keyring service for {}", keyring::SERVICE);
+    errln!("Checking keyring service for {}", keyring::SERVICE);
     let mut rnd = [0u8; 8];
     let _ = getrandom::getrandom(&mut rnd);
     let suffix: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
@@ -447,11 +447,11 @@ fn check_keyring(deprecated: bool) -> Result<()> {
     })();
     match res {
         Ok(()) => {
-            eprintln!("✔ Keyring seems to be here and working.");
+            errln!("✔ Keyring seems to be here and working.");
             Ok(())
         }
         Err(m) => {
-            eprintln!("{KEYRING_WARNING}");
+            errln!("{KEYRING_WARNING}");
             Err(Error::failure(m))
         }
     }

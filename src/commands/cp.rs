@@ -66,7 +66,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
         }
     }
     if sources.is_empty() {
-        eprintln!(
+        errln!(
             "Nothing to {}: the folder is empty",
             verb(kind).to_lowercase()
         );
@@ -190,21 +190,21 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
             } => format!(" {:>3.0}%", (p * 100.0).clamp(0.0, 100.0)),
             _ => String::new(),
         };
-        eprint!(
+        errprint!(
             "\r\x1b[2K{} {what} to {target}…{pct} ({}s)",
             verb(kind),
             started.elapsed().as_secs()
         );
     });
     if show {
-        eprint!("\r\x1b[2K");
+        errprint!("\r\x1b[2K");
     }
     res?;
 
     // Check the result (an AutoClean job vanishes when done, successful or not).
     verify(&client, kind, &src_paths, &dests)?;
     let n = src_paths.len();
-    eprintln!(
+    errln!(
         "{} {} to {target}",
         past(kind),
         if n == 1 {

@@ -39,7 +39,7 @@ pub fn run(globals: &GlobalArgs, args: &MkdirArgs) -> Result<()> {
             if paths.len() == 1 {
                 return Err(e);
             }
-            eprintln!("Error: {e}");
+            errln!("Error: {e}");
             errors.push(e);
         }
     }
@@ -89,13 +89,13 @@ fn make_one(client: &crate::api::Client, path: &str) -> Result<()> {
         }
     }
     if to_create.is_empty() {
-        eprintln!("{path}: already exists");
+        errln!("{path}: already exists");
         return Ok(());
     }
     tree::create_folders(client, &to_create)?;
     match tree::wait_visible(client, path, VISIBLE_TIMEOUT, Duration::from_millis(250))? {
         Some(_) => {
-            eprintln!("Created folder {path}");
+            errln!("Created folder {path}");
             Ok(())
         }
         None => Err(Error::failure(format!(

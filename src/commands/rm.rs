@@ -34,7 +34,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
         let is_wild = tree::wildcard_dir(arg).is_some();
         let nodes = tree::expand(&client, arg)?;
         if is_wild && nodes.is_empty() {
-            eprintln!(
+            errln!(
                 "{}: folder is empty, nothing to delete there",
                 tree::clean_path(arg)
             );
@@ -63,7 +63,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
         true
     });
     if targets.is_empty() {
-        eprintln!("Nothing to delete");
+        errln!("Nothing to delete");
         return Ok(());
     }
 
@@ -86,19 +86,19 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
         } else {
             "Move to the recycle bin"
         };
-        eprint!("{verb} {what}? [y/N] ");
+        errprint!("{verb} {what}? [y/N] ");
         let _ = std::io::stderr().flush();
         match read_answer() {
             Answer::Yes => {}
             Answer::No => return Err(Error::failure("aborted by user, nothing was deleted")),
             Answer::Eof => {
-                eprintln!();
+                errln!();
                 return Err(Error::failure(
                     "no answer (end of input), nothing was deleted",
                 ));
             }
             Answer::Interrupted => {
-                eprintln!();
+                errln!();
                 return Err(Error::new(
                     Exit::Interrupted,
                     "interrupted, nothing was deleted",
@@ -129,9 +129,9 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
     if done > 0 {
         let noun = if done == 1 { "item" } else { "items" };
         if args.permanently {
-            eprintln!("Deleted {done} {noun} permanently");
+            errln!("Deleted {done} {noun} permanently");
         } else {
-            eprintln!("Moved {done} {noun} {how}");
+            errln!("Moved {done} {noun} {how}");
         }
     }
     if remaining.is_empty() {

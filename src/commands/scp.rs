@@ -200,11 +200,11 @@ fn absolute(p: &str) -> Result<PathBuf> {
 }
 
 fn finish(report: Report, verb: &str, run: Option<Journal<RunRecord>>) -> Result<()> {
-    eprintln!("{}", report.summary(verb));
+    errln!("{}", report.summary(verb));
     if report.files > 1 && !report.failures.is_empty() {
-        eprintln!("Failures:");
+        errln!("Failures:");
         for (i, (name, e)) in report.failures.iter().enumerate() {
-            eprintln!("  #{}: {name}: {e}", i + 1);
+            errln!("  #{}: {name}: {e}", i + 1);
         }
     }
     if report.failures.is_empty() && !report.interrupted {
@@ -259,7 +259,7 @@ fn upload(
         let dest = run.data.dest.clone();
         let existing = transfer::retry_rest(|| tree::stat(client, &dest))?;
         if opts.verbose {
-            eprintln!("Resuming the upload of {} to cells://{dest}", src.display());
+            errln!("Resuming the upload of {} to cells://{dest}", src.display());
         }
         let report = transfer::upload(&ctx, &src, &dest, existing.as_ref())?;
         return finish(report, "Uploaded", Some(run));
@@ -326,7 +326,7 @@ fn upload(
             .map_err(|e| e.context(format!("could not create cells://{target}")))?;
     }
     if opts.verbose {
-        eprintln!("Uploading {} to cells://{dest}", src.display());
+        errln!("Uploading {} to cells://{dest}", src.display());
     }
     let run = Journal::create(
         "run",
@@ -373,7 +373,7 @@ fn download(
         let dest = PathBuf::from(&run.data.dest);
         let merge = std::fs::symlink_metadata(&dest).is_ok();
         if opts.verbose {
-            eprintln!(
+            errln!(
                 "Resuming the download of cells://{src_path} to {}",
                 dest.display()
             );
@@ -439,7 +439,7 @@ fn download(
         }
     };
     if opts.verbose {
-        eprintln!("Downloading cells://{src_path} to {}", dest.display());
+        errln!("Downloading cells://{src_path} to {}", dest.display());
     }
     let run = Journal::create(
         "run",

@@ -375,7 +375,7 @@ impl Store {
         match self.update(|c| Ok(c.clone())) {
             Ok(c) => Ok(c),
             Err(e) => {
-                eprintln!(
+                errln!(
                     "Warning: could not save the migrated configuration: {}",
                     e.message
                 );
@@ -570,7 +570,7 @@ pub fn prepare_stored(acc: &Account) -> Account {
             Ok(()) => stored.clear_secrets(),
             Err(e) => {
                 crate::api::http::debug(format!("keyring write failed: {e}"));
-                eprintln!("{KEYRING_WARNING}");
+                errln!("{KEYRING_WARNING}");
                 stored.skip_keyring = true;
             }
         }

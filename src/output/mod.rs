@@ -52,15 +52,99 @@ pub fn terminal_width() -> Option<usize> {
     None
 }
 
-/// Write text to stdout as is; a closed pipe (e.g. `| head`) ends the process quietly.
+/// Write text to stdout as is. SIGPIPE is ignored (so that a cut connection is an
+/// error, not a kill): a closed pipe (e.g. `| head`) is seen here, and ends the process
+/// the way the reader expects, by SIGPIPE.
 pub fn print_out(s: &str) {
     let mut out = std::io::stdout().lock();
-    if out
-        .write_all(s.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
-        std::process::exit(0);
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            die_of_sigpipe();
+        }
+        std::process::exit(1);
+    }
+}
+
+/// Ignore SIGPIPE for the whole process (done once at start-up, before any thread):
+/// every write to a socket or pipe then fails with EPIPE instead of killing `cec`
+/// (`sendfile` has no MSG_NOSIGNAL). Child processes get the default back (std resets it).
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a signal disposition; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// End like a Unix tool whose reader went away: killed by SIGPIPE (exit status 141).
+fn die_of_sigpipe() -> ! {
+    // SAFETY: restoring the default disposition and raising a signal at ourselves.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    std::process::exit(141)
+}
+
+/// Write a message line to stderr. Never panics (unlike `eprintln!`, which panics when
+/// stderr is a closed pipe and SIGPIPE is ignored): a lost message is not worth a crash.
+pub fn eprint_line(s: &str) {
+    eprint_text(&format!("{s}\n"));
+}
+
+/// Write text to stderr as is (prompts, progress); never panics, see [`eprint_line`].
+pub fn eprint_text(s: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(s.as_bytes()).and_then(|_| err.flush());
+}
+
+/// `eprintln!` through [`eprint_line`]: use it for every message on stderr.
+#[macro_export]
+macro_rules! errln {
+    () => { $crate::output::eprint_line("") };
+    ($($arg:tt)*) => { $crate::output::eprint_line(&format!($($arg)*)) };
+}
+
+/// `eprint!` through [`eprint_text`] (no newline; flushed, for prompts).
+#[macro_export]
+macro_rules! errprint {
+    ($($arg:tt)*) => { $crate::output::eprint_text(&format!($($arg)*)) };
+}
+
+/// Text from the server made safe for a terminal: control characters (C0, DEL, C1) and
+/// the bidirectional overrides that can disguise a name are shown as escapes (`\n`,
+/// `\t`, `\x1b`, `\u{202e}`), like GNU `ls` does on a terminal. Other text is unchanged.
+pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 && is_unsafe_char(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`escape_control`] only when stdout is a terminal: piped output keeps exact names,
+/// as GNU `ls` does (scripts that need every byte safely use `--json`).
+pub fn for_stdout(s: &str) -> std::borrow::Cow<'_, str> {
+    static TTY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *TTY.get_or_init(is_stdout_tty) {
+        escape_control(s)
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
 }
 
@@ -181,6 +265,15 @@ mod tests {
         assert_eq!(human_size(1_000_000_000_000_000), "910 TiB");
         assert_eq!(human_size_si(1_000_000_000_000_000), "1.0 PB");
         assert_eq!(human_size_si(999_999), "1000 kB");
+    }
+
+    #[test]
+    fn control_characters_escaped() {
+        assert_eq!(escape_control("plain name.txt"), "plain name.txt");
+        assert_eq!(escape_control("esc\x1b[31mred"), "esc\\x1b[31mred");
+        assert_eq!(escape_control("a\nb\tc\rd\x7f"), "a\\nb\\tc\\rd\\x7f");
+        assert_eq!(escape_control("x\u{202e}y\u{85}"), "x\\u{202e}y\\x85");
+        assert_eq!(escape_control("été ✓"), "été ✓");
     }
 
     #[test]

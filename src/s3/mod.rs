@@ -787,9 +787,10 @@ impl S3 {
                 &amzdate,
             );
             if self.debug_signing {
-                eprintln!(
+                errln!(
                     "[s3 signing] canonical request:\n{}\n[s3 signing] string to sign:\n{}",
-                    s.canonical_request, s.string_to_sign
+                    s.canonical_request,
+                    s.string_to_sign
                 );
             }
             let mut headers: Vec<(&str, &str)> = vec![
@@ -926,7 +927,7 @@ impl S3 {
     fn note_retry(&self, method: &str, key: &str, attempt: u32, why: &str) {
         self.retries.fetch_add(1, Ordering::Relaxed);
         if self.debug_retries {
-            eprintln!("[s3 retry] {method} {key}: attempt {attempt} failed ({why}), retrying");
+            errln!("[s3 retry] {method} {key}: attempt {attempt} failed ({why}), retrying");
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod progress;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -359,9 +360,12 @@ fn print_plan(ctx: &Ctx<'_>, plan: &Plan) {
 pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>) -> Result<Report> {
     let root_name = tree::base_name(dest).to_string();
     let mut walk_warnings = Vec::new();
-    let entries = plan::walk_local(source, ctx.opts.follow_links, &|_| true, &mut |w| {
-        walk_warnings.push(w)
-    })?;
+    let links = if ctx.opts.follow_links {
+        plan::Links::Follow
+    } else {
+        plan::Links::Skip
+    };
+    let entries = plan::walk_local(source, links, &|_| true, &mut |w| walk_warnings.push(w))?;
     for w in walk_warnings {
         ctx.warn(&w);
     }
@@ -373,7 +377,18 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
             .filter(|e| e.is_dir)
             .map(|e| e.rel.as_str())
             .collect();
-        for e in plan::walk_remote(ctx.client, node, &|rel| local_dirs.contains(rel))? {
+        // Unsafe names at the destination can match no local name: leave them alone.
+        let mut ignore = |what: String, _: Error| {
+            ctx.warn(&format!(
+                "ignoring cells://{what} at the destination: not a valid name"
+            ))
+        };
+        for e in plan::walk_remote(
+            ctx.client,
+            node,
+            &|rel| local_dirs.contains(rel),
+            &mut ignore,
+        )? {
             dest_map.insert(e.rel.clone(), e);
         }
     }
@@ -855,7 +870,11 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let entries = plan::walk_remote(ctx.client, source, &|_| true)?;
+    let mut rejected: Vec<(String, Error)> = Vec::new();
+    let entries = plan::walk_remote(ctx.client, source, &|_| true, &mut |what, e| {
+        ctx.warn(&e.message);
+        rejected.push((what, e));
+    })?;
     let mut dest_map: HashMap<String, Entry> = HashMap::new();
     if merge {
         let remote_dirs: std::collections::HashSet<&str> = entries
@@ -871,15 +890,15 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
                     Entry {
                         rel: String::new(),
                         is_dir: false,
+                        is_link: true,
                         size: 0,
                         local: Some(dest.to_path_buf()),
                         node: None,
                     },
                 );
             } else {
-                for e in
-                    plan::walk_local(dest, false, &|rel| remote_dirs.contains(rel), &mut |_| {})?
-                {
+                let descend = |rel: &str| remote_dirs.contains(rel);
+                for e in plan::walk_local(dest, plan::Links::Report, &descend, &mut |_| {})? {
                     dest_map.insert(e.rel.clone(), e);
                 }
             }
@@ -887,10 +906,14 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
     }
     let plan = plan::compare(&entries, &dest_map);
     print_plan(ctx, &plan);
+    // Refused entries are failed items of the run.
     let mut report = Report {
-        files: plan.files.len(),
+        files: plan.files.len() + rejected.len(),
         ..Report::default()
     };
+    for (what, e) in rejected {
+        ctx.fail(&what, e);
+    }
     let total: u64 = plan.files.iter().map(|(e, _)| e.size).sum();
     ctx.progress.set_totals(plan.files.len(), total);
 
@@ -911,13 +934,20 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
             .map_err(|err| Error::failure(format!("cannot create {}: {err}", p.display())))?;
         report.folders_created += 1;
     }
+    // Every file must land inside this folder, links resolved (see `ensure_inside`).
+    let top = if source.is_dir() {
+        dest
+    } else {
+        dest.parent().unwrap_or(Path::new("/"))
+    };
+    let top = std::fs::canonicalize(top)
+        .map_err(|e| Error::failure(format!("cannot open {}: {e}", top.display())))?;
     let results = ctx.run_files(&plan.files, &|(src, dst)| {
         let target = join_local(dest, &src.rel);
         let name = display_rel(&root_name, &src.rel);
-        (
-            name.clone(),
-            download_file(ctx, src, &target, dst.as_ref(), &name),
-        )
+        let r = ensure_inside(&top, &target)
+            .and_then(|()| download_file(ctx, src, &target, dst.as_ref(), &name));
+        (name.clone(), r)
     });
     for r in results.into_iter().flatten().flatten() {
         match r {
@@ -1001,6 +1031,7 @@ fn download_segmented(
         .write(true)
         .create(true)
         .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(temp)
         .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?;
     file.set_len(size)
@@ -1125,13 +1156,55 @@ fn download_segmented(
     Ok((size, size - already))
 }
 
-/// Temporary name of a download in progress: `.<name>.cec-partial` next to the target.
+/// Refuse to write `target` unless its folder, symbolic links resolved, lies inside
+/// `top` (canonical): nothing a server lists may lead a download elsewhere, not even
+/// through a link that already exists in the destination.
+fn ensure_inside(top: &Path, target: &Path) -> Result<()> {
+    let folder = target.parent().unwrap_or(Path::new("/"));
+    let real = std::fs::canonicalize(folder)
+        .map_err(|e| Error::failure(format!("cannot open {}: {e}", folder.display())))?;
+    if real.starts_with(top) {
+        Ok(())
+    } else {
+        Err(Error::partial(format!(
+            "refused to write {}: its folder leads outside {} (through a symbolic link)",
+            target.display(),
+            top.display()
+        )))
+    }
+}
+
+/// Longest file name most file systems take (bytes).
+const NAME_MAX: usize = 255;
+const PARTIAL_SUFFIX: &str = ".cec-partial";
+
+/// Temporary name of a download in progress: `.<name>.cec-partial` next to the
+/// target. When that would exceed [`NAME_MAX`], the name is cut (on a character
+/// boundary) and a digest of the full name keeps it unique and stable (resume).
 pub fn partial_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.cec-partial"))
+    use std::os::unix::ffi::OsStrExt;
+    let name = target.file_name().unwrap_or_default();
+    let bytes = name.as_bytes();
+    let full = 1 + bytes.len() + PARTIAL_SUFFIX.len();
+    if full <= NAME_MAX {
+        let mut s = std::ffi::OsString::from(".");
+        s.push(name);
+        s.push(PARTIAL_SUFFIX);
+        return target.with_file_name(s);
+    }
+    let digest = crate::hash::md5_hex(bytes);
+    let tag = &digest[..12];
+    // "." + cut + "~" + tag + suffix fits in NAME_MAX.
+    let room = NAME_MAX - 1 - 1 - tag.len() - PARTIAL_SUFFIX.len();
+    let lossy = String::from_utf8_lossy(bytes);
+    let mut cut = String::new();
+    for c in lossy.chars() {
+        if cut.len() + c.len_utf8() > room {
+            break;
+        }
+        cut.push(c);
+    }
+    target.with_file_name(format!(".{cut}~{tag}{PARTIAL_SUFFIX}"))
 }
 
 /// Size of the buffers handed to the download writer thread (at most 4 exist
@@ -1277,7 +1350,11 @@ fn download_file(
         }
         let mut hasher = CellsHasher::new();
         let mut file = if start > 0 {
-            let mut f = OpenOptions::new().read(true).write(true).open(&temp)?;
+            let mut f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&temp)?;
             // Hash what is already there, then append.
             let mut buf = vec![0u8; s3::IO_BUF];
             let mut left = start;
@@ -1297,6 +1374,7 @@ fn download_file(
                 .write(true)
                 .create(true)
                 .truncate(true)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&temp)
                 .map_err(|e| Error::failure(format!("cannot write {}: {e}", temp.display())))?
         };
@@ -1439,6 +1517,28 @@ mod tests {
         assert_eq!(part_size_for(size, 10 * MIB, 5000), 20 * MIB);
         assert_eq!(part_size_for(size - 1, 10 * MIB, 5000), 10 * MIB);
         assert_eq!(part_size_for(100 * MIB, 10 * MIB, 3), 40 * MIB);
+    }
+
+    #[test]
+    fn partial_names_fit() {
+        let p = partial_path(Path::new("/d/file.txt"));
+        assert_eq!(p, Path::new("/d/.file.txt.cec-partial"));
+        for len in [242, 243, 250, 255] {
+            let name = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            assert_eq!(name.len(), len);
+            let p = partial_path(&Path::new("/d").join(&name));
+            let got = p.file_name().unwrap().to_str().unwrap();
+            assert!(got.len() <= NAME_MAX, "{len}: {}", got.len());
+            assert!(got.starts_with('.') && got.ends_with(PARTIAL_SUFFIX));
+            // Stable (resume) and distinct for names that share a long prefix.
+            assert_eq!(p, partial_path(&Path::new("/d").join(&name)));
+            let other = name.clone() + "";
+            let mut other = other.into_bytes();
+            *other.last_mut().unwrap() = b'y';
+            if let Ok(o) = String::from_utf8(other) {
+                assert_ne!(p, partial_path(&Path::new("/d").join(o)));
+            }
+        }
     }
 
     #[test]

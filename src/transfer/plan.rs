@@ -14,12 +14,20 @@ use crate::api::tree::{self, ListVia, Node};
 use crate::api::Client;
 use crate::error::{Error, Result};
 
+/// Most folder levels a remote walk goes down; deeper is refused (a loop that the
+/// server hides behind fresh ids, or a hostile server).
+pub const MAX_DEPTH: usize = 256;
+/// Most items one remote walk takes in (bounded memory against endless listings).
+pub const MAX_ENTRIES: usize = 10_000_000;
+
 /// One item of a tree, local or remote.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// Relative to the tree root (`""` = the root item).
     pub rel: String,
     pub is_dir: bool,
+    /// A symbolic link (local destination trees): replaced, never followed or merged into.
+    pub is_link: bool,
     pub size: u64,
     /// Local absolute path (local trees).
     pub local: Option<PathBuf>,
@@ -46,15 +54,26 @@ pub fn join_local(base: &Path, rel: &str) -> PathBuf {
     }
 }
 
+/// What a local walk does with the symbolic links inside the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Skip them, with a warning (uploads by default).
+    Skip,
+    /// Follow them (`--follow-links`); a link back to a folder on the current path is skipped.
+    Follow,
+    /// List them as links (`Entry::is_link`), never followed: a destination tree, where a
+    /// link must be replaced, not written through.
+    Report,
+}
+
 /// Walk a local tree from `root`, depth first, children sorted by name.
-/// Symbolic links inside the tree are skipped (with a warning) unless
-/// `follow`; a followed link to a folder already on the current path (a
-/// loop) is skipped. The root itself is always followed (it was named on the
-/// command line). Names that are not UTF-8 are reported in `problems`.
-/// `descend(rel)` decides whether to list a folder's children.
+/// Symbolic links inside the tree are handled as `links` says. The root itself
+/// is always followed (it was named on the command line). Names that are not
+/// UTF-8 are reported through `warn`. `descend(rel)` decides whether to list a
+/// folder's children.
 pub fn walk_local(
     root: &Path,
-    follow: bool,
+    links: Links,
     descend: &dyn Fn(&str) -> bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<Entry>> {
@@ -71,7 +90,7 @@ pub fn walk_local(
         root,
         String::new(),
         meta,
-        follow,
+        links,
         descend,
         warn,
         &mut ancestors,
@@ -85,7 +104,7 @@ fn visit(
     path: &Path,
     rel: String,
     meta: std::fs::Metadata,
-    follow: bool,
+    links: Links,
     descend: &dyn Fn(&str) -> bool,
     warn: &mut dyn FnMut(String),
     ancestors: &mut Vec<(u64, u64)>,
@@ -95,6 +114,7 @@ fn visit(
         out.push(Entry {
             rel,
             is_dir: false,
+            is_link: false,
             size: meta.len(),
             local: Some(path.to_path_buf()),
             node: None,
@@ -116,6 +136,7 @@ fn visit(
     out.push(Entry {
         rel: rel.clone(),
         is_dir: true,
+        is_link: false,
         size: 0,
         local: Some(path.to_path_buf()),
         node: None,
@@ -150,13 +171,28 @@ fn visit(
                 continue;
             }
         };
+        let child_rel = join_rel(&rel, &name);
         let m = if lmeta.file_type().is_symlink() {
-            if !follow {
-                warn(format!(
-                    "skipping symbolic link {} (use --follow-links to follow links)",
-                    p.display()
-                ));
-                continue;
+            match links {
+                Links::Skip => {
+                    warn(format!(
+                        "skipping symbolic link {} (use --follow-links to follow links)",
+                        p.display()
+                    ));
+                    continue;
+                }
+                Links::Report => {
+                    out.push(Entry {
+                        rel: child_rel,
+                        is_dir: false,
+                        is_link: true,
+                        size: 0,
+                        local: Some(p),
+                        node: None,
+                    });
+                    continue;
+                }
+                Links::Follow => {}
             }
             match std::fs::metadata(&p) {
                 Ok(m) => m,
@@ -168,8 +204,7 @@ fn visit(
         } else {
             lmeta
         };
-        let child_rel = join_rel(&rel, &name);
-        visit(&p, child_rel, m, follow, descend, warn, ancestors, out)?;
+        visit(&p, child_rel, m, links, descend, warn, ancestors, out)?;
     }
     ancestors.pop();
     Ok(())
@@ -178,12 +213,22 @@ fn visit(
 /// Walk a remote tree from the node `root`, depth first, children sorted by
 /// name. `descend(rel)` decides whether to list a folder's children. The
 /// recycle bin of a workspace root is not part of a copy.
+///
+/// The server is not trusted: a child whose name could not be a local file name
+/// or whose path is not `folder/name` ([`child_name`]), a node met twice (a
+/// loop), and anything nested deeper than [`MAX_DEPTH`] are left out and handed
+/// to `reject` with the error to report (exit 6, "partial").
 pub fn walk_remote(
     client: &Client,
     root: &Node,
     descend: &dyn Fn(&str) -> bool,
+    reject: &mut dyn FnMut(String, Error),
 ) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    if !root.uuid.is_empty() {
+        seen.insert(root.uuid.clone());
+    }
     let mut stack: Vec<(String, Node)> = vec![(String::new(), root.clone())];
     while let Some((rel, node)) = stack.pop() {
         crate::output::interrupt::check()?;
@@ -192,24 +237,81 @@ pub fn walk_remote(
         out.push(Entry {
             rel: rel.clone(),
             is_dir,
+            is_link: false,
             size: node.size.unwrap_or(0).max(0) as u64,
             local: None,
             node: Some(node),
         });
+        if out.len() > MAX_ENTRIES {
+            return Err(Error::failure(format!(
+                "cells://{}: the server listed more than {MAX_ENTRIES} items; stopping (is the server broken?)",
+                crate::output::escape_control(&path)
+            )));
+        }
         if !is_dir || !descend(&rel) {
             continue;
         }
         let mut kids =
             super::retry_rest(|| tree::list_children(client, &path, ListVia::TreeStats))?;
         let ws_root = !path.contains('/');
-        kids.retain(|k| !(k.name().is_empty() || ws_root && k.name() == tree::RECYCLE_BIN));
+        kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN));
         kids.sort_by(|a, b| b.name().cmp(a.name()));
+        let depth = if rel.is_empty() {
+            1
+        } else {
+            rel.split('/').count() + 1
+        };
         for k in kids {
-            let name = k.name().to_string();
-            stack.push((join_rel(&rel, &name), k));
+            let why = match child_name(&path, &k.path) {
+                Err(why) => Some(why),
+                Ok(_) if !k.uuid.is_empty() && !seen.insert(k.uuid.clone()) => {
+                    Some("listed twice in the tree (a loop?)".to_string())
+                }
+                Ok(_) if depth > MAX_DEPTH => {
+                    Some(format!("nested deeper than {MAX_DEPTH} levels"))
+                }
+                Ok(_) => None,
+            };
+            match why {
+                Some(why) => {
+                    let shown = crate::output::escape_control(&k.path).into_owned();
+                    reject(
+                        shown.clone(),
+                        Error::partial(format!(
+                            "refused cells://{shown} from the listing of {}: {why}",
+                            crate::output::escape_control(&path)
+                        )),
+                    );
+                }
+                None => {
+                    let name = k.name().to_string();
+                    stack.push((join_rel(&rel, &name), k));
+                }
+            }
         }
     }
     Ok(out)
+}
+
+/// The name of a listed child, when it can safely become one local path
+/// component: its path must be exactly `folder + "/" + name` (not in another
+/// folder or workspace), and the name must not be empty, `.` or `..`, nor hold
+/// `/` or NUL. Otherwise the reason, for the user.
+pub fn child_name<'a>(folder: &str, child_path: &'a str) -> std::result::Result<&'a str, String> {
+    let name = if folder.is_empty() {
+        Some(child_path)
+    } else {
+        child_path
+            .strip_prefix(folder)
+            .and_then(|r| r.strip_prefix('/'))
+    };
+    match name {
+        None => Err("its path lies outside the listed folder".into()),
+        Some("") | Some(".") | Some("..") => Err("not a valid file name".into()),
+        Some(n) if n.contains('/') => Err("its path lies outside the listed folder".into()),
+        Some(n) if n.contains('\0') => Err("the name holds a NUL byte".into()),
+        Some(n) => Ok(n),
+    }
 }
 
 /// What to do.
@@ -241,6 +343,16 @@ pub fn compare(source: &[Entry], dest: &HashMap<String, Entry>) -> Plan {
         let parent_fresh = !e.rel.is_empty() && fresh.contains(parent_rel(&e.rel));
         let existing = if parent_fresh { None } else { dest.get(&e.rel) };
         match (e.is_dir, existing) {
+            // A link is replaced by what the source has, never written through.
+            (true, Some(d)) if d.is_link => {
+                plan.delete.push(d.clone());
+                plan.create.push(e.rel.clone());
+                fresh.insert(e.rel.clone());
+            }
+            (false, Some(d)) if d.is_link => {
+                plan.delete.push(d.clone());
+                plan.files.push((e.clone(), None));
+            }
             (true, None) => {
                 plan.create.push(e.rel.clone());
                 fresh.insert(e.rel.clone());
@@ -278,6 +390,7 @@ mod tests {
         Entry {
             rel: rel.into(),
             is_dir: dir,
+            is_link: false,
             size: 0,
             local: None,
             node: None,
@@ -333,6 +446,62 @@ mod tests {
     }
 
     #[test]
+    fn child_names_checked() {
+        assert_eq!(child_name("ws/d", "ws/d/a.txt"), Ok("a.txt"));
+        assert_eq!(child_name("ws/d", "ws/d/..a"), Ok("..a"));
+        assert_eq!(child_name("", "ws"), Ok("ws"));
+        for bad in [
+            "ws/d/..",
+            "ws/d/.",
+            "ws/d/",
+            "ws/d",
+            "ws/d/x/y",
+            "ws/other/x",
+            "other/d/x",
+            "ws/dx",
+            "ws/d/a\0b",
+            "",
+        ] {
+            assert!(child_name("ws/d", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn links_at_the_destination_are_replaced() {
+        let src = vec![
+            e("", true),
+            e("sub", true),
+            e("sub/f", false),
+            e("g", false),
+        ];
+        let mut dest = HashMap::new();
+        dest.insert(String::new(), e("", true));
+        for rel in ["sub", "g"] {
+            let mut l = e(rel, false);
+            l.is_link = true;
+            dest.insert(rel.to_string(), l);
+        }
+        let p = compare(&src, &dest);
+        let del: Vec<_> = p.delete.iter().map(|d| d.rel.as_str()).collect();
+        assert_eq!(del, vec!["sub", "g"]);
+        assert_eq!(p.create, vec!["sub"]);
+        assert!(p.files.iter().all(|(_, d)| d.is_none()));
+    }
+
+    #[test]
+    fn local_walk_reports_links() {
+        let dir = std::env::temp_dir().join(format!("cec-walk-links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::os::unix::fs::symlink("/", dir.join("d/up")).unwrap();
+        let got = walk_local(&dir, Links::Report, &|_| true, &mut |_| {}).unwrap();
+        let up = got.iter().find(|e| e.rel == "d/up").expect("link listed");
+        assert!(up.is_link && !up.is_dir);
+        assert_eq!(got.len(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn local_walk_sorted_no_links() {
         let dir = std::env::temp_dir().join(format!("cec-walk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -341,12 +510,12 @@ mod tests {
         std::fs::write(dir.join("a"), b"1").unwrap();
         std::os::unix::fs::symlink(&dir, dir.join("b/loop")).unwrap();
         let mut warnings = Vec::new();
-        let got = walk_local(&dir, false, &|_| true, &mut |w| warnings.push(w)).unwrap();
+        let got = walk_local(&dir, Links::Skip, &|_| true, &mut |w| warnings.push(w)).unwrap();
         let rels: Vec<_> = got.iter().map(|e| e.rel.as_str()).collect();
         assert_eq!(rels, vec!["", "a", "b", "b/empty", "b/f2"]);
         assert_eq!(warnings.len(), 1);
         warnings.clear();
-        let got = walk_local(&dir, true, &|_| true, &mut |w| warnings.push(w)).unwrap();
+        let got = walk_local(&dir, Links::Follow, &|_| true, &mut |w| warnings.push(w)).unwrap();
         assert_eq!(got.len(), 5);
         assert!(warnings[0].contains("loop"), "{warnings:?}");
         std::fs::remove_dir_all(&dir).unwrap();

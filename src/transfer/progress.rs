@@ -133,7 +133,7 @@ impl Progress {
         }
         if let Some(l) = line {
             match self.mode {
-                Mode::Log { per_file: true } => eprintln!("{l}"),
+                Mode::Log { per_file: true } => errln!("{l}"),
                 Mode::Log { per_file: false } => {}
                 Mode::Live { .. } if !ok => self.message(&l),
                 Mode::Live { .. } => {}
@@ -146,7 +146,7 @@ impl Progress {
         self.done_bytes.fetch_add(size as i64, Ordering::Relaxed);
         self.files_done.fetch_add(1, Ordering::Relaxed);
         if let (Mode::Log { per_file: true }, Some(l)) = (self.mode, line) {
-            eprintln!("{l}");
+            errln!("{l}");
         }
     }
 
