@@ -73,7 +73,7 @@ prism-spec:
 lint:
 	@rc=0; \
 	for cmd in "$(CARGO) fmt --all -- --check" \
-		"$(CARGO) clippy --all-targets -- -D warnings" \
+		"$(CARGO) clippy --workspace --all-targets -- -D warnings" \
 		"$(CARGO) fmt --manifest-path $(DEVSERVER_MANIFEST) --all -- --check" \
 		"$(CARGO) clippy --manifest-path $(DEVSERVER_MANIFEST) --all-targets -- -D warnings"; do \
 		echo "$$cmd"; $$cmd || { echo "lint: FAILED: $$cmd"; rc=1; }; \
@@ -92,7 +92,7 @@ test: deps devserver prism-spec
 		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
 	: > "$(LOGS)/steps"; \
 	step cec-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
-		timeout 45m $(CARGO) test --no-fail-fast; \
+		timeout 45m $(CARGO) test --workspace --no-fail-fast; \
 	step devserver-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
 	step static $(MAKE) --no-print-directory static; \

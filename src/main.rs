@@ -7,11 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod error;
-mod hash;
-mod lanes;
-mod md5x8;
 mod s3;
-mod sha256n;
 mod transfer;
 
 fn main() {

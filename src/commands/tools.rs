@@ -107,7 +107,7 @@ fn hash(file: Option<std::path::PathBuf>, raw: bool) -> Result<()> {
         output::log::info(&format!("Starting hashing for file {}", file.display()));
     }
     let start = Instant::now();
-    let h = crate::hash::hash_open_file(f)
+    let h = cells_hash::hash_open_file(f)
         .map_err(|e| Error::failure(format!("cannot read {}: {e}", file.display())))?;
     if raw {
         output::println_out(&h);

@@ -26,17 +26,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use md5::Md5;
-use sha2::{Digest, Sha256};
+use cells_hash::region::{hash_region, read_at_full, sha256_region, RegionHash};
 
 use crate::error::{Error, Exit, Result};
-use crate::{md5x8, sha256n};
 
-/// Size of the blocks of Cells' internal hash (`x-cells-hash`).
-pub const HASH_BLOCK: u64 = 10 * 1024 * 1024;
 /// Buffer for positional file reads: small enough to stay in the CPU's L2
 /// cache, which makes the kernel's copy into it about twice as cheap.
-pub const IO_BUF: usize = 64 * 1024;
+pub use cells_hash::region::IO_BUF;
 /// Buffer for socket reads of downloads.
 const RECV_BUF: usize = 64 * 1024;
 
@@ -672,7 +668,7 @@ impl S3 {
     ) -> Result<PutResult> {
         let RegionHash { sha256, block_md5s } = match hashes {
             Some(h) => h,
-            None => hash_region(file, offset, len)?,
+            None => hash_region(file, offset, len).map_err(read_error)?,
         };
         let resp = self.send_signed(
             "PUT",
@@ -715,10 +711,10 @@ impl S3 {
     ) -> Result<Resp> {
         let hash = match &body {
             Body::Empty => sign::EMPTY_SHA256.to_string(),
-            Body::Bytes(b) => sign::sha256_hex(b),
+            Body::Bytes(b) => cells_hash::sha256_hex(b),
             Body::Region {
                 file, offset, len, ..
-            } => sha256_region(file, *offset, *len)?,
+            } => sha256_region(file, *offset, *len).map_err(read_error)?,
         };
         self.send_signed(method, key, query, extra, body, &hash)
     }
@@ -1040,157 +1036,9 @@ fn classify(err: SendError, key: &str) -> (bool, Error) {
     }
 }
 
-/// What an upload needs to know of a file region before sending it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegionHash {
-    /// Lower-case hex SHA-256: the signed payload hash.
-    pub sha256: String,
-    /// MD5 digests of the region's consecutive 10 MiB blocks.
-    pub block_md5s: Vec<[u8; 16]>,
-}
-
-/// SHA-256 and 10 MiB block MD5s of `len` bytes of `file` from `offset`.
-/// A region of several blocks is read twice: once for the SHA-256, once for
-/// the block MD5s side by side on md5x8's lanes (cheaper than one serial MD5).
-pub fn hash_region(file: &File, offset: u64, len: u64) -> Result<RegionHash> {
-    if len <= HASH_BLOCK {
-        return hash_region_serial(file, offset, len);
-    }
-    let sha256 = sha256_region(file, offset, len)?;
-    let block_md5s = md5x8::file_block_md5s(file, offset, len, HASH_BLOCK).map_err(read_error)?;
-    Ok(RegionHash { sha256, block_md5s })
-}
-
-/// SHA-256 and block MD5s of several regions of `file` in one pass: the
-/// regions are read side by side, each region's MD5 on its own md5x8 lane and
-/// the SHA-256s two by two through the SHA unit (sha256n).
-pub fn hash_regions(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
-    // One or two regions would leave most lanes idle: hashing each region's
-    // own blocks side by side costs less, even with a second read.
-    if regions.len() < 3 {
-        return regions
-            .iter()
-            .map(|&(offset, len)| hash_region(file, offset, len))
-            .collect();
-    }
-    let mut out = Vec::with_capacity(regions.len());
-    for group in regions.chunks(md5x8::LANES) {
-        out.extend(hash_lanes(file, group)?);
-    }
-    Ok(out)
-}
-
-/// [`hash_regions`] for at most [`md5x8::LANES`] regions.
-fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> Result<Vec<RegionHash>> {
-    let n = regions.len();
-    let mut shas = sha256n::Sha256n::new(n);
-    let mut blocks: Vec<Vec<[u8; 16]>> = vec![Vec::new(); n];
-    let mut done = vec![0u64; n];
-    let mut bufs = vec![vec![0u8; IO_BUF]; n];
-    let mut lanes = md5x8::Md5x8::new();
-    loop {
-        let mut got = [0usize; md5x8::LANES];
-        for (i, &(offset, len)) in regions.iter().enumerate() {
-            // Never cross a block boundary: a lane's block ends with the read.
-            let want = (len - done[i])
-                .min(HASH_BLOCK - done[i] % HASH_BLOCK)
-                .min(IO_BUF as u64) as usize;
-            if want == 0 {
-                continue;
-            }
-            let r =
-                read_at_full(file, &mut bufs[i][..want], offset + done[i]).map_err(read_error)?;
-            if r < want {
-                return Err(shrank(len));
-            }
-            got[i] = want;
-        }
-        if got.iter().all(|&g| g == 0) {
-            break;
-        }
-        let slices: Vec<&[u8]> = (0..n).map(|i| &bufs[i][..got[i]]).collect();
-        shas.update(&slices);
-        lanes.update(&slices);
-        for i in 0..n {
-            done[i] += got[i] as u64;
-            if got[i] > 0 && (done[i] % HASH_BLOCK == 0 || done[i] == regions[i].1) {
-                blocks[i].push(lanes.finish_lane(i));
-            }
-        }
-    }
-    Ok(blocks
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut b)| {
-            if b.is_empty() {
-                b.push(Md5::digest(b"").into());
-            }
-            RegionHash {
-                sha256: sign::hex(&shas.finish_lane(i)),
-                block_md5s: b,
-            }
-        })
-        .collect())
-}
-
-fn read_error(e: io::Error) -> Error {
+/// A failure reading the file being uploaded.
+pub fn read_error(e: io::Error) -> Error {
     Error::failure(format!("cannot read the file to upload: {e}"))
-}
-
-fn shrank(len: u64) -> Error {
-    Error::failure(format!(
-        "the file shrank while being uploaded (expected {len} bytes)"
-    ))
-}
-
-/// One pass computing both hashes: for regions of at most one block.
-fn hash_region_serial(file: &File, offset: u64, len: u64) -> Result<RegionHash> {
-    let mut sha = Sha256::new();
-    let mut blocks = Vec::with_capacity((len / HASH_BLOCK + 1) as usize);
-    let mut md5 = Md5::new();
-    let mut in_block = 0u64;
-    let mut buf = vec![0u8; IO_BUF];
-    let mut pos = offset;
-    let end = offset + len;
-    while pos < end {
-        let want = ((end - pos) as usize)
-            .min(buf.len())
-            .min((HASH_BLOCK - in_block) as usize);
-        let n = read_at_full(file, &mut buf[..want], pos)?;
-        if n == 0 {
-            return Err(Error::failure(format!(
-                "the file shrank while being uploaded (expected {len} bytes)"
-            )));
-        }
-        sha.update(&buf[..n]);
-        md5.update(&buf[..n]);
-        in_block += n as u64;
-        pos += n as u64;
-        if in_block == HASH_BLOCK {
-            blocks.push(md5.finalize_reset().into());
-            in_block = 0;
-        }
-    }
-    if in_block > 0 || blocks.is_empty() {
-        blocks.push(md5.finalize().into());
-    }
-    Ok(RegionHash {
-        sha256: sign::hex(&sha.finalize()),
-        block_md5s: blocks,
-    })
-}
-
-fn read_at_full(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], pos + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 /// Streams a file region with positional reads through a bounded buffer.
@@ -1203,26 +1051,6 @@ struct RegionReader<'a> {
     progress: Option<Progress<'a>>,
     sent: &'a mut u64,
     cancel: Option<&'a Cancel>,
-}
-
-/// SHA-256 (hex) of `len` bytes of `file` from `offset`.
-pub fn sha256_region(file: &File, offset: u64, len: u64) -> Result<String> {
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; IO_BUF];
-    let mut pos = offset;
-    let end = offset + len;
-    while pos < end {
-        let want = ((end - pos) as usize).min(buf.len());
-        let n = read_at_full(file, &mut buf[..want], pos)?;
-        if n == 0 {
-            return Err(Error::failure(format!(
-                "the file shrank while being uploaded (expected {len} bytes)"
-            )));
-        }
-        sha.update(&buf[..n]);
-        pos += n as u64;
-    }
-    Ok(sign::hex(&sha.finalize()))
 }
 
 impl Read for RegionReader<'_> {
@@ -1299,88 +1127,5 @@ mod tests {
         assert_eq!(error_of(&e, "k").exit, Exit::Failure);
         assert!(check_not_error("<?xml?><Error><Code>X</Code></Error>", 200).is_err());
         assert!(check_not_error("<CompleteMultipartUploadResult/>", 200).is_ok());
-    }
-
-    #[test]
-    fn region_hashes() {
-        let dir = std::env::temp_dir().join(format!("cec-s3-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("f");
-        std::fs::write(&p, b"xxhello\nyy").unwrap();
-        let f = File::open(&p).unwrap();
-        let h = hash_region(&f, 2, 6).unwrap();
-        assert_eq!(
-            h.sha256,
-            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
-        );
-        assert_eq!(h.block_md5s.len(), 1);
-        assert_eq!(
-            sign::hex(&h.block_md5s[0]),
-            "b1946ac92492d2347c6235b4d2611184"
-        );
-        let h0 = hash_region(&f, 0, 0).unwrap();
-        assert_eq!(h0.sha256, sign::EMPTY_SHA256);
-        // md5(md5("")) is the hash of an empty file.
-        assert_eq!(
-            crate::hash::of_block_md5s(&h0.block_md5s),
-            "59adb24ef3cdbe0297f05b395827453f"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    /// The reference: sha2 and md-5 over the slice, block by block.
-    fn expected(data: &[u8]) -> RegionHash {
-        let mut blocks: Vec<[u8; 16]> = data
-            .chunks(HASH_BLOCK as usize)
-            .map(|c| Md5::digest(c).into())
-            .collect();
-        if blocks.is_empty() {
-            blocks.push(Md5::digest(b"").into());
-        }
-        RegionHash {
-            sha256: sign::hex(&Sha256::digest(data)),
-            block_md5s: blocks,
-        }
-    }
-
-    #[test]
-    fn multi_block_regions_hash_like_one_serial_pass() {
-        let b = HASH_BLOCK as usize;
-        let mut data = vec![0u8; 2 * b + b / 2 + 37];
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for v in data.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *v = x as u8;
-        }
-        let dir = std::env::temp_dir().join(format!("cec-s3-lanes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("f");
-        std::fs::write(&p, &data).unwrap();
-        let f = File::open(&p).unwrap();
-        let n = data.len() as u64;
-        let regions = [
-            (0, 2 * HASH_BLOCK),
-            (2 * HASH_BLOCK, n - 2 * HASH_BLOCK),
-            (5, HASH_BLOCK + 3),
-            (0, 0),
-            (7, 65_536 * 3 + 1),
-            (1, n - 1),
-            (0, HASH_BLOCK),
-            (HASH_BLOCK - 1, 2),
-            (3, 4),
-        ];
-        let got = hash_regions(&f, &regions).unwrap();
-        assert_eq!(got.len(), regions.len());
-        for (&(o, l), g) in regions.iter().zip(&got) {
-            let want = expected(&data[o as usize..(o + l) as usize]);
-            assert_eq!(*g, want, "region {o}+{l}");
-            assert_eq!(hash_region(&f, o, l).unwrap(), want, "region {o}+{l}");
-        }
-        // A region past the end of the file: the file shrank.
-        assert!(hash_regions(&f, &[(0, 10), (n - 5, 10)]).is_err());
-        assert!(hash_region(&f, 1, n).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

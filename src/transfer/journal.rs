@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::s3::sign::sha256_hex;
+use cells_hash::sha256_hex;
 
 /// The journal directory (created on demand).
 pub fn state_dir() -> Option<PathBuf> {

@@ -33,9 +33,9 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use crate::api::tree::{self, ListVia, Node};
 use crate::api::Client;
 use crate::error::{Error, Exit, Result};
-use crate::hash::CellsHasher;
 use crate::output::human_size;
 use crate::s3::{self, S3};
+use cells_hash::CellsHasher;
 
 use journal::{DonePart, DownloadJournal, Journal, UploadJournal};
 use plan::{join_local, join_rel, Entry, Plan};
@@ -487,7 +487,7 @@ fn upload_file(
     // Identical file already at the destination (merge / resume): skip it.
     if let Some(d) = existing {
         if let Some(h) = d.node.as_ref().and_then(|n| n.hash()) {
-            if d.size == size && crate::hash::hash_file(path).ok().as_deref() == Some(h.as_str()) {
+            if d.size == size && cells_hash::hash_file(path).ok().as_deref() == Some(h.as_str()) {
                 ctx.progress
                     .skipped(size, Some(format!("Skipped {name} (already identical)")));
                 return Ok(FileDone::Skipped);
@@ -504,7 +504,7 @@ fn upload_file(
             .put_object(remote, &file, 0, size, Some(&prog))
             .and_then(|r| {
                 check_put_etag(remote, &r)?;
-                Ok(crate::hash::of_block_md5s(&r.block_md5s))
+                Ok(cells_hash::of_block_md5s(&r.block_md5s))
             })
     };
     let res = res.and_then(|hash| {
@@ -537,7 +537,7 @@ fn upload_file(
 fn check_put_etag(key: &str, r: &s3::PutResult) -> Result<()> {
     let etag = r.etag.trim_matches('"');
     if r.block_md5s.len() == 1 && is_md5_hex(etag) {
-        let ours = crate::s3::sign::hex(&r.block_md5s[0]);
+        let ours = cells_hash::hex(&r.block_md5s[0]);
         if !etag.eq_ignore_ascii_case(&ours) {
             return Err(Error::failure(format!(
                 "{key}: checksum mismatch after upload (server ETag {etag}, local MD5 {ours})"
@@ -644,9 +644,12 @@ fn upload_multipart(
     // pass (their MD5s side by side on md5x8's lanes, their SHA-256s two by
     // two); the first group is small so that sending starts at once.
     let senders = ctx.opts.parts_concurrency.max(1);
-    let first = senders.clamp(1, crate::md5x8::LANES).min(todo.len());
-    let groups = std::iter::once(&todo[..first]).chain(todo[first..].chunks(crate::md5x8::LANES));
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, s3::RegionHash)>(crate::md5x8::LANES);
+    let first = senders.clamp(1, cells_hash::md5x8::LANES).min(todo.len());
+    let groups =
+        std::iter::once(&todo[..first]).chain(todo[first..].chunks(cells_hash::md5x8::LANES));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, cells_hash::region::RegionHash)>(
+        cells_hash::md5x8::LANES,
+    );
     let rx = Mutex::new(rx);
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -655,7 +658,9 @@ fn upload_multipart(
                     return;
                 }
                 let regions: Vec<(u64, u64)> = parts.iter().map(|&n| region(n)).collect();
-                let hashes = match s3::hash_regions(file, &regions) {
+                let hashes = match cells_hash::region::hash_regions(file, &regions)
+                    .map_err(s3::read_error)
+                {
                     Ok(h) => h,
                     Err(e) => return fail(e),
                 };
@@ -685,7 +690,7 @@ fn upload_multipart(
                             DonePart {
                                 etag: r.etag,
                                 size: len,
-                                blocks: r.block_md5s.iter().map(|b| s3::sign::hex(b)).collect(),
+                                blocks: r.block_md5s.iter().map(|b| cells_hash::hex(b)).collect(),
                             },
                         );
                         j.save();
@@ -730,7 +735,7 @@ fn upload_multipart(
         }
     }
     journal.remove();
-    Ok(crate::hash::of_block_md5s(&blocks))
+    Ok(cells_hash::of_block_md5s(&blocks))
 }
 
 /// Queue `item`, waiting while the queue is full; `false` when `stop()` says
@@ -985,11 +990,11 @@ fn download_segmented(
     let size = info.size;
     // At least 8 hash blocks per segment, so that its blocks fill md5x8's lanes.
     let seg = part_size_for(size, ctx.opts.part_size, 10_000)
-        .max(crate::md5x8::LANES as u64 * s3::HASH_BLOCK)
+        .max(cells_hash::md5x8::LANES as u64 * cells_hash::BLOCK_SIZE)
         .min(
-            size.div_ceil(s3::HASH_BLOCK)
+            size.div_ceil(cells_hash::BLOCK_SIZE)
                 .div_ceil(ctx.opts.parts_concurrency.max(1) as u64)
-                * s3::HASH_BLOCK,
+                * cells_hash::BLOCK_SIZE,
         );
     let n_seg = size.div_ceil(seg) as u32;
     let have = std::fs::metadata(temp).map(|m| m.len()).unwrap_or(0);
@@ -1072,7 +1077,7 @@ fn download_segmented(
             // Hash what the file now holds (the segment's blocks side by side
             // on md5x8's lanes, while the pages are still cached).
             .and_then(|(_, got)| {
-                crate::md5x8::file_block_md5s(&file, start, got, s3::HASH_BLOCK)
+                cells_hash::md5x8::file_block_md5s(&file, start, got, cells_hash::BLOCK_SIZE)
                     .map(|blocks| (got, blocks))
                     .map_err(|e| Error::failure(format!("cannot read {}: {e}", temp.display())))
             });
@@ -1081,7 +1086,7 @@ fn download_segmented(
                 let mut j = journal.lock().expect("journal lock");
                 j.data
                     .done
-                    .insert(n, blocks.iter().map(|b| s3::sign::hex(b)).collect());
+                    .insert(n, blocks.iter().map(|b| cells_hash::hex(b)).collect());
                 j.save();
             }
             Ok((got, _)) => {
@@ -1126,7 +1131,7 @@ fn download_segmented(
             }
         }
     }
-    let computed = crate::hash::of_block_md5s(&blocks);
+    let computed = cells_hash::of_block_md5s(&blocks);
     if ctx.opts.verify {
         let expected = match remote_hash {
             Some(h) if node.size.unwrap_or(-1) as u64 == size => Some(h.to_string()),
@@ -1192,7 +1197,7 @@ pub fn partial_path(target: &Path) -> PathBuf {
         s.push(PARTIAL_SUFFIX);
         return target.with_file_name(s);
     }
-    let digest = crate::hash::md5_hex(bytes);
+    let digest = cells_hash::md5_hex(bytes);
     let tag = &digest[..12];
     // "." + cut + "~" + tag + suffix fits in NAME_MAX.
     let room = NAME_MAX - 1 - 1 - tag.len() - PARTIAL_SUFFIX.len();
@@ -1274,7 +1279,7 @@ fn download_file(
     let key = tree::clean_path(&node.path);
     let remote_hash = node.hash();
     if let (Some(d), Some(h)) = (existing, remote_hash.as_deref()) {
-        if d.size == src.size && crate::hash::hash_file(target).ok().as_deref() == Some(h) {
+        if d.size == src.size && cells_hash::hash_file(target).ok().as_deref() == Some(h) {
             ctx.progress.skipped(
                 src.size,
                 Some(format!("Skipped {name} (already identical)")),
@@ -1464,9 +1469,9 @@ fn download_file(
                     // Plain-MD5 ETag of a one-block object: MD5(content) = the block digest,
                     // and the Cells hash is MD5(that digest): compare through it.
                     let etag = info.etag_unquoted();
-                    if info.size <= s3::HASH_BLOCK && is_md5_hex(etag) {
+                    if info.size <= cells_hash::BLOCK_SIZE && is_md5_hex(etag) {
                         let want = unhex16(&etag.to_ascii_lowercase())
-                            .map(|b| crate::hash::of_block_md5s(&[b]));
+                            .map(|b| cells_hash::of_block_md5s(&[b]));
                         if want.as_deref() != Some(computed.as_str()) {
                             return discard(format!("checksum mismatch (ETag {etag})"));
                         }

@@ -8,11 +8,6 @@
 //! ```
 //! See README.md for what is served.
 mod host;
-/// cec's multi-buffer MD5, the very same files.
-#[path = "../../../src/lanes.rs"]
-mod lanes;
-#[path = "../../../src/md5x8.rs"]
-mod md5x8;
 mod oauth;
 mod rest;
 mod s3;

@@ -15,14 +15,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sha2::Digest;
 use sha2::Sha256;
 
 use crate::host::{Denied, Host};
 
-pub const BLOCK: u64 = 10 * 1024 * 1024;
 pub const RECYCLE: &str = "recycle_bin";
 
 pub struct User {
@@ -188,19 +187,10 @@ pub fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Cells block hash: MD5 of the concatenated MD5 digests of 10 MiB blocks (an empty file
-/// has one empty block).
+/// The Cells content hash of a file (cec's own `cells-hash` crate: the blocks side by
+/// side on md5x8's lanes, which matters when the server indexes large uploads).
 pub fn cells_hash(path: &Path) -> std::io::Result<String> {
-    let f = File::open(path)?;
-    let len = f.metadata()?.len();
-    // The blocks are hashed side by side (cec's md5x8): several times cheaper than one
-    // serial MD5, which matters when the server indexes large uploads.
-    let blocks = crate::md5x8::file_block_md5s(&f, 0, len, BLOCK)?;
-    let mut outer = Md5::new();
-    for b in &blocks {
-        outer.update(b);
-    }
-    Ok(hex::encode(outer.finalize()))
+    cells_hash::hash_file(path)
 }
 
 #[derive(Clone, Debug, Default)]

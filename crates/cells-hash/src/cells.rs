@@ -4,17 +4,12 @@
 //!
 //! Streaming: feed bytes in any chunking to [`CellsHasher::update`], then
 //! [`CellsHasher::finalize`]; or use [`hash_reader`] / [`hash_file`].
-// Shared API: parts are used only by some commands (or later ones).
-#![allow(dead_code)]
 
 use md5::{Digest, Md5};
 use std::io::Read;
 use std::path::Path;
 
-use crate::s3::sign::hex;
-
-/// Block size of the Cells hash: 10 MiB.
-pub const BLOCK_SIZE: u64 = 10 * 1024 * 1024;
+use crate::{hex, BLOCK_SIZE};
 
 /// Incremental Cells hash.
 #[derive(Clone)]

@@ -1,7 +1,6 @@
 //! What the multi-stream hashers (`md5x8`, `sha256n`) share: one stream's
 //! buffering of partial 64-byte blocks, and the Merkle–Damgård padding that
-//! ends it. std only: the dev server includes this file by path, with md5x8.
-#![allow(dead_code)]
+//! ends it.
 
 /// A hash built on a compression function of 64-byte blocks.
 pub trait BlockHash {
@@ -99,7 +98,7 @@ pub struct Rng(pub u64);
 
 #[cfg(test)]
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -107,13 +106,13 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut v = vec![0u8; n];
         for c in v.chunks_mut(8) {
-            c.copy_from_slice(&self.next().to_le_bytes()[..c.len()]);
+            c.copy_from_slice(&self.next_u64().to_le_bytes()[..c.len()]);
         }
         v
     }

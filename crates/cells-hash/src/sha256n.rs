@@ -11,7 +11,6 @@
 //! Whole blocks that cannot be paired go through `sha2::compress256` (the
 //! `compress` feature of the `sha2` crate), which is also the fallback
 //! without SHA-NI and on other architectures.
-#![allow(dead_code)]
 
 use sha2::digest::generic_array::GenericArray;
 
