@@ -20,12 +20,10 @@ PRISM := $(TOOLS)/prism/node_modules/.bin/prism
 DEVSERVER_DIR := tests/devserver
 DEVSERVER_MANIFEST := $(DEVSERVER_DIR)/Cargo.toml
 DEVSERVER := $(CURDIR)/$(DEVSERVER_DIR)/target/release/cells-devserver
-# The official spec: ../shared/spec beside the clone (as CI lays it out), else beside the
-# repository this one was cloned from (a scratch clone of a local checkout).
-SPEC_NAME := shared/spec/cells-rest.swagger.json
-SPEC ?= $(abspath $(firstword $(wildcard $(CURDIR)/../$(SPEC_NAME) \
-	$(shell git config --get remote.origin.url 2>/dev/null)/../$(SPEC_NAME)) \
-	$(CURDIR)/../$(SPEC_NAME)))
+# The official REST spec, kept in the repository (tests/spec/README.md says where it comes
+# from); `make test SPEC=path` validates against another copy.
+SPEC ?= $(CURDIR)/tests/spec/cells-rest.swagger.json
+SPEC_FILE := $(abspath $(SPEC))
 PRISM_SPEC := $(CURDIR)/target/prism/cells-rest-prism.json
 STATIC_TARGET := x86_64-unknown-linux-gnu
 STATIC_OUT := target/cec-static
@@ -64,10 +62,10 @@ deps:
 	tests/tools/install-deps.sh
 
 prism-spec:
-	@[ -f "$(SPEC)" ] || { echo "prism-spec: the official spec is not at $(SPEC)" \
-		"(expected ../shared/spec/ beside the clone; or pass SPEC=path)" >&2; exit 1; }
+	@[ -f "$(SPEC_FILE)" ] || { echo "prism-spec: the official spec is not at $(SPEC_FILE)" \
+		"(tests/spec/cells-rest.swagger.json in the repository; or pass SPEC=path)" >&2; exit 1; }
 	@mkdir -p $(dir $(PRISM_SPEC))
-	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
+	python3 tests/tools/prism-spec.py $(SPEC_FILE) $(PRISM_SPEC)
 
 # All checks run; the target fails if any of them does.
 lint:
@@ -91,9 +89,9 @@ test: deps devserver prism-spec
 		if "$$@" 2>&1 | tee "$(LOGS)/$$name.log"; then st=ok; else st=FAILED; rc=1; fi; \
 		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
 	: > "$(LOGS)/steps"; \
-	step cec-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
+	step cec-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
 		timeout 45m $(CARGO) test --no-fail-fast; \
-	step devserver-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
+	step devserver-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
 	step static $(MAKE) --no-print-directory static; \
 	if [ -x $(STATIC_OUT) ] && grep -q '^static: ok' "$(LOGS)/steps"; then \

@@ -2,7 +2,7 @@
 """Write the copy of the official Cells REST spec that Prism validates against.
 
 usage: prism-spec.py [SPEC_IN] OUT
-  SPEC_IN defaults to ../shared/spec/cells-rest.swagger.json (beside the clone).
+  SPEC_IN defaults to tests/spec/cells-rest.swagger.json (the copy in this repository).
 
 Changes (each one documented in README.md, "Spec exceptions"):
   1. every path gets the `/a` prefix (the REST API is served under /a; the spec has no
@@ -84,7 +84,7 @@ def rewrite(spec):
 
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
-    default_in = os.path.join(here, "..", "..", "..", "shared", "spec", "cells-rest.swagger.json")
+    default_in = os.path.join(here, "..", "spec", "cells-rest.swagger.json")
     if len(argv) == 2:
         src, out = default_in, argv[1]
     elif len(argv) == 3:
