@@ -8,11 +8,11 @@ Changes (each one documented in README.md, "Spec exceptions"):
   1. every path gets the `/a` prefix (the REST API is served under /a; the spec has no
      basePath);
   2. GET /frontend/state answers the XML plugin registry (application/xml), not the
-     JSON restFrontStateResponse the spec claims (PROTOCOL.md 4.18);
+     JSON restFrontStateResponse the spec claims (docs/protocol.md §3.8);
   3. GET /frontend/bootconf answers a free-form JSON object, not
-     restFrontBootConfResponse ({"JsonData": {string: string}}) (PROTOCOL.md 4.19);
+     restFrontBootConfResponse ({"JsonData": {string: string}}) (docs/protocol.md §3.9);
   4. DELETE /scheduler/jobs/{JobID} (Cells Enterprise API, not in the open-source
-     spec; PROTOCOL.md 4.17) is added with its documented response.
+     spec; docs/protocol.md §3.11) is added with its documented response.
 Nothing else is touched: every other request and response is validated as published.
 """
 import json

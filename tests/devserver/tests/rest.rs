@@ -1,4 +1,4 @@
-//! REST API of the development server (PROTOCOL.md §4): every endpoint, permission
+//! REST API of the development server (docs/protocol.md §3): every endpoint, permission
 //! refusals, pagination, recycle bin, job lifecycle, token expiry, restart persistence and
 //! the realism knobs. Each test starts its own server on port 0 with a private root.
 use std::io::{BufRead, BufReader};
