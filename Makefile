@@ -2,13 +2,15 @@
 #
 #   make build     release binary: target/release/cec
 #   make static    fully static x86_64 binary target/cec-static (+ size budget, chroot check)
-#   make test      installs missing test tools, builds the dev server, runs every test
+#   make test      checks prerequisites (tests/tools/check-prereqs.sh), installs missing test
+#                  tools, builds the dev server, runs every test
 #                  (REST validated by Prism against the official spec), the dev server's
 #                  tests, `make static` (+ chroot check), the demo (static binary), `make lint`
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
 #   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
 #   make demo      walk through the main job with the real binary against the dev server
 #   make deps      install test/bench tools only (Debian packages, prism, awscli)
+#   make prereqs   only check what make test needs (fails fast, says how to get it)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,24 +22,25 @@ PRISM := $(TOOLS)/prism/node_modules/.bin/prism
 DEVSERVER_DIR := tests/devserver
 DEVSERVER_MANIFEST := $(DEVSERVER_DIR)/Cargo.toml
 DEVSERVER := $(CURDIR)/$(DEVSERVER_DIR)/target/release/cells-devserver
-# The official spec: ../shared/spec beside the clone (as CI lays it out), else beside the
-# repository this one was cloned from (a scratch clone of a local checkout).
-SPEC_NAME := shared/spec/cells-rest.swagger.json
-SPEC ?= $(abspath $(firstword $(wildcard $(CURDIR)/../$(SPEC_NAME) \
-	$(shell git config --get remote.origin.url 2>/dev/null)/../$(SPEC_NAME)) \
-	$(CURDIR)/../$(SPEC_NAME)))
+# The official REST spec, kept in the repository (tests/spec/README.md says where it comes
+# from); `make test SPEC=path` validates against another copy.
+SPEC ?= $(CURDIR)/tests/spec/cells-rest.swagger.json
+SPEC_FILE := $(abspath $(SPEC))
 PRISM_SPEC := $(CURDIR)/target/prism/cells-rest-prism.json
 STATIC_TARGET := x86_64-unknown-linux-gnu
 STATIC_OUT := target/cec-static
 STATIC_MAX_BYTES := 6291456
 LOGS := target/test-logs
+# $(MAKE) written through a plain variable: GNU make runs a recipe line that names $(MAKE)
+# even under `make -n`, which would start the whole test run for a dry run.
+SUBMAKE := $(MAKE)
 # Tests and benches find the pinned awscli/botocore venv first.
 export PATH := $(TOOLS)/py/bin:$(PATH)
 
-.PHONY: build static test lint bench demo deps devserver prism-spec clean-tools help
+.PHONY: build static test lint bench demo deps prereqs devserver prism-spec clean-tools help
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
 
 build:
 	$(CARGO) build --release
@@ -63,11 +66,14 @@ static: devserver
 deps:
 	tests/tools/install-deps.sh
 
+prereqs:
+	SPEC="$(SPEC_FILE)" tests/tools/check-prereqs.sh test
+
 prism-spec:
-	@[ -f "$(SPEC)" ] || { echo "prism-spec: the official spec is not at $(SPEC)" \
-		"(expected ../shared/spec/ beside the clone; or pass SPEC=path)" >&2; exit 1; }
+	@[ -f "$(SPEC_FILE)" ] || { echo "prism-spec: the official spec is not at $(SPEC_FILE)" \
+		"(tests/spec/cells-rest.swagger.json in the repository; or pass SPEC=path)" >&2; exit 1; }
 	@mkdir -p $(dir $(PRISM_SPEC))
-	python3 tests/tools/prism-spec.py $(SPEC) $(PRISM_SPEC)
+	python3 tests/tools/prism-spec.py $(SPEC_FILE) $(PRISM_SPEC)
 
 # All checks run; the target fails if any of them does.
 lint:
@@ -83,23 +89,26 @@ lint:
 		echo "lint: FAILED: an async runtime is a normal dependency of cec"; rc=1; fi; \
 	exit $$rc
 
-# Every step runs even if an earlier one fails; the summary at the end lists them all.
-test: deps devserver prism-spec
+# Prerequisites are checked first, before any long build or install. Every step then runs
+# even if an earlier one fails; the summary at the end lists them all.
+test:
+	@SPEC="$(SPEC_FILE)" tests/tools/check-prereqs.sh test
+	@$(MAKE) --no-print-directory deps devserver prism-spec
 	@mkdir -p $(LOGS); rc=0; t0=$$(date +%s); \
 	step() { local name="$$1"; shift; local s=$$(date +%s); \
 		echo; echo "=== make test: $$name"; \
 		if "$$@" 2>&1 | tee "$(LOGS)/$$name.log"; then st=ok; else st=FAILED; rc=1; fi; \
 		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
 	: > "$(LOGS)/steps"; \
-	step cec-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
+	step cec-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
 		timeout 45m $(CARGO) test --workspace --no-fail-fast; \
-	step devserver-tests env CEC_SPEC="$(SPEC)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
+	step devserver-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
-	step static $(MAKE) --no-print-directory static; \
+	step static $(SUBMAKE) --no-print-directory static; \
 	if [ -x $(STATIC_OUT) ] && grep -q '^static: ok' "$(LOGS)/steps"; then \
 		step demo env CEC_BIN="$(CURDIR)/$(STATIC_OUT)" CELLS_DEVSERVER="$(DEVSERVER)" tests/tools/demo.sh; \
 	else echo "demo: skipped (no static binary)" >> "$(LOGS)/steps"; rc=1; fi; \
-	step lint $(MAKE) --no-print-directory lint; \
+	step lint $(SUBMAKE) --no-print-directory lint; \
 	echo; echo "=== make test: summary"; \
 	for f in cec-tests devserver-tests; do \
 		echo "--- $$f"; \
@@ -113,7 +122,9 @@ test: deps devserver prism-spec
 bench: build
 	python3 tests/tools/bench.py
 
-demo: build devserver
+demo:
+	@tests/tools/check-prereqs.sh demo
+	@$(MAKE) --no-print-directory build devserver
 	CEC_BIN=$(CURDIR)/target/release/cec CELLS_DEVSERVER=$(DEVSERVER) tests/tools/demo.sh
 
 clean-tools:

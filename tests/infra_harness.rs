@@ -117,7 +117,7 @@ fn prism_reports_violations() {
     assert!(s.validated());
     let token = s.token("admin");
     // A literal '/' in {Node} does not match the spec's single-segment path parameter
-    // (clients must send %2F, PROTOCOL.md 1.5); Prism refuses it.
+    // (clients must send %2F, docs/protocol.md §1.5); Prism refuses it.
     let (code, _, _) = get(
         &format!("{}/a/tree/stat/common-files/welcome.txt", s.api_url),
         Some(&token),

@@ -1,5 +1,5 @@
-//! Frontend endpoints used for authentication: session login (§4.20), the XML
-//! state registry (§4.18) and bootconf (§4.19).
+//! Frontend endpoints used for authentication: session login, the XML state
+//! registry and bootconf (docs/protocol.md §3.10, §3.8, §3.9).
 
 use super::http::{self, Req};
 use crate::error::{Error, Exit, Result};

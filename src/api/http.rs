@@ -3,7 +3,7 @@
 //! error bodies turned into one readable line, debug logging with secrets
 //! redacted.
 //!
-//! Behaviour (COMMANDS.md §8, fixing §17.5):
+//! Behaviour (docs/protocol.md §1; differences: docs/compatibility.md §2.7):
 //! - TLS: rustls with the embedded web PKI roots, plus every certificate of the
 //!   PEM bundle named by `SSL_CERT_FILE`; `--skip-verify` accepts any certificate.
 //! - Proxies: `HTTPS_PROXY` (https URLs) / `HTTP_PROXY` (http URLs), then

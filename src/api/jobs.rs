@@ -1,8 +1,8 @@
-//! User jobs (PROTOCOL.md §4.5–§4.6): server-side copy / move, and waiting
+//! User jobs (docs/protocol.md §3.5–§3.6): server-side copy / move, and waiting
 //! for background jobs (copy, move, delete) with a timeout and their REAL
 //! final status.
 //!
-//! Differences from the reference (COMMANDS.md §17.6 #45): a job that fails,
+//! Differences from the reference (docs/compatibility.md §4.8): a job that fails,
 //! is interrupted or reports an unknown status is an error; a job that
 //! disappears (user jobs are `AutoClean` and vanish once done) is reported
 //! as [`JobEnd::Vanished`] so the caller can verify the result itself (e.g.

@@ -2,7 +2,7 @@
 //!
 //! Every REST helper takes the absolute request path **including** the `/a`
 //! prefix (e.g. `"/a/tree/stats"`); build path parameters with
-//! [`escape_segment`] (one segment, `/` → `%2F`, PROTOCOL §1.5).
+//! [`escape_segment`] (one segment, `/` → `%2F`, docs/protocol.md §1.5).
 //! Errors come back as [`crate::error::Error`] with the exit code of the HTTP
 //! status (401/403 → 3, 404 → 4, 409 → 5, other → 1).
 //!
@@ -190,7 +190,7 @@ impl Client {
         http::read_text(self.send(r)?)
     }
 
-    /// The login of the current token (`GET /a/frontend/state`, PROTOCOL §4.18).
+    /// The login of the current token (`GET /a/frontend/state`, docs/protocol.md §3.8).
     pub fn session_user(&self) -> Result<String> {
         let xml = self.get_text("/a/frontend/state")?;
         frontend::user_from_state(&xml).ok_or_else(|| {

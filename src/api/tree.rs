@@ -1,6 +1,6 @@
 //! Tree primitives shared by the remote file commands (`ls`, `mkdir`, `rm`,
 //! `cp`, `mv`, `share`) and `scp`: the `TreeNode` model and the operations of
-//! PROTOCOL.md §4.1–§4.4 and §4.7.
+//! docs/protocol.md §3.1–§3.4 and §3.7.
 //!
 //! Conventions (all functions):
 //! - Remote paths are `<workspace-slug>/<path>`, without leading or trailing
@@ -8,9 +8,9 @@
 //! - Errors come from `api::Client` already mapped to exit codes (401/403 → 3,
 //!   404 → 4, network/other → 1). [`stat`] turns a 404 into `Ok(None)`; every
 //!   other failure is returned as is (never retried into "not found", unlike
-//!   the reference, COMMANDS.md §17.5 #38).
+//!   the reference, docs/compatibility.md §2.7).
 //! - Listings page through the folder completely ([`list_children`]); nothing
-//!   is limited to the first 100 children (§17.6 #40).
+//!   is limited to the first 100 children (docs/compatibility.md §4.2).
 //!
 //! Summary:
 //! - [`stat`] / [`stat_existing`]: `GET /a/tree/stat/{path}`.
@@ -70,7 +70,7 @@ pub struct Node {
     pub meta_store: BTreeMap<String, String>,
 }
 
-/// What a node is, as displayed by `ls` (COMMANDS.md §13.2 step 6).
+/// What a node is, as displayed by `ls` (docs/compatibility.md §8.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
     Cell,
@@ -237,7 +237,7 @@ pub fn join(dir: &str, name: &str) -> String {
 }
 
 /// Escape a path as ONE URL path segment, like Go's `url.PathEscape`
-/// (PROTOCOL.md §1.5): `/` becomes `%2F`, non-ASCII bytes are encoded.
+/// (docs/protocol.md §1.5): `/` becomes `%2F`, non-ASCII bytes are encoded.
 pub use super::escape_segment;
 
 /// A wildcard argument: `dir/*` or `dir/%` (a standalone last element).
@@ -315,7 +315,7 @@ impl ListVia {
 
 /// Every child of folder `dir` (`""` = the workspaces), in server order.
 ///
-/// Paging (PROTOCOL.md §4.2 "Recommended Rust loop"): request `Limit =
+/// Paging (docs/protocol.md §3.2): request `Limit =
 /// PAGE_SIZE` from `Offset = 0`; advance `Offset` (to `NextOffset`, else by
 /// the page size) until `Pagination` is absent, the next offset reaches
 /// `Pagination.Total` (when the server gives one; otherwise until a page

@@ -1,4 +1,4 @@
-//! OAuth2 authorization-code flow and refresh (COMMANDS §11.3–11.4, PROTOCOL §7),
+//! OAuth2 authorization-code flow and refresh (docs/protocol.md §5),
 //! with the reference's weaknesses fixed: loopback server on 127.0.0.1 only,
 //! only `/servers/callback` accepted, CSPRNG `state` checked, PKCE S256,
 //! timeout, HTTP status of token responses checked.

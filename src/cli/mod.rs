@@ -292,7 +292,7 @@ fn parse_bool_strict(s: &str) -> Option<bool> {
     }
 }
 
-/// Lenient boolean of environment variables (§3.2): 1, t, true (any case) → true, else false.
+/// Lenient boolean of environment variables (docs/config.md §6): 1, t, true, y, yes, on → true.
 pub fn parse_bool_env(s: &str) -> bool {
     matches!(
         s.trim().to_ascii_lowercase().as_str(),

@@ -1,5 +1,5 @@
 //! `cec config add|ls|use|rm|relog|check-keyring` and the hidden legacy
-//! `configure …` (COMMANDS §13.10–13.11). Every interactive step has a flag
+//! `configure …` (docs/compatibility.md §6.4). Every interactive step has a flag
 //! form; without a terminal on stdin a missing answer is a usage error.
 //! Status messages go to stderr; `config ls` prints its table on stdout.
 

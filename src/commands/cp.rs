@@ -1,5 +1,5 @@
 //! `cec cp SOURCE... TARGET` and, through [`copy_or_move`], `cec mv`
-//! (COMMANDS.md §13.4/§13.5, with the §17.6 #40/#43/#44/#45 fixes).
+//! (docs/compatibility.md §4.1, §4.2, §4.8).
 //!
 //! Target rule (does not depend on a trailing `/`):
 //! - TARGET exists and is a folder → the sources go INTO it

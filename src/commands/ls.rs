@@ -1,4 +1,4 @@
-//! `cec ls [PATH]` (COMMANDS.md §13.2, with the §17 fixes).
+//! `cec ls [PATH]` (docs/compatibility.md §4.6).
 //!
 //! - No PATH: the workspaces (and cells). A folder: the folder itself (`.`)
 //!   then ALL its children (paged, any size). A file: its own row.

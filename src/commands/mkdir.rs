@@ -1,4 +1,4 @@
-//! `cec mkdir PATH...` (COMMANDS.md §13.7, with the §17.6 #46 fixes).
+//! `cec mkdir PATH...` (docs/compatibility.md §4.4).
 //!
 //! For each PATH (leading/trailing/repeated `/` ignored): the workspace must
 //! exist (exit 4 otherwise); missing parents are created with the folder

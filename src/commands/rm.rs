@@ -1,4 +1,4 @@
-//! `cec rm PATH...` (COMMANDS.md §13.6, with the §17.6 #41/#42 and §17.8 #72 fixes).
+//! `cec rm PATH...` (docs/compatibility.md §4.3, §1.4).
 //!
 //! 1. Every argument is resolved first: a literal path must exist (exit 4,
 //!    nothing deleted otherwise); `dir/%` or `dir/*` is ALL children of `dir`

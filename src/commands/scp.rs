@@ -1,4 +1,4 @@
-//! `cec scp SOURCE TARGET` (COMMANDS.md §13.3, with the §17.7 fixes).
+//! `cec scp SOURCE TARGET` (docs/compatibility.md §5).
 //!
 //! Exactly one side is remote, marked `cells://` (or `cells//`, for shell
 //! completion). TARGET is the folder that receives the item, which keeps its

@@ -1,5 +1,5 @@
 //! `cec share PATH [--password P] [--expire-days N] [--max-downloads N]`
-//! (COMMANDS.md §13.8, with the §17.6 #47 fixes): creates a public link
+//! (docs/compatibility.md §4.5): creates a public link
 //! (download + preview) for a file or folder and prints its absolute URL on
 //! stdout (one line, nothing else on stdout). A missing PATH is exit 4.
 

@@ -135,7 +135,7 @@ fn go_duration(d: Duration) -> String {
     }
 }
 
-/// A version as hashicorp/go-version parses it (COMMANDS §13.21.2).
+/// A version as hashicorp/go-version parses it (docs/compatibility.md §8.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
     pub segments: Vec<i64>,

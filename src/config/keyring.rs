@@ -1,4 +1,4 @@
-//! OS keyring access (COMMANDS.md §10) that never hangs a command.
+//! OS keyring access (docs/config.md §5) that never hangs a command.
 //!
 //! Service `com.pydio.cells-client`, account `<url>::<user>`, like the Go
 //! client (zalando/go-keyring). On Linux the Secret Service item gets the label

@@ -1,4 +1,4 @@
-//! Accounts file `config.json` (COMMANDS.md §9), compatible with cells-client v4:
+//! Accounts file `config.json` (docs/config.md §1–§4), compatible with cells-client v4:
 //! same keys and order, TAB indentation, no trailing newline.
 //!
 //! Fixes over the reference: `--config DIR` is honoured by every command; the
@@ -578,7 +578,7 @@ pub fn prepare_stored(acc: &Account) -> Account {
     stored
 }
 
-/// Save an account (§9.5 steps 3–4): [`prepare_stored`], then under the lock
+/// Save an account (docs/config.md §4–§5): [`prepare_stored`], then under the lock
 /// insert it and, when `make_active`, make it the active account. Returns the id.
 pub fn store_secret_and_save(store: &Store, acc: Account, make_active: bool) -> Result<String> {
     let id = acc.id();

@@ -1,5 +1,5 @@
-//! Rendering helpers shared by all commands: tables (§7.1), IEC/SI sizes (§7.2),
-//! relative dates (§7.3), a small `{{.Field}}` template language, terminal
+//! Rendering helpers shared by all commands: tables, IEC/SI sizes, relative dates
+//! (docs/compatibility.md §8.1–§8.3), a small `{{.Field}}` template language, terminal
 //! detection, the logger (`output::log`) and Ctrl-C handling (`output::interrupt`).
 // Shared API: parts are used only by some commands (or later ones).
 #![allow(dead_code)]
@@ -173,17 +173,17 @@ fn human(n: u64, base: f64, units: &[&str]) -> String {
     }
 }
 
-/// IEC size (`ls`, §7.2): `9 B`, `1023 B`, `1.5 KiB`, `442 KiB`, `10 MiB`.
+/// IEC size (`ls`, docs/compatibility.md §8.2): `9 B`, `1023 B`, `1.5 KiB`, `442 KiB`, `10 MiB`.
 pub fn human_size(n: u64) -> String {
     human(n, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"])
 }
 
-/// SI size (`tools hash`, §7.2): 10485760 → `10 MB`.
+/// SI size (`tools hash`, docs/compatibility.md §8.2): 10485760 → `10 MB`.
 pub fn human_size_si(n: u64) -> String {
     human(n, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"])
 }
 
-/// Relative date of a unix timestamp (§7.3): `now`, `3 minutes ago`, `2 days from now`...
+/// Relative date (docs/compatibility.md §8.3): `now`, `3 minutes ago`, `2 days from now`...
 pub fn relative_time(unix_secs: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -1,4 +1,4 @@
-//! ASCII tables in the reference's style (COMMANDS §7.1), fitted to the terminal.
+//! ASCII tables in the reference's style (docs/compatibility.md §8.1), fitted to the terminal.
 //!
 //! ```text
 //! +--------+-----------------+

@@ -1,4 +1,4 @@
-//! Blocking S3 client for the Cells gateway (PROTOCOL §6).
+//! Blocking S3 client for the Cells gateway (docs/protocol.md §4).
 //!
 //! - Path-style `{base}/io/{key}`, SigV4 with access key = current token and
 //!   secret `gatewaysecret`, region `us-east-1` ([`sign`]).

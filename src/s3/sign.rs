@@ -1,4 +1,4 @@
-//! AWS Signature V4, header-based, single chunk (PROTOCOL §6.3).
+//! AWS Signature V4, header-based, single chunk (docs/protocol.md §4.3).
 //!
 //! Pure functions: the caller provides the date, the headers to sign and the
 //! payload hash; `sign` returns the `Authorization` header value. Canonical

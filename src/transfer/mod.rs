@@ -107,7 +107,7 @@ pub fn retry_rest<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
     }
 }
 
-/// Part size for a multipart upload of `size` bytes (PROTOCOL §6.5): the
+/// Part size for a multipart upload of `size` bytes (docs/protocol.md §4.5): the
 /// requested size (a multiple of 10 MiB) unless that needs `max_parts` parts
 /// or more; then `size / max_parts` rounded down to 10 MiB, plus 10 MiB.
 pub fn part_size_for(size: u64, requested: u64, max_parts: u64) -> u64 {

@@ -1,7 +1,7 @@
 //! Building the work lists: walk the source tree (local or remote), look at
 //! what already exists at the destination, and decide what to delete, what
-//! folders to create and what files to transfer (COMMANDS §13.3 merge rules,
-//! without the reference's bugs §17.7 #51).
+//! folders to create and what files to transfer (merge rules:
+//! docs/compatibility.md §5.2).
 //!
 //! Paths are kept relative to the destination item: `""` is the copied item
 //! itself, `"sub"`, `"sub/file"`… below it, always with `/` separators.

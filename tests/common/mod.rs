@@ -50,12 +50,12 @@ pub fn cec_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cec"))
 }
 
-/// The official REST spec (`../shared/spec/cells-rest.swagger.json`, or `CEC_SPEC`).
+/// The official REST spec (`tests/spec/cells-rest.swagger.json`, or `CEC_SPEC`).
 pub fn spec_path() -> PathBuf {
     if let Some(p) = std::env::var_os("CEC_SPEC") {
         return PathBuf::from(p);
     }
-    repo_root().join("../shared/spec/cells-rest.swagger.json")
+    repo_root().join("tests/spec/cells-rest.swagger.json")
 }
 
 /// A free loopback TCP port (bound then released: tiny race, good enough for tests).

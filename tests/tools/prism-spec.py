@@ -2,17 +2,17 @@
 """Write the copy of the official Cells REST spec that Prism validates against.
 
 usage: prism-spec.py [SPEC_IN] OUT
-  SPEC_IN defaults to ../shared/spec/cells-rest.swagger.json (beside the clone).
+  SPEC_IN defaults to tests/spec/cells-rest.swagger.json (the copy in this repository).
 
 Changes (each one documented in README.md, "Spec exceptions"):
   1. every path gets the `/a` prefix (the REST API is served under /a; the spec has no
      basePath);
   2. GET /frontend/state answers the XML plugin registry (application/xml), not the
-     JSON restFrontStateResponse the spec claims (PROTOCOL.md 4.18);
+     JSON restFrontStateResponse the spec claims (docs/protocol.md §3.8);
   3. GET /frontend/bootconf answers a free-form JSON object, not
-     restFrontBootConfResponse ({"JsonData": {string: string}}) (PROTOCOL.md 4.19);
+     restFrontBootConfResponse ({"JsonData": {string: string}}) (docs/protocol.md §3.9);
   4. DELETE /scheduler/jobs/{JobID} (Cells Enterprise API, not in the open-source
-     spec; PROTOCOL.md 4.17) is added with its documented response.
+     spec; docs/protocol.md §3.11) is added with its documented response.
 Nothing else is touched: every other request and response is validated as published.
 """
 import json
@@ -84,7 +84,7 @@ def rewrite(spec):
 
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
-    default_in = os.path.join(here, "..", "..", "..", "shared", "spec", "cells-rest.swagger.json")
+    default_in = os.path.join(here, "..", "spec", "cells-rest.swagger.json")
     if len(argv) == 2:
         src, out = default_in, argv[1]
     elif len(argv) == 3:

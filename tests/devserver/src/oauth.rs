@@ -1,4 +1,4 @@
-//! OAuth2 / OIDC front (PROTOCOL.md §7), a small stand-in for the Hydra instance of Cells.
+//! OAuth2 / OIDC front (docs/protocol.md §5), a small stand-in for the Hydra instance of Cells.
 //!
 //! # Wiring (for the core dispatcher)
 //!

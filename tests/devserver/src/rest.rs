@@ -1,4 +1,4 @@
-//! The REST API under `/a` (PROTOCOL.md §4), protojson encoding (§1.4), Cells JSON errors.
+//! The REST API under `/a` (docs/protocol.md §3), protojson encoding (§1.4), Cells JSON errors.
 use std::collections::BTreeMap;
 use std::fs;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! S3 gateway under `/io` (PROTOCOL.md §6): path-style bucket `io`, key = node path
+//! S3 gateway under `/io` (docs/protocol.md §4): path-style bucket `io`, key = node path
 //! (`<workspace-slug>/<path>`), AWS SigV4 verified by the `s3s` crate (an implementation
 //! independent of cec's signer) with access key = any token the server accepts and the
 //! secret `gatewaysecret`.
@@ -1378,7 +1378,7 @@ mod tests {
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
-    /// The SigV4 test vectors of PROTOCOL.md §6.3 are accepted by s3s (an independent
+    /// The SigV4 test vectors of docs/protocol.md §4.3 are accepted by s3s (an independent
     /// verifier) — with a clock-skew window wide enough for their fixed 2025 date.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn protocol_vectors_verify() {

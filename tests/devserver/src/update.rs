@@ -1,4 +1,4 @@
-//! Update server for `cec update` tests (PROTOCOL.md §8), signed with a TEST key.
+//! Update server for `cec update` tests (docs/protocol.md §7), signed with a TEST key.
 //!
 //! # Wiring (for the core dispatcher)
 //!

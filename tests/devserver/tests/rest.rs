@@ -1,4 +1,4 @@
-//! REST API of the development server (PROTOCOL.md §4): every endpoint, permission
+//! REST API of the development server (docs/protocol.md §3): every endpoint, permission
 //! refusals, pagination, recycle bin, job lifecycle, token expiry, restart persistence and
 //! the realism knobs. Each test starts its own server on port 0 with a private root.
 use std::io::{BufRead, BufReader};
@@ -1079,13 +1079,12 @@ fn fail_rate_latency_and_tls_knobs() {
 
 // ------------------------------------------------------------------ spec conformance
 
-/// The official spec beside the clone (`../shared/spec`), or `CEC_SPEC`.
+/// The official spec (`tests/spec/cells-rest.swagger.json` in cec's repository), or `CEC_SPEC`.
 fn spec() -> Option<Value> {
     let p = std::env::var("CEC_SPEC")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/spec/cells-rest.swagger.json")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/cells-rest.swagger.json")
         });
     let text = std::fs::read_to_string(&p).ok()?;
     serde_json::from_str(&text).ok()
@@ -1159,7 +1158,7 @@ fn check(spec: &Option<Value>, def: &str, v: &Value) {
 fn responses_conform_to_the_spec() {
     let spec = spec();
     if spec.is_none() {
-        eprintln!("official spec not found beside the clone: conformance checks skipped");
+        eprintln!("official spec not found (tests/spec or CEC_SPEC): conformance checks skipped");
     }
     let s = Srv::start("spec", &["--job-delay-ms", "50"]);
     let (a, t) = (s.token("admin"), s.token("alice"));

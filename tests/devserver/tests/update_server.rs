@@ -1,4 +1,4 @@
-//! Update server (PROTOCOL.md §8): version list filtered by channel/platform/version,
+//! Update server (docs/protocol.md §7): version list filtered by channel/platform/version,
 //! binaries downloadable, checksum = base64 SHA-256, signature = RSA PKCS#1 v1.5 SHA-256
 //! verifiable with testdata/update-test-pub.pem.
 #[path = "s3_support/mod.rs"]
