@@ -5,9 +5,8 @@
 mod auth_mock;
 mod common;
 
-use auth_mock::browser_login;
+use auth_mock::{browser_login, oauth_oob};
 use common::{cmd_with, query, spawn, wait_exit, wait_line, Cec, Server};
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -140,34 +139,6 @@ fn add_token_and_client_auth_then_ls_use_rm() {
         .run()
         .assert_ok()
         .assert_stdout_contains("admin");
-}
-
-/// `config add oauth` in copy/paste mode, logging in like a browser.
-fn oauth_oob(url: &str, cec: &Cec, user: (&str, &str), extra: &[&str]) -> (i32, String) {
-    let mut args = vec!["config", "add", "oauth", "--url", url, "--no-browser"];
-    args.extend_from_slice(extra);
-    let (mut child, rx) = spawn(cec, &args);
-    let auth = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
-    let p = query(auth.trim());
-    assert_eq!(p["client_id"], "cells-client");
-    assert_eq!(p["redirect_uri"], format!("{url}/oauth2/oob"));
-    assert_eq!(p["state"].len(), 16);
-    assert_eq!(
-        p.contains_key("code_challenge"),
-        !extra.contains(&"--no-pkce")
-    );
-    let loc = browser_login(auth.trim(), user.0, user.1);
-    let lq = query(url::Url::parse(url).unwrap().join(&loc).unwrap().as_str());
-    let mut stdin = child.stdin.take().unwrap();
-    match lq.get("code") {
-        Some(code) => {
-            assert_eq!(lq["state"], p["state"]);
-            writeln!(stdin, "{code}").unwrap();
-        }
-        None => writeln!(stdin).unwrap(),
-    }
-    drop(stdin);
-    wait_exit(child, &rx)
 }
 
 #[test]
