@@ -435,7 +435,9 @@ struct CreateRequest {
 }
 
 /// `POST /a/tree/create` for folders (parents before children, batches of
-/// 100). Paths are used as given (clean them first).
+/// 100). Paths are used as given (clean them first). Creating a folder that
+/// exists is not an error (docs/protocol.md §3.3), so the request is retried
+/// like a read.
 pub fn create_folders(client: &Client, paths: &[String]) -> Result<()> {
     for chunk in paths.chunks(100) {
         let req = CreateRequest {
@@ -447,7 +449,7 @@ pub fn create_folders(client: &Client, paths: &[String]) -> Result<()> {
                 })
                 .collect(),
         };
-        let _: serde_json::Value = client.post_json("/a/tree/create", &req)?;
+        let _: serde_json::Value = client.post_json_idempotent("/a/tree/create", &req)?;
     }
     Ok(())
 }

@@ -84,29 +84,6 @@ impl Default for Options {
     }
 }
 
-/// Retry a REST call on transient failures (exit code 1: network, 5xx):
-/// up to 6 attempts with back-off. Auth, not-found and conflict errors are
-/// returned at once. (The REST client already retries idempotent requests,
-/// listings included, within a 10 s budget; this outer loop also covers
-/// folder creation and deletes, and rides out longer outages such as a
-/// server restart. Folding it into the client is a known follow-up.)
-pub fn retry_rest<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        match f() {
-            Err(e) if e.exit == Exit::Failure && attempt < 6 => {
-                if crate::output::interrupt::interrupted() {
-                    return Err(Error::interrupted());
-                }
-                let ms = (250u64 << (attempt - 1).min(3)).min(2000);
-                std::thread::sleep(Duration::from_millis(ms));
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Part size for a multipart upload of `size` bytes (docs/protocol.md §4.5): the
 /// requested size (a multiple of 10 MiB) unless that needs `max_parts` parts
 /// or more; then `size / max_parts` rounded down to 10 MiB, plus 10 MiB.
@@ -216,11 +193,15 @@ impl<'a> Ctx<'a> {
         verb: &'static str,
         stop: Arc<AtomicBool>,
     ) -> Ctx<'a> {
+        let progress = Progress::new(opts.progress, verb);
+        // Retry notes go above the live display, not through it.
+        let p = progress.clone();
+        s3.set_retry_notes(Some(Box::new(move |line: &str| p.message(line))));
         Ctx {
             client,
             s3,
             opts,
-            progress: Progress::new(opts.progress, verb),
+            progress,
             stop,
             failures: Mutex::new(Vec::new()),
             warnings: AtomicUsize::new(0),
@@ -331,6 +312,7 @@ fn pool<T: Sync, R: Send>(
 /// Finish a run: stop the display, collect counters.
 fn finish(ctx: &Ctx<'_>, mut report: Report) -> Report {
     ctx.progress.finish();
+    ctx.s3.set_retry_notes(None);
     report.failures = std::mem::take(&mut *ctx.failures.lock().expect("failures lock"));
     report.retries = ctx.s3.retries();
     report.duration = ctx.progress.elapsed();
@@ -407,7 +389,7 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
         for p in &paths {
             ctx.info(&format!("Replacing cells://{p}"));
         }
-        let jobs = retry_rest(|| tree::delete(ctx.client, &paths, false))
+        let jobs = tree::delete(ctx.client, &paths, false)
             .map_err(|e| e.context("could not remove the items to replace"))?;
         for r in crate::api::jobs::wait_all(ctx.client, &jobs, Duration::from_secs(120)) {
             r.map_err(|e| e.context("could not remove the items to replace"))?;
@@ -429,7 +411,7 @@ pub fn upload(ctx: &Ctx<'_>, source: &Path, dest: &str, existing: Option<&Node>)
     // 2. Folders (parents first: the walk is depth-first pre-order).
     if !plan.create.is_empty() {
         let paths: Vec<String> = plan.create.iter().map(|r| join_rel(dest, r)).collect();
-        retry_rest(|| tree::create_folders(ctx.client, &paths))
+        tree::create_folders(ctx.client, &paths)
             .map_err(|e| e.context(format!("could not create folders at cells://{dest}")))?;
         report.folders_created = paths.len();
         ctx.info(&format!("Created {} folders on the server", paths.len()));
@@ -1071,7 +1053,10 @@ fn download_segmented(
                 start,
                 Some(end),
                 Some(&info.etag),
-                s3::Sink::File(&file),
+                s3::Sink::File {
+                    file: &file,
+                    path: temp,
+                },
                 Some(&count),
             )
             // Hash what the file now holds (the segment's blocks side by side
@@ -1135,7 +1120,7 @@ fn download_segmented(
     if ctx.opts.verify {
         let expected = match remote_hash {
             Some(h) if node.size.unwrap_or(-1) as u64 == size => Some(h.to_string()),
-            Some(_) => retry_rest(|| tree::stat(ctx.client, key))
+            Some(_) => tree::stat(ctx.client, key)
                 .ok()
                 .flatten()
                 .and_then(|n| n.hash()),
@@ -1452,7 +1437,7 @@ fn download_file(
             let expected = match remote_hash.as_deref() {
                 // Listed before the download: re-read it if the object changed since.
                 Some(h) if src.size == info.size => Some(h.to_string()),
-                Some(_) => retry_rest(|| tree::stat(ctx.client, &key))
+                Some(_) => tree::stat(ctx.client, &key)
                     .ok()
                     .flatten()
                     .and_then(|n| n.hash()),

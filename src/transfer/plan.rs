@@ -251,8 +251,7 @@ pub fn walk_remote(
         if !is_dir || !descend(&rel) {
             continue;
         }
-        let mut kids =
-            super::retry_rest(|| tree::list_children(client, &path, ListVia::TreeStats))?;
+        let mut kids = tree::list_children(client, &path, ListVia::TreeStats)?;
         let ws_root = !path.contains('/');
         kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN));
         kids.sort_by(|a, b| b.name().cmp(a.name()));
