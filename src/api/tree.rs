@@ -524,7 +524,6 @@ pub fn wait_visible(
 }
 
 /// Poll [`stat`] until `path` no longer exists. `true` when gone in time.
-#[allow(dead_code)] // shared primitive (scp merge deletes)
 pub fn wait_gone(client: &Client, path: &str, timeout: Duration, every: Duration) -> Result<bool> {
     let start = Instant::now();
     loop {
@@ -594,10 +593,7 @@ struct PutShareLinkRequest {
 
 /// The server's answer to a link creation (subset of `restShareLink`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[allow(dead_code)]
 pub struct ShareLink {
-    #[serde(rename = "Uuid", default)]
-    pub uuid: String,
     #[serde(rename = "LinkHash", default)]
     pub link_hash: String,
     #[serde(rename = "LinkUrl", default)]
