@@ -51,7 +51,9 @@ pub fn of_transport(url: &str, t: &ureq::Transport) -> Error {
             Some(e) => of_io(url, e),
             None => Error::net(Net::Other, format!("{}: {t}", origin(url))),
         },
-        ureq::ErrorKind::BadStatus | ureq::ErrorKind::BadHeader => not_http(url),
+        ureq::ErrorKind::BadStatus | ureq::ErrorKind::BadHeader => {
+            bad_http(url, t.message().unwrap_or("broken status line or header"))
+        }
         ureq::ErrorKind::ProxyConnect | ureq::ErrorKind::ProxyUnauthorized => Error::net(
             Net::Refused,
             format!(
@@ -127,20 +129,31 @@ fn tls(url: &str, e: &io::Error) -> Error {
             "cannot connect to {o}: TLS handshake failed: {c} (set SSL_CERT_FILE to the server's CA certificate, or use --skip-verify)"
         ),
         Some(other) => format!("cannot connect to {o}: TLS handshake failed: {other}"),
+        None if e.kind() == io::ErrorKind::UnexpectedEof => format!(
+            "cannot connect to {o}: TLS handshake failed: the server closed the connection (does it speak TLS on this port? is the URL http://?)"
+        ),
         None => format!("cannot connect to {o}: TLS handshake failed: {e}"),
     };
     Error::net(Net::Tls, msg)
 }
 
-/// A reply that is not HTTP at all (often TLS bytes on an `http://` URL).
-pub fn not_http(url: &str) -> Error {
-    Error::net(
-        Net::Tls,
-        format!(
-            "{}: the server's answer is not HTTP (is the URL https://?)",
-            origin(url)
-        ),
-    )
+/// A reply that is not valid HTTP (not retried: the server will not answer
+/// better). TLS bytes on an `http://` URL (ureq shows the bytes it could not
+/// parse: an alert or handshake record starts 21 or 22, then 3) say why.
+pub fn bad_http(url: &str, detail: &str) -> Error {
+    let o = origin(url);
+    if detail.contains("[21, 3, ") || detail.contains("[22, 3, ") {
+        return Error::reply(format!(
+            "{o}: the server speaks TLS on this port (is the URL https://?)"
+        ));
+    }
+    let detail: String = crate::output::escape_control(detail)
+        .chars()
+        .take(120)
+        .collect();
+    Error::reply(format!(
+        "{o}: the server's answer is not valid HTTP ({detail})"
+    ))
 }
 
 /// A failure while sending a request or reading its reply.
@@ -150,8 +163,8 @@ pub fn of_io(url: &str, e: &io::Error) -> Error {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::net(
             Net::Timeout,
             format!(
-                "{o} did not answer within {} s",
-                idle_timeout().as_secs_f64().round()
+                "{o}: no answer within {} s (time-out, see CEC_TIMEOUT)",
+                idle_timeout().as_secs_f64()
             ),
         ),
         io::ErrorKind::ConnectionReset
@@ -162,6 +175,9 @@ pub fn of_io(url: &str, e: &io::Error) -> Error {
         }
         io::ErrorKind::ConnectionRefused => of_connect(url, e),
         _ if tls_error(e).is_some() => tls(url, e),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::Other => {
+            bad_http(url, &e.to_string())
+        }
         _ => Error::net(Net::Other, format!("network error with {o}: {e}")),
     }
 }

@@ -302,7 +302,10 @@ pub fn send(
         |e: io::Error| super::transport::body_error(e).unwrap_or_else(|e| neterr::of_io(base, &e));
     write_request(&stream, method, path_and_query, headers, body).map_err(io_err)?;
     let (head, leftover) = read_head(&stream).map_err(io_err)?;
-    let (status, headers) = parse_head(&head).ok_or_else(|| neterr::not_http(base))?;
+    let (status, headers) = parse_head(&head).ok_or_else(|| {
+        let start: Vec<u8> = head.bytes().take(8).collect();
+        neterr::bad_http(base, &format!("{start:?}"))
+    })?;
     response(method, status, headers, leftover, stream).map_err(io_err)
 }
 
