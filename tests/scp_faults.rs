@@ -496,3 +496,32 @@ fn retry_max_attempts_counts_every_attempt_of_a_request() {
         assert!(out.stderr.ends_with("503 Service Unavailable\n"), "{out}");
     }
 }
+
+/// On a terminal, retries are shown without filling the screen: at most one line every
+/// few seconds (here: one, for 5 quick attempts).
+#[test]
+fn retries_on_a_terminal_are_one_line_not_a_flood() {
+    let srv = hostile::Hostile::start(|_| hostile::Reply::status(503));
+    let tmp = tmpdir();
+    let f = tmp.path().join("f.txt");
+    fs::write(&f, b"data").unwrap();
+    let mut c = Cec::new();
+    c.env("CEC_URL", &srv.url)
+        .env("CEC_TOKEN", "test-token")
+        .env("CEC_SKIP_KEYRING", "true")
+        .args([
+            "scp",
+            "--retry-max-attempts",
+            "5",
+            "--retry-max-backoff",
+            "10ms",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ]);
+    let tty = c.tty();
+    assert_eq!(tty.wait_exit(Duration::from_secs(30)), 1);
+    let screen = tty.screen();
+    assert_eq!(srv.count("GET /a/tree/stat/"), 5, "{:?}", srv.requests());
+    assert_eq!(screen.matches("retrying in ").count(), 1, "{screen}");
+    assert!(screen.contains("Error: GET /a/tree/stat/"), "{screen}");
+}

@@ -281,17 +281,7 @@ pub fn walk_remote(
             rel.split('/').count() + 1
         };
         for k in kids {
-            let why = match child_name(&path, &k.path) {
-                Err(why) => Some(why),
-                Ok(_) if !k.uuid.is_empty() && !seen.insert(k.uuid.clone()) => {
-                    Some("listed twice in the tree (a loop?)".to_string())
-                }
-                Ok(_) if depth > MAX_DEPTH => {
-                    Some(format!("nested deeper than {MAX_DEPTH} levels"))
-                }
-                Ok(_) => file_size(&k).err(),
-            };
-            match why {
+            match refusal(&path, &k, depth, &mut seen) {
                 Some(why) => {
                     let shown = crate::output::escape_control(&k.path).into_owned();
                     reject(
@@ -310,6 +300,19 @@ pub fn walk_remote(
         }
     }
     Ok(out)
+}
+
+/// Why the child `k` of `folder` (at `depth`) is left out of a walk, if it is:
+/// a bad name or path, a node already met (a loop), too deep, an impossible size.
+fn refusal(folder: &str, k: &Node, depth: usize, seen: &mut HashSet<String>) -> Option<String> {
+    match child_name(folder, &k.path) {
+        Err(why) => Some(why),
+        Ok(_) if !k.uuid.is_empty() && !seen.insert(k.uuid.clone()) => {
+            Some("listed twice in the tree (a loop?)".to_string())
+        }
+        Ok(_) if depth > MAX_DEPTH => Some(format!("nested deeper than {MAX_DEPTH} levels")),
+        Ok(_) => file_size(k).err(),
+    }
 }
 
 /// The size of a listed file, when it is one a file can have (0 to

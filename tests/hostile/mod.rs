@@ -350,6 +350,35 @@ impl std::fmt::Display for Measured {
     }
 }
 
+/// `cmd` run by `/usr/bin/time -f %M -o rss_file` (same arguments and environment).
+fn under_gnu_time(
+    cmd: &std::process::Command,
+    rss_file: &std::path::Path,
+) -> std::process::Command {
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
 /// Run `cmd` (e.g. `Cec::command()`) to its end, killed after `timeout` (a
 /// failure of the test). Stdin is empty. It runs under GNU time (`/usr/bin/time`,
 /// Debian package `time`, installed by `make deps`), which reports the peak
@@ -360,20 +389,7 @@ pub fn run_measured(cmd: std::process::Command, timeout: Duration) -> Measured {
     use std::process::Stdio;
     let dir = tempfile::tempdir().expect("tempdir");
     let rss_file = dir.path().join("rss");
-    let mut timed = std::process::Command::new("/usr/bin/time");
-    timed
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss_file)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => timed.env(k, v),
-            None => timed.env_remove(k),
-        };
-    }
+    let mut timed = under_gnu_time(&cmd, &rss_file);
     let start = std::time::Instant::now();
     let mut child = timed
         .process_group(0)
@@ -409,10 +425,7 @@ pub fn run_measured(cmd: std::process::Command, timeout: Duration) -> Measured {
     let status = child.wait().expect("wait for cec");
     done.store(true, Ordering::Relaxed);
     let _ = watchdog.join();
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    let code = exit_code(status);
     let rss = std::fs::read_to_string(&rss_file).unwrap_or_default();
     let m = Measured {
         code,
