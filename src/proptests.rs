@@ -81,7 +81,7 @@ proptest! {
         }
         prop_assume!(name != "." && name != ".." && !name.is_empty());
         let target = Path::new("/d").join(&name);
-        let p = crate::transfer::partial_path(&target);
+        let p = crate::transfer::download::partial_path(&target);
         let file = p.file_name().unwrap().to_string_lossy().into_owned();
         prop_assert!(file.len() <= 255, "{} bytes", file.len());
         prop_assert!(file.starts_with('.') && file.ends_with(".cec-partial"));

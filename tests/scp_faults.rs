@@ -3,9 +3,10 @@
 //! mid-transfer, and content that does not match the server's hash.
 
 mod common;
+mod hostile;
 mod scp_common;
 
-use common::Server;
+use common::{Cec, Server};
 use scp_common::*;
 use std::fs;
 use std::time::{Duration, Instant};
@@ -415,4 +416,112 @@ fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
     assert!(retries_in(&summary) >= 2, "{summary}");
     assert!(out.stderr.contains("Error: "), "{out}");
     assert!(!ds.file("f25m").exists(), "a truncated object was stored");
+}
+
+/// `cec scp` against `url` with a token, and `args` after `scp`.
+fn scp_to(url: &str, args: &[&str]) -> common::Out {
+    let mut c = Cec::new();
+    c.env("CEC_URL", url)
+        .env("CEC_TOKEN", "test-token")
+        .env("CEC_SKIP_KEYRING", "true")
+        .timeout(Duration::from_secs(60));
+    c.arg("scp").args(args).run()
+}
+
+/// Regression (issue 9, defect 6): scp to a port where nothing listens made 24 attempts
+/// in 19 silent seconds (a retry loop of 6 around the client's 4), whatever
+/// `--retry-max-attempts` said, before one error line. A server that is down is now
+/// reported at once, in one line.
+#[test]
+fn a_server_that_is_down_fails_at_once_with_one_line() {
+    let url = format!("http://127.0.0.1:{}", common::free_port());
+    let tmp = tmpdir();
+    let f = tmp.path().join("f.txt");
+    fs::write(&f, b"data").unwrap();
+    let (up, down) = (f.to_str().unwrap(), tmp.path().to_str().unwrap());
+    for args in [
+        vec![up, "cells://common-files/"],
+        vec!["cells://common-files/f.txt", down],
+        vec!["--retry-max-attempts", "10", up, "cells://common-files/"],
+    ] {
+        let out = scp_to(&url, &args);
+        out.assert_no_panic();
+        assert_eq!(out.code, 1, "{out}");
+        assert_eq!(out.stderr_lines().len(), 1, "{out}");
+        let line = format!(
+            "Error: cannot connect to {url}: connection refused (is the server running? check the URL)"
+        );
+        assert_eq!(out.stderr.trim_end(), line, "{out}");
+        assert!(out.duration < Duration::from_secs(3), "{out}");
+    }
+}
+
+/// `--retry-max-attempts N` is the number of attempts of every request, REST included:
+/// one retry loop, not one inside another (6 × 4 = 24 attempts of a stat before). Each
+/// retry is one line on a log.
+#[test]
+fn retry_max_attempts_counts_every_attempt_of_a_request() {
+    let srv = hostile::Hostile::start(|_| hostile::Reply::status(503));
+    let tmp = tmpdir();
+    let f = tmp.path().join("f.txt");
+    fs::write(&f, b"data").unwrap();
+    let mut asked = 0;
+    for n in [1usize, 2, 5] {
+        let out = scp_to(
+            &srv.url,
+            &[
+                "--retry-max-attempts",
+                &n.to_string(),
+                "--retry-max-backoff",
+                "10ms",
+                f.to_str().unwrap(),
+                "cells://common-files/",
+            ],
+        );
+        out.assert_no_panic();
+        assert_eq!(out.code, 1, "{out}");
+        asked += n;
+        assert_eq!(
+            srv.count("GET /a/tree/stat/"),
+            asked,
+            "{:?}",
+            srv.requests()
+        );
+        let retries = out
+            .stderr_lines()
+            .iter()
+            .filter(|l| l.starts_with("retrying in ") && l.contains(": GET /a/tree/stat/"))
+            .count();
+        assert_eq!(retries, n - 1, "{out}");
+        assert!(out.stderr.ends_with("503 Service Unavailable\n"), "{out}");
+    }
+}
+
+/// On a terminal, retries are shown without filling the screen: at most one line every
+/// few seconds (here: one, for 5 quick attempts).
+#[test]
+fn retries_on_a_terminal_are_one_line_not_a_flood() {
+    let srv = hostile::Hostile::start(|_| hostile::Reply::status(503));
+    let tmp = tmpdir();
+    let f = tmp.path().join("f.txt");
+    fs::write(&f, b"data").unwrap();
+    let mut c = Cec::new();
+    c.env("CEC_URL", &srv.url)
+        .env("CEC_TOKEN", "test-token")
+        .env("CEC_SKIP_KEYRING", "true")
+        .args([
+            "scp",
+            "--retry-max-attempts",
+            "5",
+            "--retry-max-backoff",
+            "10ms",
+            f.to_str().unwrap(),
+            "cells://common-files/",
+        ]);
+    let tty = c.tty();
+    assert_eq!(tty.wait_exit(Duration::from_secs(30)), 1);
+    let screen = tty.screen();
+    assert_eq!(srv.count("GET /a/tree/stat/"), 5, "{:?}", srv.requests());
+    assert_eq!(screen.matches("retrying in ").count(), 1, "{screen}");
+    assert!(screen.contains("Error: GET /a/tree/stat/"), "{screen}");
 }

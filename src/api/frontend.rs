@@ -54,7 +54,7 @@ pub fn session_login(
             e.context(format!("login failed for user {login}"))
         }
     })?;
-    let r: FrontSessionResponse = http::read_json(resp)?;
+    let r: FrontSessionResponse = super::reply::read_json(resp)?;
     if r.jwt.is_empty() {
         return Err(Error::auth(format!(
             "login failed for user {login}: the server returned no token (second factor required?)"

@@ -1,29 +1,49 @@
-//! HTTP transport shared by every network call of `cec`: one ureq agent per
-//! (server, TLS mode), retries with backoff for idempotent requests, Cells
-//! error bodies turned into one readable line, debug logging with secrets
-//! redacted.
+//! The HTTP agent shared by every network call of `cec` (REST, S3, OAuth):
+//! one ureq agent per (server, TLS mode), debug logging with secrets redacted,
+//! and one request attempt ([`send_once`]) whose failures carry their kind
+//! ([`super::neterr`]); retries follow [`super::retry`].
 //!
-//! Behaviour (docs/protocol.md §1; differences: docs/compatibility.md §2.7):
+//! Behaviour (docs/protocol.md §1, docs/network.md; differences: docs/compatibility.md §2.7):
 //! - TLS: rustls with the embedded web PKI roots, plus every certificate of the
 //!   PEM bundle named by `SSL_CERT_FILE`; `--skip-verify` accepts any certificate.
 //! - Proxies: `HTTPS_PROXY` (https URLs) / `HTTP_PROXY` (http URLs), then
 //!   `ALL_PROXY`, upper or lower case; `NO_PROXY` (comma-separated host
 //!   suffixes, `*` = everything) bypasses them. The agent is chosen per host.
-//! - Time-outs: connect 10 s, read 60 s.
-//! - Retries: idempotent requests are retried on connection errors and on
-//!   5xx/429, at most 4 attempts, exponential backoff with jitter, and never
-//!   beyond ~10 s in total.
+//! - Time-outs: connect 10 s; a server that sends nothing for `CEC_TIMEOUT`
+//!   (60 s) is given up on; a REST reply must arrive whole within that time.
+//! - Redirects are never followed (a bearer token or a signature must not
+//!   reach another host): a 3xx is an error that names where it points.
 
-use crate::error::{Error, Exit, Result};
-use std::io::Read;
-use std::sync::Arc;
+use super::neterr;
+use super::retry::Retrier;
+use crate::error::{Error, Result};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::{Agent, AgentBuilder};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
-const MAX_ATTEMPTS: u32 = 4;
-const RETRY_BUDGET: Duration = Duration::from_secs(10);
+/// Default of `CEC_TIMEOUT`.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a server may send (or take) nothing before cec gives up on the
+/// request: `CEC_TIMEOUT` in seconds, 60 by default. REST replies must also
+/// arrive whole within this time.
+pub fn idle_timeout() -> Duration {
+    static T: OnceLock<Duration> = OnceLock::new();
+    *T.get_or_init(|| {
+        std::env::var("CEC_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().trim_end_matches('s').parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+            .unwrap_or(IDLE_TIMEOUT)
+    })
+}
+
+/// Time allowed to open a connection.
+pub fn connect_timeout() -> Duration {
+    CONNECT_TIMEOUT.min(idle_timeout())
+}
 
 /// Kept for callers that want to force debug logging (`--log debug` is
 /// normally applied by `main` through `output::log::set_level`).
@@ -244,9 +264,9 @@ fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
     let host = parsed.host_str().unwrap_or("");
     let mut b = AgentBuilder::new()
         .tls_config(tls_config(skip_verify)?)
-        .timeout_connect(CONNECT_TIMEOUT)
-        .timeout_read(READ_TIMEOUT)
-        .timeout_write(READ_TIMEOUT)
+        .timeout_connect(connect_timeout())
+        .timeout_read(idle_timeout())
+        .timeout_write(idle_timeout())
         .user_agent(&user_agent())
         .redirects(0);
     if let Some(p) = proxy_for(parsed.scheme(), host) {
@@ -273,7 +293,7 @@ pub struct Req {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<(Vec<u8>, String)>,
-    /// Safe to send again after a connection error or a 5xx/429.
+    /// Safe to send again after it may have reached the server.
     pub idempotent: bool,
 }
 
@@ -312,6 +332,13 @@ impl Req {
     pub fn idempotent(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
+    }
+    /// `GET /a/tree/stat/x` (no host, no query) for messages.
+    pub fn what(&self) -> String {
+        let path = url::Url::parse(&self.url)
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        format!("{} {path}", self.method)
     }
 }
 
@@ -356,209 +383,88 @@ pub fn redact_url(u: &str) -> String {
     parsed.to_string()
 }
 
-fn jitter_ms(max: u64) -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::getrandom(&mut b).is_err() || max == 0 {
-        return 0;
-    }
-    u64::from_le_bytes(b) % max
+/// A failed attempt: the error, and the pause the server asked for (`Retry-After`).
+#[derive(Debug)]
+pub struct Failed {
+    pub error: Error,
+    pub retry_after: Option<Duration>,
 }
 
-/// Backoff before attempt `n` (1-based retry number): 250 ms · 2^(n-1) + jitter, capped at 3 s.
-fn backoff(n: u32) -> Duration {
-    let base = 250u64.saturating_mul(1 << (n - 1).min(4)).min(3000);
-    Duration::from_millis(base + jitter_ms(base / 2 + 1))
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        Failed {
+            error,
+            retry_after: None,
+        }
+    }
 }
 
 fn retry_after(resp: &ureq::Response) -> Option<Duration> {
     let secs: u64 = resp.header("Retry-After")?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(3)))
+    Some(Duration::from_secs(secs))
 }
 
-/// Send `req`, retrying idempotent requests; a non-2xx/3xx status becomes an
-/// [`Error`] with the mapped exit code and a one-line message.
-pub fn execute(agent: &Agent, req: &Req) -> Result<ureq::Response> {
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let t0 = Instant::now();
-        debug(format!("--> {} {}", req.method, redact_url(&req.url)));
-        let mut r = agent.request(req.method, &req.url);
-        for (k, v) in &req.headers {
-            r = r.set(k, v);
+/// Send `req` once. A 2xx is the response; a 3xx (never followed), an error
+/// status or a transport failure is an [`Error`] of its kind with one readable
+/// line. REST replies must arrive whole within [`idle_timeout`].
+pub fn send_once(agent: &Agent, req: &Req) -> std::result::Result<ureq::Response, Failed> {
+    let t0 = Instant::now();
+    debug(format!("--> {} {}", req.method, redact_url(&req.url)));
+    let mut r = agent.request(req.method, &req.url).timeout(idle_timeout());
+    for (k, v) in &req.headers {
+        r = r.set(k, v);
+    }
+    let res = match &req.body {
+        Some((bytes, ctype)) => r.set("Content-Type", ctype).send_bytes(bytes),
+        None => r.call(),
+    };
+    let took = t0.elapsed().as_millis();
+    match res {
+        Ok(resp) if resp.status() < 300 => {
+            debug(format!("<-- {} {} ({took} ms)", resp.status(), req.what()));
+            Ok(resp)
         }
-        let res = match &req.body {
-            Some((bytes, ctype)) => r.set("Content-Type", ctype).send_bytes(bytes),
-            None => r.call(),
-        };
-        let can_retry =
-            req.idempotent && attempt < MAX_ATTEMPTS && started.elapsed() < RETRY_BUDGET;
-        match res {
+        Ok(resp) => {
+            debug(format!("<-- {} {} ({took} ms)", resp.status(), req.what()));
+            Err(super::reply::redirect_error(&req.what(), &resp).into())
+        }
+        Err(ureq::Error::Status(code, resp)) => {
+            debug(format!("<-- {code} {} ({took} ms)", req.what()));
+            let wait = retry_after(&resp);
+            Err(Failed {
+                error: super::reply::status_error(&req.what(), &req.url, code, resp),
+                retry_after: wait,
+            })
+        }
+        Err(ureq::Error::Transport(t)) => {
+            debug(format!("<-- transport error {}: {t}", req.what()));
+            Err(neterr::of_transport(&req.url, &t).into())
+        }
+    }
+}
+
+/// Send `req` with the default retry policy (calls made before a command's
+/// client exists: login, token refresh).
+pub fn execute(agent: &Agent, req: &Req) -> Result<ureq::Response> {
+    execute_with(agent, req, &Retrier::default())
+}
+
+/// Send `req`, retrying as `retrier`'s policy says.
+pub fn execute_with(agent: &Agent, req: &Req, retrier: &Retrier) -> Result<ureq::Response> {
+    let mut call = retrier.call(req.idempotent, None);
+    loop {
+        match send_once(agent, req) {
             Ok(resp) => {
-                debug(format!(
-                    "<-- {} {} {} ({} ms)",
-                    resp.status(),
-                    req.method,
-                    redact_url(&req.url),
-                    t0.elapsed().as_millis()
-                ));
+                call.succeeded();
                 return Ok(resp);
             }
-            Err(ureq::Error::Status(code, resp)) => {
-                debug(format!(
-                    "<-- {code} {} {} ({} ms)",
-                    req.method,
-                    redact_url(&req.url),
-                    t0.elapsed().as_millis()
-                ));
-                if can_retry && (code >= 500 || code == 429) {
-                    let wait = retry_after(&resp).unwrap_or_else(|| backoff(attempt));
-                    debug(format!(
-                        "retrying in {} ms (status {code})",
-                        wait.as_millis()
-                    ));
-                    drain(resp);
-                    std::thread::sleep(wait);
-                    continue;
-                }
-                return Err(status_error(req.method, &req.url, code, resp));
-            }
-            Err(ureq::Error::Transport(t)) => {
-                let retryable = matches!(
-                    t.kind(),
-                    ureq::ErrorKind::ConnectionFailed | ureq::ErrorKind::Io
-                );
-                debug(format!(
-                    "<-- transport error {} {}: {t}",
-                    req.method,
-                    redact_url(&req.url)
-                ));
-                if can_retry && retryable {
-                    let wait = backoff(attempt);
-                    debug(format!("retrying in {} ms", wait.as_millis()));
-                    std::thread::sleep(wait);
-                    continue;
-                }
-                return Err(transport_error(&req.url, &t));
-            }
+            Err(f) => call.retry(f.error, f.retry_after)?,
         }
     }
 }
 
-fn drain(resp: ureq::Response) {
-    let mut sink = Vec::new();
-    let _ = resp.into_reader().take(64 * 1024).read_to_end(&mut sink);
-}
-
-/// Human readable text for a transport failure (no secrets: URL redacted).
-pub fn transport_error(url: &str, t: &ureq::Transport) -> Error {
-    let host = url::Url::parse(url)
-        .ok()
-        .map(|u| {
-            let mut s = format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""));
-            if let Some(p) = u.port() {
-                s.push_str(&format!(":{p}"));
-            }
-            s
-        })
-        .unwrap_or_default();
-    let detail = match t.message() {
-        Some(m) => m.to_string(),
-        None => t.kind().to_string(),
-    };
-    let src = std::error::Error::source(t)
-        .map(|s| format!(": {s}"))
-        .unwrap_or_default();
-    Error::failure(format!("cannot reach server {host}: {detail}{src}"))
-}
-
-/// Exit code for an HTTP status.
-pub fn exit_for_status(code: u16) -> Exit {
-    match code {
-        401 | 403 => Exit::Auth,
-        404 => Exit::NotFound,
-        409 => Exit::Conflict,
-        _ => Exit::Failure,
-    }
-}
-
-/// One line from a Cells / OAuth JSON error body (or the raw text, trimmed).
-pub fn error_text(body: &str) -> String {
-    let body = body.trim();
-    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(body) {
-        let s = |k: &str| {
-            m.get(k)
-                .and_then(|v| v.as_str())
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let mut parts: Vec<String> = Vec::new();
-        for k in ["Title", "title", "error_description", "message", "Message"] {
-            if let Some(v) = s(k) {
-                parts.push(v);
-                break;
-            }
-        }
-        for k in ["Detail", "detail", "Code", "error"] {
-            if let Some(v) = s(k) {
-                if !parts.iter().any(|p| p == &v || p.contains(&v)) {
-                    parts.push(v);
-                }
-                break;
-            }
-        }
-        if !parts.is_empty() {
-            let first = parts.remove(0);
-            return if parts.is_empty() {
-                first
-            } else {
-                format!("{first} ({})", parts.join(", "))
-            };
-        }
-    }
-    if body.starts_with('<') {
-        return String::new(); // an HTML error page says nothing useful
-    }
-    let one: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    one.chars().take(200).collect()
-}
-
-fn status_error(method: &str, url: &str, code: u16, resp: ureq::Response) -> Error {
-    let reason = resp.status_text().to_string();
-    let mut body = String::new();
-    let _ = resp.into_reader().take(64 * 1024).read_to_string(&mut body);
-    let text = error_text(&body);
-    let path = url::Url::parse(url)
-        .map(|u| u.path().to_string())
-        .unwrap_or_default();
-    let msg = if text.is_empty() {
-        format!("{method} {path}: {code} {reason}")
-    } else if !reason.is_empty() && text.to_lowercase().starts_with(&reason.to_lowercase()) {
-        format!("{method} {path}: {code} {text}")
-    } else {
-        format!("{method} {path}: {code} {reason}: {text}")
-    };
-    Error::new(exit_for_status(code), msg)
-}
-
-/// Read a response body as text (bounded to 64 MiB).
-pub fn read_text(resp: ureq::Response) -> Result<String> {
-    let mut s = String::new();
-    resp.into_reader()
-        .take(64 << 20)
-        .read_to_string(&mut s)
-        .map_err(|e| Error::failure(format!("cannot read server response: {e}")))?;
-    Ok(s)
-}
-
-/// Decode a JSON response body.
-pub fn read_json<T: serde::de::DeserializeOwned>(resp: ureq::Response) -> Result<T> {
-    let text = read_text(resp)?;
-    let text = if text.trim().is_empty() { "{}" } else { &text };
-    serde_json::from_str(text)
-        .map_err(|e| Error::failure(format!("unexpected server response: {e}")))
-}
+/// Read and decode a JSON response (bounded): see [`super::reply::read_json`].
+pub use super::reply::read_json;
 
 #[cfg(test)]
 mod tests {
@@ -572,26 +478,6 @@ mod tests {
         assert!(no_proxy_matches("localhost,127.0.0.1:8080", "127.0.0.1"));
         assert!(!no_proxy_matches("example.com", "example.org"));
         assert!(!no_proxy_matches("ample.com", "example.com"));
-    }
-
-    #[test]
-    fn error_bodies() {
-        assert_eq!(
-            error_text(r#"{"Title":"Cannot find node","Detail":"E_NOT_FOUND"}"#),
-            "Cannot find node (E_NOT_FOUND)"
-        );
-        assert_eq!(
-            error_text(r#"{"Code":"E_UNAUTHORIZED","Title":"E_UNAUTHORIZED"}"#),
-            "E_UNAUTHORIZED"
-        );
-        assert_eq!(
-            error_text(
-                r#"{"error":"invalid_grant","error_description":"bad code","status_code":400}"#
-            ),
-            "bad code (invalid_grant)"
-        );
-        assert_eq!(error_text(""), "");
-        assert_eq!(error_text("plain\ntext"), "plain text");
     }
 
     #[test]
@@ -609,8 +495,8 @@ mod tests {
     }
 
     #[test]
-    fn backoff_bounded() {
-        let total: Duration = (1..MAX_ATTEMPTS).map(backoff).sum();
-        assert!(total < Duration::from_secs(6));
+    fn what_names_method_and_path() {
+        let r = Req::new("GET", "http://h:1/a/tree/stat/x?y=1");
+        assert_eq!(r.what(), "GET /a/tree/stat/x");
     }
 }

@@ -93,10 +93,7 @@ struct ListJobsRequest<'a> {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[allow(dead_code)] // complete model for callers (scp, jobs)
 pub struct Task {
-    #[serde(rename = "ID", default)]
-    pub id: String,
     #[serde(rename = "Status", default)]
     pub status: String,
     #[serde(rename = "StatusMessage", default)]
@@ -110,12 +107,9 @@ pub struct Task {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[allow(dead_code)] // complete model for callers (scp, jobs)
 pub struct Job {
     #[serde(rename = "ID", default)]
     pub id: String,
-    #[serde(rename = "Label", default)]
-    pub label: String,
     #[serde(rename = "Tasks", default)]
     pub tasks: Vec<Task>,
 }

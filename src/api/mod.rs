@@ -4,15 +4,21 @@
 //! prefix (e.g. `"/a/tree/stats"`); build path parameters with
 //! [`escape_segment`] (one segment, `/` → `%2F`, docs/protocol.md §1.5).
 //! Errors come back as [`crate::error::Error`] with the exit code of the HTTP
-//! status (401/403 → 3, 404 → 4, 409 → 5, other → 1).
+//! status (401/403 → 3, 404 → 4, 409 → 5, other → 1) and their kind; every
+//! request follows the client's retry policy ([`retry`]).
 //!
 //! Other areas add their models in their own files (`pub mod tree;` etc.).
 pub mod frontend;
 pub mod http;
 pub mod jobs;
+pub mod neterr;
+pub mod reply;
+pub mod retry;
 pub mod tree;
 
 use crate::error::{Error, Exit, Result};
+use reply::Reply;
+use retry::{Policy, Retrier};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -40,16 +46,16 @@ impl TokenSource for StaticToken {
 
 /// Connected REST client. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
-#[allow(dead_code)] // API surface for the other command areas
 pub struct Client {
     base: String,
     agent: Agent,
     auth: Arc<dyn TokenSource>,
+    /// The retry policy and state, shared with the S3 client built from this one.
+    retrier: Arc<Retrier>,
     /// Login of the account (empty in env/flag PAT mode).
     pub user: String,
     /// Auth type as stored in config.json (`pat`, `session`, `oauth2`).
     pub auth_type: String,
-    pub skip_verify: bool,
 }
 
 /// Percent-encode one path segment like Go's `url.PathEscape`.
@@ -70,7 +76,6 @@ pub fn escape_segment(s: &str) -> String {
     out
 }
 
-#[allow(dead_code)] // API surface for the other command areas
 impl Client {
     pub fn new(
         base: &str,
@@ -78,15 +83,14 @@ impl Client {
         auth: Arc<dyn TokenSource>,
         user: &str,
         auth_type: &str,
-        skip_verify: bool,
     ) -> Client {
         Client {
             base: base.trim_end_matches('/').to_string(),
             agent,
             auth,
+            retrier: Arc::new(Retrier::default()),
             user: user.to_string(),
             auth_type: auth_type.to_string(),
-            skip_verify,
         }
     }
 
@@ -111,33 +115,57 @@ impl Client {
         format!("{}{}", self.base, path)
     }
 
-    /// Send an authenticated request (sent once more after a 401/403 when the
-    /// token source can renew its token, e.g. an expired session JWT).
-    pub fn send(&self, req: http::Req) -> Result<ureq::Response> {
-        let mut tried_renew = false;
+    /// Every request of this client (and of the S3 client built from it)
+    /// follows `policy` (`scp --retry-max-attempts/--retry-max-backoff`).
+    pub fn with_retry(mut self, policy: Policy) -> Client {
+        self.retrier = Arc::new(Retrier::new(policy));
+        self
+    }
+
+    /// The retry policy and state shared by this client's requests.
+    pub fn retrier(&self) -> &Arc<Retrier> {
+        &self.retrier
+    }
+
+    /// Send an authenticated request and read its whole reply, retrying as the
+    /// policy says; sent once more after a 401/403 when the token source can
+    /// renew its token (e.g. an expired session JWT).
+    fn send(&self, req: http::Req) -> Result<Reply> {
+        let mut call = self.retrier.call(req.idempotent, None);
+        let mut renewed = false;
         loop {
             let token = self.bearer()?;
             let mut r = req.clone();
             r.headers
                 .push(("Authorization".into(), format!("Bearer {token}")));
-            match http::execute(&self.agent, &r) {
-                Err(e) if e.exit == Exit::Auth && !tried_renew && self.auth.invalidate() => {
-                    tried_renew = true;
-                    http::debug("401/403 received: renewing the session token and retrying once");
-                    continue;
+            let failed = match reply::fetch_once(&self.agent, &r) {
+                Ok(reply) => {
+                    call.succeeded();
+                    return Ok(reply);
                 }
-                Err(mut e) if e.exit == Exit::Auth && e.message.contains(": 401") => {
-                    let hint = match self.auth_type.as_str() {
-                        "session" => "check the login and password",
-                        "oauth2" => "run 'cec config relog'",
-                        _ => "check the token, or run 'cec config relog'",
-                    };
-                    e.message.push_str(&format!(" ({hint})"));
-                    return Err(e);
-                }
-                other => return other,
+                Err(f) => f,
+            };
+            let e = failed.error;
+            if e.exit == Exit::Auth && !renewed && self.auth.invalidate() {
+                renewed = true;
+                http::debug("401/403 received: renewing the session token and retrying once");
+                continue;
             }
+            if e.status_code() == Some(401) {
+                return Err(self.with_auth_hint(e));
+            }
+            call.retry(e, failed.retry_after)?;
         }
+    }
+
+    fn with_auth_hint(&self, mut e: Error) -> Error {
+        let hint = match self.auth_type.as_str() {
+            "session" => "check the login and password",
+            "oauth2" => "run 'cec config relog'",
+            _ => "check the token, or run 'cec config relog'",
+        };
+        e.message.push_str(&format!(" ({hint})"));
+        e
     }
 
     fn json_req<B: Serialize>(
@@ -155,13 +183,13 @@ impl Client {
 
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let r = self.json_req::<()>("GET", path, None)?;
-        http::read_json(self.send(r)?)
+        reply::decode_json(&self.send(r)?)
     }
 
     /// POST that changes state: not retried after a connection error.
     pub fn post_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
         let r = self.json_req("POST", path, Some(body))?;
-        http::read_json(self.send(r)?)
+        reply::decode_json(&self.send(r)?)
     }
 
     /// POST that only reads (stat, list, search): retried like a GET.
@@ -171,23 +199,18 @@ impl Client {
         body: &B,
     ) -> Result<T> {
         let r = self.json_req("POST", path, Some(body))?.idempotent(true);
-        http::read_json(self.send(r)?)
+        reply::decode_json(&self.send(r)?)
     }
 
     pub fn put_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
         let r = self.json_req("PUT", path, Some(body))?;
-        http::read_json(self.send(r)?)
-    }
-
-    pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let r = self.json_req::<()>("DELETE", path, None)?;
-        http::read_json(self.send(r)?)
+        reply::decode_json(&self.send(r)?)
     }
 
     /// Authenticated raw GET returning the body as text (e.g. `/a/frontend/state`).
     pub fn get_text(&self, path: &str) -> Result<String> {
         let r = http::Req::new("GET", self.url(path));
-        http::read_text(self.send(r)?)
+        reply::decode_text(&self.send(r)?)
     }
 
     /// The login of the current token (`GET /a/frontend/state`, docs/protocol.md §3.8).

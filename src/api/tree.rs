@@ -435,7 +435,9 @@ struct CreateRequest {
 }
 
 /// `POST /a/tree/create` for folders (parents before children, batches of
-/// 100). Paths are used as given (clean them first).
+/// 100). Paths are used as given (clean them first). Creating a folder that
+/// exists is not an error (docs/protocol.md §3.3), so the request is retried
+/// like a read.
 pub fn create_folders(client: &Client, paths: &[String]) -> Result<()> {
     for chunk in paths.chunks(100) {
         let req = CreateRequest {
@@ -447,7 +449,7 @@ pub fn create_folders(client: &Client, paths: &[String]) -> Result<()> {
                 })
                 .collect(),
         };
-        let _: serde_json::Value = client.post_json("/a/tree/create", &req)?;
+        let _: serde_json::Value = client.post_json_idempotent("/a/tree/create", &req)?;
     }
     Ok(())
 }
@@ -522,7 +524,6 @@ pub fn wait_visible(
 }
 
 /// Poll [`stat`] until `path` no longer exists. `true` when gone in time.
-#[allow(dead_code)] // shared primitive (scp merge deletes)
 pub fn wait_gone(client: &Client, path: &str, timeout: Duration, every: Duration) -> Result<bool> {
     let start = Instant::now();
     loop {
@@ -592,10 +593,7 @@ struct PutShareLinkRequest {
 
 /// The server's answer to a link creation (subset of `restShareLink`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[allow(dead_code)]
 pub struct ShareLink {
-    #[serde(rename = "Uuid", default)]
-    pub uuid: String,
     #[serde(rename = "LinkHash", default)]
     pub link_hash: String,
     #[serde(rename = "LinkUrl", default)]

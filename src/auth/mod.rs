@@ -53,7 +53,6 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 Arc::new(StaticToken(token.to_string())),
                 "",
                 AUTH_PAT,
-                g.skip_verify,
             ));
         }
         match (non_empty(&g.login), non_empty(&g.password)) {
@@ -62,14 +61,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 http::debug(format!("env/flag mode: login/password for {url}"));
                 let mut src = SessionToken::new(&url, login, password);
                 src.no_cache = g.no_cache;
-                return Ok(Client::new(
-                    &url,
-                    agent,
-                    Arc::new(src),
-                    login,
-                    AUTH_SESSION,
-                    g.skip_verify,
-                ));
+                return Ok(Client::new(&url, agent, Arc::new(src), login, AUTH_SESSION));
             }
             (Some(_), None) => {
                 return Err(Error::usage(
@@ -180,14 +172,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
             )))
         }
     };
-    let client = Client::new(
-        &acc.url,
-        agent,
-        source,
-        &acc.user,
-        &acc.auth_type,
-        skip_verify,
-    );
+    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type);
     if acc.auth_type == AUTH_OAUTH {
         client
             .bearer()
@@ -330,14 +315,7 @@ pub fn save_new_account(store: &Store, mut acc: Account) -> Result<(String, Stri
         AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
         _ => Arc::new(StaticToken(acc.id_token.clone())),
     };
-    let client = Client::new(
-        &acc.url,
-        agent,
-        source,
-        &acc.user,
-        &acc.auth_type,
-        acc.skip_verify,
-    );
+    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type);
     let user = client.session_user().map_err(|e| {
         e.context("could not connect to the server with the provided parameters, nothing was saved")
     })?;

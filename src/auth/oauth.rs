@@ -99,10 +99,11 @@ fn token_request(agent: &Agent, base: &str, form: &[(&str, &str)], what: &str) -
         .form_body(form)
         .idempotent(false);
     let resp = http::execute(agent, &req).map_err(|e| {
-        let exit = if matches!(e.exit, Exit::Failure) && !e.message.starts_with("POST") {
-            Exit::Failure // transport problem
-        } else {
+        // The server refused (a status): auth; no answer: the network's failure.
+        let exit = if e.status_code().is_some() {
             Exit::Auth
+        } else {
+            e.exit
         };
         Error::new(exit, format!("{what} failed: {}", e.message))
     })?;

@@ -21,10 +21,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::api::retry::Policy;
 use crate::api::tree::{self, Node};
 use crate::cli::{GlobalArgs, LogLevel, ScpArgs};
 use crate::error::{Error, Exit, Result};
-use crate::s3::{RetryPolicy, S3};
+use crate::s3::S3;
 use crate::transfer::journal::{self, Journal, RunRecord};
 use crate::transfer::progress::Mode;
 use crate::transfer::{self, Options, Report};
@@ -66,7 +67,7 @@ pub fn direction(source: &str, target: &str) -> Result<Direction> {
     }
 }
 
-fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
+fn options(a: &ScpArgs) -> Result<(Options, Policy)> {
     if a.part_size_mib == 0 || a.part_size_mib % 10 != 0 {
         return Err(Error::usage(
             CMD,
@@ -124,10 +125,7 @@ fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
             verbose: a.verbose || a.very_verbose || crate::output::log::debug_enabled(),
             index_timeout,
         },
-        RetryPolicy {
-            max_attempts: a.retry_max_attempts,
-            max_backoff: backoff,
-        },
+        Policy::new(a.retry_max_attempts, backoff),
     ))
 }
 
@@ -137,27 +135,16 @@ pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     if a.very_verbose {
         crate::output::log::set_level(LogLevel::Debug);
     }
-    let client = crate::auth::connect(globals)?;
-    let creds_client = client.clone();
+    // Every request of the command, REST and S3, follows the retry flags.
+    let client = crate::auth::connect(globals)?.with_retry(retry);
     let stop = Arc::new(AtomicBool::new(false));
     let stop_c = stop.clone();
-    let mut s3 = S3::new(
-        client.agent().clone(),
-        client.base_url(),
-        Arc::new(move || creds_client.bearer()),
-    )
-    .with_cancel(Arc::new(move || {
-        stop_c.load(std::sync::atomic::Ordering::Relaxed) || crate::output::interrupt::interrupted()
-    }));
-    // Plain http without a proxy: the direct HTTP path (large reads/writes).
-    let host = host_of(client.base_url());
-    let direct = client.base_url().starts_with("http://")
-        && crate::api::http::proxy_for("http", &host).is_none()
-        && std::env::var("CEC_S3_DIRECT").map_or(true, |v| v != "0" && v != "false");
-    s3 = s3.with_direct_http(direct);
-    s3.retry = retry;
-    s3.debug_signing = a.very_verbose;
-    s3.debug_retries = a.verbose || a.very_verbose;
+    let s3 = S3::for_client(&client)
+        .with_cancel(Arc::new(move || {
+            stop_c.load(std::sync::atomic::Ordering::Relaxed)
+                || crate::output::interrupt::interrupted()
+        }))
+        .with_debug_signing(a.very_verbose);
 
     crate::output::interrupt::set_graceful(true);
     let res = match dir {
@@ -170,22 +157,6 @@ pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     };
     crate::output::interrupt::set_graceful(false);
     res
-}
-
-/// Host name of a base URL (no port, no brackets).
-fn host_of(base: &str) -> String {
-    let authority = base
-        .split("://")
-        .nth(1)
-        .unwrap_or(base)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("").to_string();
-    }
-    authority.split(':').next().unwrap_or("").to_string()
 }
 
 fn absolute(p: &str) -> Result<PathBuf> {
@@ -257,19 +228,17 @@ fn upload(
     // A rerun of an interrupted command continues where it stopped.
     if let Some(run) = journal::load_run(&rid) {
         let dest = run.data.dest.clone();
-        let existing = transfer::retry_rest(|| tree::stat(client, &dest))?;
+        let existing = tree::stat(client, &dest)?;
         if opts.verbose {
             errln!("Resuming the upload of {} to cells://{dest}", src.display());
         }
         let report = transfer::upload(&ctx, &src, &dest, existing.as_ref())?;
         return finish(report, "Uploaded", Some(run));
     }
-    let (dest, existing, create_target) = match transfer::retry_rest(|| {
-        tree::stat(client, &target)
-    })? {
+    let (dest, existing, create_target) = match tree::stat(client, &target)? {
         Some(t) if t.is_dir() => {
             let dest = tree::join(&target, &name);
-            match transfer::retry_rest(|| tree::stat(client, &dest))? {
+            match tree::stat(client, &dest)? {
                 Some(n) if force => (dest, Some(n), false),
                 Some(_) => {
                     return Err(Error::conflict(format!(
@@ -299,7 +268,7 @@ fn upload(
                     "workspace '{target}' does not exist on the server (see cec ls)"
                 )));
             }
-            match transfer::retry_rest(|| tree::stat(client, &parent))? {
+            match tree::stat(client, &parent)? {
                 None => {
                     return Err(Error::not_found(format!(
                         "target parent folder cells://{parent} does not exist on the server"
@@ -322,7 +291,7 @@ fn upload(
         }
     };
     if create_target {
-        transfer::retry_rest(|| tree::create_folders(client, std::slice::from_ref(&target)))
+        tree::create_folders(client, std::slice::from_ref(&target))
             .map_err(|e| e.context(format!("could not create cells://{target}")))?;
     }
     if opts.verbose {
@@ -356,7 +325,7 @@ fn download(
             "give a workspace, folder or file to download, e.g. cells://common-files/file.txt",
         ));
     }
-    let node: Node = transfer::retry_rest(|| tree::stat(client, &src_path))?
+    let node: Node = tree::stat(client, &src_path)?
         .ok_or_else(|| Error::not_found(format!("cannot find cells://{src_path} on the server")))?;
     let name = tree::base_name(&src_path).to_string();
     let wants_folder = local.ends_with('/');
@@ -484,13 +453,6 @@ mod tests {
             direction("cells://a", "cells//b").unwrap_err().exit,
             Exit::Usage
         );
-    }
-
-    #[test]
-    fn hosts() {
-        assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(host_of("http://cells.example.com"), "cells.example.com");
-        assert_eq!(host_of("http://[::1]:9000/x"), "::1");
     }
 
     #[test]

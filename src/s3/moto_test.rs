@@ -7,6 +7,8 @@
 //! encoding is covered by the published vectors and by the devserver's s3s.
 
 use super::*;
+use crate::api::retry::Retrier;
+use crate::error::Exit;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -80,16 +82,16 @@ fn start_moto() -> Option<(Moto, String)> {
 
 fn client(url: &str, token: &str) -> S3 {
     let t = token.to_string();
-    let mut s = S3::new(
-        ureq::AgentBuilder::new().build(),
-        url,
-        Arc::new(move || Ok(t.clone())),
-    );
-    s.retry = RetryPolicy {
-        max_attempts: 2,
-        max_backoff: Duration::from_millis(100),
+    let transport = Transport::Agent {
+        agent: ureq::AgentBuilder::new().build(),
+        base: base_of(url),
     };
-    s
+    let policy = crate::api::retry::Policy::new(2, std::time::Duration::from_millis(100));
+    S3::with_transport(
+        transport,
+        Arc::new(move || Ok(t.clone())),
+        Arc::new(Retrier::new(policy)),
+    )
 }
 
 #[test]
@@ -106,10 +108,16 @@ fn signatures_accepted_by_moto() {
         .collect();
     std::fs::write(&p, &big).unwrap();
     let f = File::open(&p).unwrap();
+    single_object(&s3, &f, &big);
+    multipart(&s3, &f, &big);
+    refusals(&s3, &url, &f);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
 
-    // Single PUT of a region, HEAD, full GET, ranged GET.
+/// Single PUT of a region, HEAD, full GET, ranged GET.
+fn single_object(s3: &S3, f: &File, big: &[u8]) {
     let r = s3
-        .put_object("personal-files/plain.txt", &f, 100, 1000, None)
+        .put_object("personal-files/plain.txt", f, 100, 1000, None)
         .unwrap();
     assert_eq!(
         r.etag.trim_matches('"'),
@@ -134,21 +142,23 @@ fn signatures_accepted_by_moto() {
         .unwrap();
     assert_eq!((n, i2.size), (100, 1000));
     assert_eq!(&tail[..], &big[1000..1100]);
+}
 
-    // Multipart: create, two parts, list, complete, read back.
+/// Create, two parts, list, complete, read back; abort.
+fn multipart(s3: &S3, f: &File, big: &[u8]) {
     let key = "personal-files/dir/multi.bin";
     let id = s3.create_multipart(key).unwrap();
     let part1 = 5 * 1024 * 1024;
     let p1 = s3
-        .upload_part(key, &id, 1, &f, 0, part1, None, None)
+        .upload_part(key, &id, 1, f, 0, part1, None, None)
         .unwrap();
     // A part hashed beforehand by the caller (as multipart uploads do).
     let len2 = big.len() as u64 - part1;
-    let h2 = cells_hash::region::hash_regions(&f, &[(part1, len2)])
+    let h2 = cells_hash::region::hash_regions(f, &[(part1, len2)])
         .unwrap()
         .pop();
     let p2 = s3
-        .upload_part(key, &id, 2, &f, part1, len2, h2, None)
+        .upload_part(key, &id, 2, f, part1, len2, h2, None)
         .unwrap();
     let listed = s3.list_parts(key, &id).unwrap();
     assert_eq!(listed.len(), 2);
@@ -159,8 +169,6 @@ fn signatures_accepted_by_moto() {
     let mut all = Vec::new();
     s3.get_object(key, 0, None, &mut all, None).unwrap();
     assert!(all == big, "multipart object differs");
-
-    // Abort; then the upload is gone.
     let id2 = s3.create_multipart("personal-files/aborted.bin").unwrap();
     s3.abort_multipart("personal-files/aborted.bin", &id2)
         .unwrap();
@@ -168,24 +176,30 @@ fn signatures_accepted_by_moto() {
         .list_parts("personal-files/aborted.bin", &id2)
         .unwrap_err();
     assert_eq!(e.exit, Exit::NotFound, "{}", e.message);
+}
 
-    // Missing key → not found; unknown access key → auth error.
+/// Missing key → not found; unknown access key or wrong secret → auth error.
+fn refusals(s3: &S3, url: &str, f: &File) {
     let e = s3.head_object("personal-files/nope").unwrap_err();
     assert_eq!(e.exit, Exit::NotFound);
-    let bad = client(&url, "someone-else");
+    let bad = client(url, "someone-else");
     let e = bad.head_object("personal-files/plain.txt").unwrap_err();
     assert_eq!(e.exit, Exit::Auth);
     let e = bad
-        .put_object("personal-files/x", &f, 0, 10, None)
+        .put_object("personal-files/x", f, 0, 10, None)
         .unwrap_err();
     assert_eq!(e.exit, Exit::Auth, "{}", e.message);
-    // Right key, wrong secret: the signature itself is checked.
-    let wrong = client(&url, TOKEN).with_secret("not-the-secret");
+    let mut wrong = client(url, TOKEN);
+    wrong.secret = "not-the-secret".into();
     let e = wrong.head_object("personal-files/plain.txt").unwrap_err();
     assert_eq!(e.exit, Exit::Auth);
     let e = wrong
-        .put_object("personal-files/plain.txt", &f, 0, 10, None)
+        .put_object("personal-files/plain.txt", f, 0, 10, None)
         .unwrap_err();
-    assert!(e.message.contains("SignatureDoesNotMatch"), "{}", e.message);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        e.error_code(),
+        Some("SignatureDoesNotMatch"),
+        "{}",
+        e.message
+    );
 }

@@ -1,17 +1,23 @@
 //! A minimal HTTP/1.1 client for plain-`http://` S3 requests without a proxy:
-//! one connection per request (`Connection: close`), bodies written and read
-//! in 256 KiB–1 MiB slices, and
-//! file bodies go straight from the page cache to the socket (sendfile). ureq 2 reads responses through an 8 KiB buffer and
-//! writes bodies in 8 KiB pieces, which costs a syscall per 8 KiB and halves
-//! the throughput of large transfers; this path avoids that. Everything else
-//! (TLS, proxies) goes through the ureq agent.
+//! one connection per request (`Connection: close`), file bodies go straight
+//! from the page cache to the socket (sendfile) and download bodies from the
+//! socket into the file (splice, [`splice_to_file`]). ureq 2 reads and writes
+//! through 8 KiB buffers, a system call per 8 KiB, which halves the
+//! throughput of large transfers; this path avoids that. Everything else (TLS,
+//! proxies) goes through the ureq agent ([`super::transport`]).
+//!
+//! The server is not trusted: the status line and headers are capped at 64 KiB
+//! and must arrive within the idle time-out, chunk lines are bounded, and a
+//! body never yields more bytes than its `Content-Length`.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::Instant;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::api::http::{connect_timeout, idle_timeout};
+use crate::api::neterr;
+use crate::error::Result;
+
 const MAX_HEAD: usize = 64 * 1024;
 
 /// A response whose body is read from the connection on demand.
@@ -46,6 +52,10 @@ impl RawResponse {
     }
 }
 
+/// Bytes per splice call and the pipe's size.
+#[cfg(target_os = "linux")]
+const SPLICE_PIECE: usize = 1024 * 1024;
+
 /// Move `len` bytes of a plain body into `file` at `pos` without copying
 /// them through user space (socket → pipe → file, splice). `each` gets the
 /// byte count after every piece and may stop with an error. Errors writing
@@ -60,81 +70,117 @@ pub fn splice_to_file(
     each: &mut dyn FnMut(u64) -> io::Result<()>,
     local: &dyn Fn(io::Error) -> io::Error,
 ) -> (u64, io::Result<()>) {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::os::unix::fs::FileExt;
-    let mut done = 0u64;
     let head = (plain.leftover.len() as u64).min(len) as usize;
     if head > 0 {
         if let Err(e) = file.write_all_at(&plain.leftover[..head], pos) {
             return (0, Err(local(e)));
         }
-        done = head as u64;
-        if let Err(e) = each(done) {
+        if let Err(e) = each(head as u64) {
+            return (head as u64, Err(e));
+        }
+    }
+    let mut done = head as u64;
+    let pipe = match Pipe::new() {
+        Ok(p) => p,
+        Err(e) => return (done, Err(e)),
+    };
+    while done < len {
+        let want = ((len - done) as usize).min(SPLICE_PIECE);
+        let n = match pipe.fill(&plain.stream, want) {
+            Ok(n) => n,
+            Err(e) => return (done, Err(e)),
+        };
+        if let Err(e) = pipe.drain_to(file, pos + done, n) {
+            return (done, Err(local(e)));
+        }
+        done += n as u64;
+        if let Err(e) = each(n as u64) {
             return (done, Err(e));
         }
     }
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 returns.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return (done, Err(io::Error::last_os_error()));
-    }
-    // SAFETY: pipe2 succeeded: both descriptors are open and ours alone.
-    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // A larger pipe: fewer system calls (best effort, 1 MiB is the usual limit).
-    // SAFETY: plain fcntl on a descriptor we own.
-    unsafe {
-        libc::fcntl(
-            wr.as_raw_fd(),
-            libc::F_SETPIPE_SZ,
-            SPLICE_PIECE as libc::c_int,
-        )
-    };
-    let sock = plain.stream.as_raw_fd();
-    while done < len {
-        let want = ((len - done) as usize).min(SPLICE_PIECE);
-        // SAFETY: valid descriptors; null offsets (socket and pipe have none).
-        let n = unsafe {
-            libc::splice(
-                sock,
-                std::ptr::null_mut(),
+    (done, Ok(()))
+}
+
+/// A kernel pipe between the socket and the file.
+#[cfg(target_os = "linux")]
+struct Pipe {
+    rd: std::os::fd::OwnedFd,
+    wr: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl Pipe {
+    fn new() -> io::Result<Pipe> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 returns.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe2 succeeded: both descriptors are open and ours alone.
+        let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // A larger pipe: fewer system calls (best effort, 1 MiB is the usual limit).
+        // SAFETY: plain fcntl on a descriptor we own.
+        unsafe {
+            libc::fcntl(
                 wr.as_raw_fd(),
-                std::ptr::null_mut(),
-                want,
-                libc::SPLICE_F_MOVE,
+                libc::F_SETPIPE_SZ,
+                SPLICE_PIECE as libc::c_int,
             )
         };
-        if n < 0 {
+        Ok(Pipe { rd, wr })
+    }
+
+    /// Move up to `want` bytes from the socket into the pipe.
+    fn fill(&self, sock: &TcpStream, want: usize) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: valid descriptors; null offsets (socket and pipe have none).
+            let n = unsafe {
+                libc::splice(
+                    sock.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    self.wr.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    want,
+                    libc::SPLICE_F_MOVE,
+                )
+            };
+            if n > 0 {
+                return Ok(n as usize);
+            }
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed before the end of the body",
+                ));
+            }
             let e = io::Error::last_os_error();
             match e.kind() {
                 io::ErrorKind::Interrupted => continue,
+                // SO_RCVTIMEO expired.
                 io::ErrorKind::WouldBlock => {
-                    return (
-                        done,
-                        Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            "receiving timed out",
-                        )),
-                    )
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "receiving timed out",
+                    ))
                 }
-                _ => return (done, Err(e)),
+                _ => return Err(e),
             }
         }
-        if n == 0 {
-            return (
-                done,
-                Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "connection closed before the end of the body",
-                )),
-            );
-        }
-        let mut left = n as usize;
-        let mut off = (pos + done) as libc::loff_t;
+    }
+
+    /// Move `n` bytes from the pipe into `file` at `pos`.
+    fn drain_to(&self, file: &std::fs::File, pos: u64, n: usize) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let mut left = n;
+        let mut off = pos as libc::loff_t;
         while left > 0 {
             // SAFETY: valid descriptors; `off` is a valid pointer the kernel advances.
             let k = unsafe {
                 libc::splice(
-                    rd.as_raw_fd(),
+                    self.rd.as_raw_fd(),
                     std::ptr::null_mut(),
                     file.as_raw_fd(),
                     &mut off,
@@ -147,30 +193,19 @@ pub fn splice_to_file(
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
-                return (done, Err(local(e)));
+                return Err(e);
             }
             if k == 0 {
-                return (
-                    done,
-                    Err(local(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the file took no bytes",
-                    ))),
-                );
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the file took no bytes",
+                ));
             }
             left -= k as usize;
         }
-        done += n as u64;
-        if let Err(e) = each(n as u64) {
-            return (done, Err(e));
-        }
+        Ok(())
     }
-    (done, Ok(()))
 }
-
-/// Bytes per splice call and the pipe's size.
-#[cfg(target_os = "linux")]
-const SPLICE_PIECE: usize = 1024 * 1024;
 
 /// The request body.
 pub enum RawBody<'a> {
@@ -219,10 +254,7 @@ fn send_file(
             }
         }
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file shrank while being uploaded",
-            ));
+            return Err(io::Error::other(super::ShrankError));
         }
         each(n as u64)?;
     }
@@ -245,10 +277,7 @@ fn send_file(
         let want = ((offset + len - pos) as usize).min(buf.len());
         let n = file.read_at(&mut buf[..want], pos)?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the file shrank while being uploaded",
-            ));
+            return Err(io::Error::other(super::ShrankError));
         }
         stream.write_all(&buf[..n])?;
         pos += n as u64;
@@ -257,43 +286,68 @@ fn send_file(
     Ok(())
 }
 
-/// Send one request to `addr` (`host:port`). Any status is returned as a
-/// response; I/O failures as `Err`.
+/// Send one request to `addr` (`host:port`) of the server `base` (for
+/// messages). Any status is returned as a response; failures are network
+/// errors of their kind, or the error `each` stopped the body with.
 pub fn send(
+    base: &str,
     addr: &str,
     method: &str,
     path_and_query: &str,
     headers: &[(&str, &str)],
     body: RawBody<'_>,
-) -> io::Result<RawResponse> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("cannot resolve {addr}"));
-    let mut stream = None;
-    for a in addr.to_socket_addrs()? {
-        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+) -> Result<RawResponse> {
+    let stream = connect(base, addr)?;
+    let io_err =
+        |e: io::Error| super::transport::body_error(e).unwrap_or_else(|e| neterr::of_io(base, &e));
+    write_request(&stream, method, path_and_query, headers, body).map_err(io_err)?;
+    let (head, leftover) = read_head(&stream).map_err(io_err)?;
+    let (status, headers) = parse_head(&head).ok_or_else(|| {
+        let start: Vec<u8> = head.bytes().take(8).collect();
+        neterr::bad_http(base, &format!("{start:?}"))
+    })?;
+    response(method, status, headers, leftover, stream).map_err(io_err)
+}
+
+/// Open the connection (every address the name resolves to, in turn).
+fn connect(base: &str, addr: &str) -> Result<TcpStream> {
+    let addrs: Vec<_> = addr
+        .to_socket_addrs()
+        .map_err(|_| neterr::dns(base))?
+        .collect();
+    let mut last = io::Error::from(io::ErrorKind::ConnectionRefused);
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, connect_timeout()) {
             Ok(s) => {
-                stream = Some(s);
-                break;
+                let setup = s
+                    .set_read_timeout(Some(idle_timeout()))
+                    .and_then(|()| s.set_write_timeout(Some(idle_timeout())));
+                setup.map_err(|e| neterr::of_io(base, &e))?;
+                let _ = s.set_nodelay(true);
+                return Ok(s);
             }
             Err(e) => last = e,
         }
     }
-    let mut stream = stream.ok_or(last)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let _ = stream.set_nodelay(true);
+    Err(neterr::of_connect(base, &last))
+}
 
+fn write_request(
+    mut stream: &TcpStream,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: RawBody<'_>,
+) -> io::Result<()> {
     let mut head = format!("{method} {path_and_query} HTTP/1.1\r\n");
     for (k, v) in headers {
-        if v.contains(['\r', '\n']) {
+        if v.contains(['\r', '\n']) || k.contains(['\r', '\n', ':']) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "invalid header value",
             ));
         }
-        head.push_str(k);
-        head.push_str(": ");
-        head.push_str(v);
-        head.push_str("\r\n");
+        head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("Connection: close\r\n\r\n");
     match body {
@@ -310,23 +364,32 @@ pub fn send(
             each,
         } => {
             stream.write_all(head.as_bytes())?;
-            send_file(&stream, file, offset, len, each)?;
+            send_file(stream, file, offset, len, each)?;
         }
     }
-    stream.flush()?;
+    stream.flush()
+}
 
-    // Status line and headers.
+/// The status line and headers (at most [`MAX_HEAD`] bytes, within the idle
+/// time-out as a whole: a server that drips them is given up on), and the body
+/// bytes read along with them.
+fn read_head(mut stream: &TcpStream) -> io::Result<(String, Vec<u8>)> {
+    let deadline = Instant::now() + idle_timeout();
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
-    let end = loop {
+    loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i;
+            let head = String::from_utf8_lossy(&buf[..i]).into_owned();
+            return Ok((head, buf[i + 4..].to_vec()));
         }
         if buf.len() > MAX_HEAD {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                "response headers too large",
+                "the server's response headers are larger than 64 KiB",
             ));
+        }
+        if Instant::now() > deadline {
+            return Err(io::Error::from(io::ErrorKind::TimedOut));
         }
         let n = stream.read(&mut chunk)?;
         if n == 0 {
@@ -336,25 +399,32 @@ pub fn send(
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let leftover = buf[end + 4..].to_vec();
+    }
+}
+
+/// Status and headers of an HTTP/1.x head, `None` when it is not one.
+fn parse_head(head: &str) -> Option<(u16, Vec<(String, String)>)> {
     let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad status line: {status_line}"),
-            )
-        })?;
-    let headers: Vec<(String, String)> = lines
+    let status_line = lines.next()?;
+    let mut words = status_line.split_whitespace();
+    if !words.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status: u16 = words.next()?.parse().ok()?;
+    let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    Some((status, headers))
+}
+
+fn response(
+    method: &str,
+    status: u16,
+    headers: Vec<(String, String)>,
+    leftover: Vec<u8>,
+    stream: TcpStream,
+) -> io::Result<RawResponse> {
     let get = |n: &str| {
         headers
             .iter()
@@ -363,32 +433,29 @@ pub fn send(
     };
     let chunked =
         get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
-    let plain = match get("Content-Length").and_then(|l| l.parse::<u64>().ok()) {
-        Some(len) if !chunked && method != "HEAD" && status != 204 && status != 304 => {
-            Some(Plain {
-                leftover: leftover.clone(),
-                stream: stream.try_clone()?,
-                len,
-            })
-        }
+    let length = get("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
+    let no_body = method == "HEAD" || status == 204 || status == 304;
+    let plain = match length {
+        Some(len) if !chunked && !no_body => Some(Plain {
+            leftover: leftover.clone(),
+            stream: stream.try_clone()?,
+            len,
+        }),
         _ => None,
     };
     let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(leftover).chain(stream));
-    let body: Box<dyn Read + Send> = if method == "HEAD" || status == 204 || status == 304 {
-        Box::new(io::empty())
-    } else if chunked {
-        Box::new(Chunked {
+    let body: Box<dyn Read + Send> = match (no_body, chunked, length) {
+        (true, _, _) => Box::new(io::empty()),
+        (false, true, _) => Box::new(Chunked {
             inner: raw,
             left: 0,
             done: false,
-        })
-    } else if let Some(len) = get("Content-Length").and_then(|l| l.parse::<u64>().ok()) {
-        Box::new(Exact {
+        }),
+        (false, false, Some(len)) => Box::new(Exact {
             inner: raw,
             left: len,
-        })
-    } else {
-        raw
+        }),
+        (false, false, None) => raw,
     };
     Ok(RawResponse {
         status,
@@ -424,7 +491,7 @@ impl Read for Exact {
 
 /// Read at most `*left` bytes into `buf`; the stream ending first is an error.
 fn read_left(inner: &mut dyn Read, left: &mut u64, buf: &mut [u8], eof: &str) -> io::Result<usize> {
-    let want = (*left as usize).min(buf.len());
+    let want = (*left).min(buf.len() as u64) as usize;
     let n = inner.read(&mut buf[..want])?;
     if n == 0 {
         return Err(io::Error::new(
@@ -477,10 +544,14 @@ impl Read for Chunked {
             self.left = u64::from_str_radix(size, 16)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
             if self.left == 0 {
-                // Trailers until an empty line.
-                while !self.line()?.is_empty() {}
-                self.done = true;
-                return Ok(0);
+                // Trailers until an empty line (each bounded; at most 100 of them).
+                for _ in 0..100 {
+                    if self.line()?.is_empty() {
+                        self.done = true;
+                        return Ok(0);
+                    }
+                }
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "bad trailers"));
             }
         }
         let n = read_left(
@@ -522,5 +593,14 @@ mod tests {
         let mut out = Vec::new();
         assert!(e.read_to_end(&mut out).is_err());
         assert_eq!(out, b"abc");
+    }
+
+    #[test]
+    fn heads() {
+        let (s, h) = parse_head("HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/2").unwrap();
+        assert_eq!(s, 206);
+        assert_eq!(h[0], ("Content-Range".into(), "bytes 0-1/2".into()));
+        assert!(parse_head("\u{15}\u{3}\u{3}\0\u{2}\u{2}2").is_none());
+        assert!(parse_head("HTTP/1.1 abc").is_none());
     }
 }

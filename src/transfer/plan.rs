@@ -77,13 +77,7 @@ pub fn walk_local(
     descend: &dyn Fn(&str) -> bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<Entry>> {
-    let meta = std::fs::metadata(root).map_err(|e| {
-        let mut err = Error::from(e);
-        if err.exit == crate::error::Exit::Failure {
-            err.message = format!("{}: {}", root.display(), err.message);
-        }
-        err
-    })?;
+    let meta = std::fs::metadata(root).map_err(|e| Error::io("cannot read", root, e))?;
     let mut out = Vec::new();
     let mut ancestors: Vec<(u64, u64)> = Vec::new();
     visit(
@@ -144,15 +138,27 @@ fn visit(
     if !descend(&rel) {
         return Ok(());
     }
+    let kids = list_dir(path, warn)?;
+    ancestors.push(id);
+    for (name, p) in kids {
+        let child_rel = join_rel(&rel, &name);
+        if let Some(m) = child_meta(&p, &child_rel, links, warn, out) {
+            visit(&p, child_rel, m, links, descend, warn, ancestors, out)?;
+        }
+    }
+    ancestors.pop();
+    Ok(())
+}
+
+/// The children of a local folder, sorted by name; leftovers of interrupted
+/// downloads are never copied, names that are not UTF-8 are reported.
+fn list_dir(path: &Path, warn: &mut dyn FnMut(String)) -> Result<Vec<(String, PathBuf)>> {
     let mut kids: Vec<(String, PathBuf)> = Vec::new();
-    let rd = std::fs::read_dir(path)
-        .map_err(|e| Error::failure(format!("cannot list {}: {e}", path.display())))?;
+    let rd = std::fs::read_dir(path).map_err(|e| Error::io("cannot list", path, e))?;
     for ent in rd {
-        let ent =
-            ent.map_err(|e| Error::failure(format!("cannot list {}: {e}", path.display())))?;
+        let ent = ent.map_err(|e| Error::io("cannot list", path, e))?;
         let p = ent.path();
         match ent.file_name().into_string() {
-            // Leftovers of interrupted downloads are never copied.
             Ok(name) if name.starts_with('.') && name.ends_with(".cec-partial") => {}
             Ok(name) => kids.push((name, p)),
             Err(_) => warn(format!(
@@ -162,52 +168,55 @@ fn visit(
         }
     }
     kids.sort();
-    ancestors.push(id);
-    for (name, p) in kids {
-        let lmeta = match std::fs::symlink_metadata(&p) {
-            Ok(m) => m,
-            Err(e) => {
-                warn(format!("skipping {}: {e}", p.display()));
-                continue;
-            }
-        };
-        let child_rel = join_rel(&rel, &name);
-        let m = if lmeta.file_type().is_symlink() {
-            match links {
-                Links::Skip => {
-                    warn(format!(
-                        "skipping symbolic link {} (use --follow-links to follow links)",
-                        p.display()
-                    ));
-                    continue;
-                }
-                Links::Report => {
-                    out.push(Entry {
-                        rel: child_rel,
-                        is_dir: false,
-                        is_link: true,
-                        size: 0,
-                        local: Some(p),
-                        node: None,
-                    });
-                    continue;
-                }
-                Links::Follow => {}
-            }
-            match std::fs::metadata(&p) {
-                Ok(m) => m,
-                Err(e) => {
-                    warn(format!("skipping broken link {}: {e}", p.display()));
-                    continue;
-                }
-            }
-        } else {
-            lmeta
-        };
-        visit(&p, child_rel, m, links, descend, warn, ancestors, out)?;
+    Ok(kids)
+}
+
+/// The metadata to walk a child with (a followed link: its target's), or
+/// `None` when it is skipped or reported as a link.
+fn child_meta(
+    p: &Path,
+    child_rel: &str,
+    links: Links,
+    warn: &mut dyn FnMut(String),
+    out: &mut Vec<Entry>,
+) -> Option<std::fs::Metadata> {
+    let lmeta = match std::fs::symlink_metadata(p) {
+        Ok(m) => m,
+        Err(e) => {
+            warn(format!("skipping {}: {e}", p.display()));
+            return None;
+        }
+    };
+    if !lmeta.file_type().is_symlink() {
+        return Some(lmeta);
     }
-    ancestors.pop();
-    Ok(())
+    match links {
+        Links::Skip => {
+            warn(format!(
+                "skipping symbolic link {} (use --follow-links to follow links)",
+                p.display()
+            ));
+            None
+        }
+        Links::Report => {
+            out.push(Entry {
+                rel: child_rel.to_string(),
+                is_dir: false,
+                is_link: true,
+                size: 0,
+                local: Some(p.to_path_buf()),
+                node: None,
+            });
+            None
+        }
+        Links::Follow => match std::fs::metadata(p) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                warn(format!("skipping broken link {}: {e}", p.display()));
+                None
+            }
+        },
+    }
 }
 
 /// Walk a remote tree from the node `root`, depth first, children sorted by
@@ -217,7 +226,8 @@ fn visit(
 /// The server is not trusted: a child whose name could not be a local file name
 /// or whose path is not `folder/name` ([`child_name`]), a node met twice (a
 /// loop), and anything nested deeper than [`MAX_DEPTH`] are left out and handed
-/// to `reject` with the error to report (exit 6, "partial").
+/// to `reject` with the error to report (exit 6, "partial"); so is a file
+/// whose size is negative, unreadable or absurd ([`file_size`]).
 pub fn walk_remote(
     client: &Client,
     root: &Node,
@@ -229,6 +239,12 @@ pub fn walk_remote(
     if !root.uuid.is_empty() {
         seen.insert(root.uuid.clone());
     }
+    let root_size = file_size(root).map_err(|why| {
+        Error::reply(format!(
+            "cells://{}: {why}",
+            crate::output::escape_control(&root.path)
+        ))
+    })?;
     let mut stack: Vec<(String, Node)> = vec![(String::new(), root.clone())];
     while let Some((rel, node)) = stack.pop() {
         crate::output::interrupt::check()?;
@@ -238,7 +254,11 @@ pub fn walk_remote(
             rel: rel.clone(),
             is_dir,
             is_link: false,
-            size: node.size.unwrap_or(0).max(0) as u64,
+            size: if rel.is_empty() {
+                root_size
+            } else {
+                file_size(&node).unwrap_or(0)
+            },
             local: None,
             node: Some(node),
         });
@@ -251,8 +271,7 @@ pub fn walk_remote(
         if !is_dir || !descend(&rel) {
             continue;
         }
-        let mut kids =
-            super::retry_rest(|| tree::list_children(client, &path, ListVia::TreeStats))?;
+        let mut kids = tree::list_children(client, &path, ListVia::TreeStats)?;
         let ws_root = !path.contains('/');
         kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN));
         kids.sort_by(|a, b| b.name().cmp(a.name()));
@@ -262,17 +281,7 @@ pub fn walk_remote(
             rel.split('/').count() + 1
         };
         for k in kids {
-            let why = match child_name(&path, &k.path) {
-                Err(why) => Some(why),
-                Ok(_) if !k.uuid.is_empty() && !seen.insert(k.uuid.clone()) => {
-                    Some("listed twice in the tree (a loop?)".to_string())
-                }
-                Ok(_) if depth > MAX_DEPTH => {
-                    Some(format!("nested deeper than {MAX_DEPTH} levels"))
-                }
-                Ok(_) => None,
-            };
-            match why {
+            match refusal(&path, &k, depth, &mut seen) {
                 Some(why) => {
                     let shown = crate::output::escape_control(&k.path).into_owned();
                     reject(
@@ -291,6 +300,32 @@ pub fn walk_remote(
         }
     }
     Ok(out)
+}
+
+/// Why the child `k` of `folder` (at `depth`) is left out of a walk, if it is:
+/// a bad name or path, a node already met (a loop), too deep, an impossible size.
+fn refusal(folder: &str, k: &Node, depth: usize, seen: &mut HashSet<String>) -> Option<String> {
+    match child_name(folder, &k.path) {
+        Err(why) => Some(why),
+        Ok(_) if !k.uuid.is_empty() && !seen.insert(k.uuid.clone()) => {
+            Some("listed twice in the tree (a loop?)".to_string())
+        }
+        Ok(_) if depth > MAX_DEPTH => Some(format!("nested deeper than {MAX_DEPTH} levels")),
+        Ok(_) => file_size(k).err(),
+    }
+}
+
+/// The size of a listed file, when it is one a file can have (0 to
+/// [`crate::s3::MAX_OBJECT_SIZE`]); folders count 0 (their size is an aggregate).
+pub fn file_size(node: &Node) -> std::result::Result<u64, String> {
+    if node.is_dir() {
+        return Ok(0);
+    }
+    match node.size {
+        Some(n) if (0..=crate::s3::MAX_OBJECT_SIZE as i64).contains(&n) => Ok(n as u64),
+        Some(n) => Err(format!("the server gives it an impossible size ({n})")),
+        None => Err("the server gives it no readable size".into()),
+    }
 }
 
 /// The name of a listed child, when it can safely become one local path
@@ -443,6 +478,25 @@ mod tests {
                 ("f/z", false)
             ]
         );
+    }
+
+    #[test]
+    fn sizes_from_listings_are_checked() {
+        let file = |size| Node {
+            node_type: "LEAF".into(),
+            size,
+            ..Node::default()
+        };
+        assert_eq!(file_size(&file(Some(5))), Ok(5));
+        assert!(file_size(&file(Some(-1))).is_err());
+        assert!(file_size(&file(Some(i64::MAX))).is_err());
+        assert!(file_size(&file(None)).is_err());
+        let dir = Node {
+            node_type: "COLLECTION".into(),
+            size: Some(-7),
+            ..Node::default()
+        };
+        assert_eq!(file_size(&dir), Ok(0));
     }
 
     #[test]

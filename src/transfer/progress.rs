@@ -83,10 +83,6 @@ impl Progress {
         })
     }
 
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }

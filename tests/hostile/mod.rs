@@ -323,3 +323,136 @@ pub fn md5_hex(b: &[u8]) -> String {
     use md5::{Digest, Md5};
     Md5::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Running cec with its peak memory
+// ---------------------------------------------------------------------------------------------
+
+/// One cec run: exit code, output, time and peak resident memory.
+#[derive(Debug)]
+pub struct Measured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: Duration,
+    /// Peak resident set size of the cec process (KiB), from the kernel's
+    /// accounting of the child (`wait4`'s `ru_maxrss`).
+    pub peak_rss_kib: u64,
+}
+
+impl std::fmt::Display for Measured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit code {} in {:?}, peak RSS {} KiB\n--- stderr ---\n{}\n--- stdout ---\n{}",
+            self.code, self.duration, self.peak_rss_kib, self.stderr, self.stdout
+        )
+    }
+}
+
+/// `cmd` run by `/usr/bin/time -f %M -o rss_file` (same arguments and environment).
+fn under_gnu_time(
+    cmd: &std::process::Command,
+    rss_file: &std::path::Path,
+) -> std::process::Command {
+    let mut timed = std::process::Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    timed
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Run `cmd` (e.g. `Cec::command()`) to its end, killed after `timeout` (a
+/// failure of the test). Stdin is empty. It runs under GNU time (`/usr/bin/time`,
+/// Debian package `time`, installed by `make deps`), which reports the peak
+/// resident memory of cec alone: measured from the test process (`wait4`), it
+/// would include the test's own memory, which the child shares until it execs.
+pub fn run_measured(cmd: std::process::Command, timeout: Duration) -> Measured {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rss_file = dir.path().join("rss");
+    let mut timed = under_gnu_time(&cmd, &rss_file);
+    let start = std::time::Instant::now();
+    let mut child = timed
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn /usr/bin/time (apt-get install time)");
+    let pgid = child.id() as libc::pid_t;
+    let drain = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            String::from_utf8_lossy(&b).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let done = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
+    let (d, k) = (done.clone(), killed.clone());
+    let watchdog = thread::spawn(move || {
+        while !d.load(Ordering::Relaxed) {
+            if start.elapsed() > timeout {
+                k.store(true, Ordering::Relaxed);
+                // SAFETY: kill(2) of the process group of our own child.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let status = child.wait().expect("wait for cec");
+    done.store(true, Ordering::Relaxed);
+    let _ = watchdog.join();
+    let code = exit_code(status);
+    let rss = std::fs::read_to_string(&rss_file).unwrap_or_default();
+    let m = Measured {
+        code,
+        stdout: out.join().unwrap_or_default(),
+        // GNU time adds "Command exited with non-zero status N" to stderr.
+        stderr: err
+            .join()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("Command exited with non-zero status"))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+        duration: start.elapsed(),
+        peak_rss_kib: rss
+            .trim()
+            .lines()
+            .last()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0),
+    };
+    assert!(
+        !killed.load(Ordering::Relaxed),
+        "cec ran longer than {timeout:?}: {m}"
+    );
+    assert!(
+        m.peak_rss_kib > 0,
+        "no peak RSS from /usr/bin/time: {rss:?} {m}"
+    );
+    m
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what `make test` / `make bench` / `make demo` need, only when missing.
 #   Debian packages: tmux, gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
-#                    python3-venv, nodejs/npm (only if node is absent)
+#                    time (GNU time: peak memory of cec in tests), python3-venv,
+#                    nodejs/npm (only if node is absent)
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism
 #   PyPI: awscli (pinned, brings botocore) into the venv .tools/py
 #   bench: rclone (Debian) for `make bench`
@@ -31,6 +32,7 @@ apt_deps() {
     command -v secret-tool >/dev/null || missing+=(libsecret-tools)
     command -v file >/dev/null || missing+=(file)
     command -v curl >/dev/null || missing+=(curl)
+    [ -x /usr/bin/time ] || missing+=(time)
     command -v strip >/dev/null || missing+=(binutils)
     command -v chroot >/dev/null || missing+=(coreutils)
     command -v python3 >/dev/null || missing+=(python3)

@@ -1,0 +1,127 @@
+//! Single-object operations: HEAD and PUT of a file region (GET: [`super::get`]).
+
+use std::fs::File;
+
+use cells_hash::region::{hash_region, RegionHash};
+
+use super::request::Op;
+use super::transport::{read_small, Body, Resp};
+use super::{ObjectInfo, Progress, PutResult, MAX_OBJECT_SIZE, S3};
+use crate::error::{Error, Result};
+use crate::output::escape_control;
+
+/// A size the server sent, checked: a number from 0 to [`MAX_OBJECT_SIZE`].
+pub fn parse_size(v: &str, what: &str, key: &str) -> Result<u64> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_OBJECT_SIZE => Ok(n),
+        _ => Err(Error::reply(format!(
+            "{key}: the server sent an impossible {what} ({})",
+            escape_control(&v.chars().take(40).collect::<String>())
+        ))),
+    }
+}
+
+/// The ETag of a reply; `size` is the caller's.
+pub fn info_of(resp: &Resp, size: u64) -> ObjectInfo {
+    let text = |h: &str| {
+        escape_control(resp.header(h).unwrap_or(""))
+            .chars()
+            .take(200)
+            .collect()
+    };
+    ObjectInfo {
+        size,
+        etag: text("ETag"),
+    }
+}
+
+impl S3 {
+    /// `HEAD /io/{key}`. 404 → exit 4 "not found". The size must be given.
+    pub fn head_object(&self, key: &str) -> Result<ObjectInfo> {
+        let op = Op {
+            method: "HEAD",
+            key,
+            query: &[],
+            extra: &[],
+        };
+        let resp = self.send(&op, Body::Empty)?;
+        let size = match resp.header("Content-Length") {
+            Some(v) => parse_size(v, "size", key)?,
+            None => {
+                return Err(Error::reply(format!(
+                    "{key}: the server did not say how large the file is"
+                )))
+            }
+        };
+        Ok(info_of(&resp, size))
+    }
+
+    /// `PUT /io/{key}` of `len` bytes of `file` from `offset`. Also computes
+    /// the 10 MiB block MD5s of the region (first pass, with the SHA-256).
+    pub fn put_object(
+        &self,
+        key: &str,
+        file: &File,
+        offset: u64,
+        len: u64,
+        progress: Option<Progress<'_>>,
+    ) -> Result<PutResult> {
+        self.put_region(key, &[], file, offset, len, None, progress)
+    }
+
+    /// The body is hashed first (SHA-256 to sign, block MD5s to verify what
+    /// the server stores), then sent; the server checks the signed SHA-256, so
+    /// bytes that changed in between are refused, never stored.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn put_region(
+        &self,
+        key: &str,
+        query: &[(&str, &str)],
+        file: &File,
+        offset: u64,
+        len: u64,
+        hashes: Option<RegionHash>,
+        progress: Option<Progress<'_>>,
+    ) -> Result<PutResult> {
+        let RegionHash { sha256, block_md5s } = match hashes {
+            Some(h) => h,
+            None => hash_region(file, offset, len).map_err(super::read_error)?,
+        };
+        let op = Op {
+            method: "PUT",
+            key,
+            query,
+            extra: &[("Content-Type", "application/octet-stream".into())],
+        };
+        let body = Body::Region {
+            file,
+            offset,
+            len,
+            progress,
+        };
+        let resp = self.send_signed(&op, body, &sha256)?;
+        let etag = info_of(&resp, 0).etag;
+        // Drain the (tiny) body; what it says does not matter.
+        let _ = read_small(resp, self.transport.base());
+        Ok(PutResult { etag, block_md5s })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_from_the_server_are_checked() {
+        assert_eq!(parse_size(" 12 ", "size", "k").unwrap(), 12);
+        for bad in [
+            "-1",
+            "x",
+            "",
+            "99999999999999999999",
+            &(MAX_OBJECT_SIZE + 1).to_string(),
+        ] {
+            assert!(parse_size(bad, "size", "k").is_err(), "{bad}");
+        }
+    }
+}
