@@ -25,14 +25,6 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_ATTEMPTS: u32 = 4;
 const RETRY_BUDGET: Duration = Duration::from_secs(10);
 
-/// Kept for callers that want to force debug logging (`--log debug` is
-/// normally applied by `main` through `output::log::set_level`).
-pub fn set_debug(on: bool) {
-    if on {
-        crate::output::log::set_level(crate::cli::LogLevel::Debug);
-    }
-}
-
 pub fn debug_enabled() -> bool {
     crate::output::log::debug_enabled()
 }

@@ -12,18 +12,40 @@ pub mod oauth;
 pub mod prompt;
 
 use crate::api::{self, http, Client, StaticToken, TokenSource};
-use crate::cli::{GlobalArgs, LogLevel};
 use crate::config::{self, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
 use crate::error::{Error, Result};
+use crate::output::log::LogLevel;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use ureq::Agent;
 
 /// Seconds of validity below which a token is renewed.
 pub const REFRESH_MARGIN: i64 = 60;
 
-/// Switch on HTTP debug logging from `--log`.
-pub fn init_logging(g: &GlobalArgs) {
-    http::set_debug(g.log == LogLevel::Debug);
+/// The global flags: where the accounts are and which credentials to use.
+/// Built by `cli` (flag > environment > default); read by `auth` and the commands.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalArgs {
+    pub log: LogLevel,
+    /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
+    pub config_dir: Option<PathBuf>,
+    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`, trimmed. For connected commands
+    /// and `config add/relog` the parser already checked it is an http(s) URL with a host
+    /// (`cli::check_url`); normalisation is the consumer's job.
+    pub url: Option<String>,
+    pub token: Option<String>,
+    pub login: Option<String>,
+    pub password: Option<String>,
+    pub skip_verify: bool,
+    pub skip_keyring: bool,
+    pub no_cache: bool,
+}
+
+impl GlobalArgs {
+    /// The accounts store (`--config DIR` or the default directory).
+    pub fn store(&self) -> Result<Store> {
+        Store::new(self.config_dir.as_deref())
+    }
 }
 
 fn non_empty(o: &Option<String>) -> Option<&str> {
@@ -42,7 +64,6 @@ pub fn url_from_flags(g: &GlobalArgs, cmd: &str) -> Result<Option<String>> {
 
 /// Set up the connection for a connected command.
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
-    init_logging(g);
     if let Some(url) = url_from_flags(g, "")? {
         if let Some(token) = non_empty(&g.token) {
             let agent = http::agent_for(&url, g.skip_verify)?;
@@ -81,7 +102,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 return Err(Error::usage("", "--password needs --login (or CEC_LOGIN)"))
             }
             (None, None) => {
-                let store = Store::new(g)?;
+                let store = g.store()?;
                 return connect_stored_for_url(g, &store, &url);
             }
         }
@@ -91,7 +112,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
             "--token and --login need --url (or CEC_URL) to name the server",
         ));
     }
-    let store = Store::new(g)?;
+    let store = g.store()?;
     connect_stored(g, &store)
 }
 

@@ -11,7 +11,10 @@ pub mod spec;
 pub mod types;
 pub use types::*;
 
+use crate::auth::oauth::OAuthOpts;
+use crate::auth::GlobalArgs;
 use crate::error::{Error, Result};
+use crate::output::log::LogLevel;
 use spec::{Cmd, Flag};
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -553,7 +556,7 @@ impl Ctx<'_> {
             port: self.num::<u16>("port", 1, u16::MAX)?.unwrap_or(3000),
             no_pkce: self.switch("no-pkce"),
             no_browser: self.switch("no-browser"),
-            timeout_secs: self.num::<u64>("timeout", 1, 86_400)?.unwrap_or(300),
+            timeout: Duration::from_secs(self.num::<u64>("timeout", 1, 86_400)?.unwrap_or(300)),
         })
     }
 

@@ -5,34 +5,9 @@
 // Shared API: parts are used only by some commands (or later ones).
 #![allow(dead_code)]
 
+use crate::auth::oauth::OAuthOpts;
+use crate::auth::GlobalArgs;
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogLevel {
-    Debug,
-    #[default]
-    Info,
-    Warn,
-    Error,
-}
-
-/// Root flags, available on every command.
-#[derive(Debug, Clone, Default)]
-pub struct GlobalArgs {
-    pub log: LogLevel,
-    /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
-    pub config_dir: Option<PathBuf>,
-    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`, trimmed. For connected commands
-    /// and `config add/relog` the parser already checked it is an http(s) URL with a host
-    /// (`cli::check_url`); normalisation is the consumer's job.
-    pub url: Option<String>,
-    pub token: Option<String>,
-    pub login: Option<String>,
-    pub password: Option<String>,
-    pub skip_verify: bool,
-    pub skip_keyring: bool,
-    pub no_cache: bool,
-}
 
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -131,22 +106,6 @@ pub enum ConfigCmd {
     CheckKeyring {
         deprecated: bool,
     },
-}
-
-/// Filled by the parser for every `config add*`/`configure*`/`config relog`, with the
-/// defaults applied (`port` 3000, `timeout_secs` 300); `port` is never 0.
-#[derive(Debug, Clone, Default)]
-pub struct OAuthOpts {
-    /// `--id-token` (and hidden legacy `--id_token`): store this token, no flow.
-    pub id_token: Option<String>,
-    /// `--port`: loopback callback port (default 3000).
-    pub port: u16,
-    /// `--no-pkce`: for servers that reject PKCE.
-    pub no_pkce: bool,
-    /// `--no-browser`: print the URL and use the copy/paste (oob) flow.
-    pub no_browser: bool,
-    /// `--timeout SECS` for the browser flow (default 300).
-    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone)]

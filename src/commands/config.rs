@@ -3,8 +3,10 @@
 //! form; without a terminal on stdin a missing answer is a usage error.
 //! Status messages go to stderr; `config ls` prints its table on stdout.
 
+use crate::auth::oauth::OAuthOpts;
+use crate::auth::GlobalArgs;
 use crate::auth::{self, oauth, prompt::stdin_is_tty, prompt::Prompter};
-use crate::cli::{AddArgs, AuthKind, ConfigCmd, GlobalArgs, OAuthOpts};
+use crate::cli::{AddArgs, AuthKind, ConfigCmd};
 use crate::config::{
     self, auth_label, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION, KEYRING_WARNING,
 };
@@ -15,8 +17,7 @@ const DEPRECATED: &str =
     "[Warning] this command has been deprecated and will be removed in next major version.";
 
 pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
-    auth::init_logging(g);
-    let store = Store::new(g)?;
+    let store = g.store()?;
     match cmd {
         ConfigCmd::Add(a) => {
             // a broken accounts file is reported before anything is asked or sent

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use crate::api::jobs::{self, CopyMove, JobState};
 use crate::api::tree::{self, Node};
 use crate::api::Client;
-use crate::cli::{CpMvArgs, GlobalArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::CpMvArgs;
 use crate::error::{Error, Result};
 use crate::output;
 

@@ -17,7 +17,8 @@
 //! with `--raw` and `--format`.
 
 use crate::api::tree::{self, ListVia, Node, NodeKind};
-use crate::cli::{GlobalArgs, LsArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::LsArgs;
 use crate::error::{Error, Result};
 use crate::output::{self, Table, Template};
 

@@ -17,7 +17,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::api::{jobs, tree};
-use crate::cli::{GlobalArgs, RmArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::RmArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 

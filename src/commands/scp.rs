@@ -22,8 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::tree::{self, Node};
-use crate::cli::{GlobalArgs, LogLevel, ScpArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::ScpArgs;
 use crate::error::{Error, Exit, Result};
+use crate::output::log::LogLevel;
 use crate::s3::{RetryPolicy, S3};
 use crate::transfer::journal::{self, Journal, RunRecord};
 use crate::transfer::progress::Mode;

@@ -6,7 +6,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::api::tree::{self, ShareOptions};
-use crate::cli::{GlobalArgs, ShareArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::ShareArgs;
 use crate::error::{Error, Result};
 use crate::output;
 

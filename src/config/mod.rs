@@ -8,7 +8,6 @@
 //! `Configs` map is never mistaken for the legacy single-account format.
 pub mod keyring;
 
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -326,9 +325,10 @@ pub struct LockGuard {
 }
 
 impl Store {
-    pub fn new(globals: &GlobalArgs) -> Result<Store> {
-        let dir = match &globals.config_dir {
-            Some(d) if !d.as_os_str().is_empty() => d.clone(),
+    /// The store in `dir` (`--config`), else in the default directory.
+    pub fn new(dir: Option<&Path>) -> Result<Store> {
+        let dir = match dir {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => default_dir()?,
         };
         Ok(Store::at(dir))

@@ -4,7 +4,15 @@
 //! use `format!` for arguments). Debug lines are prefixed with a UTC timestamp.
 //! Never log secrets: pass anything that may hold one through [`redact`] first.
 
-use crate::cli::LogLevel;
+/// `--log` level; `scp -w` raises it to `Debug`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
