@@ -14,6 +14,7 @@
 //!   5xx/429, at most 4 attempts, exponential backoff with jitter, and never
 //!   beyond ~10 s in total.
 
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 use std::io::Read;
 use std::sync::Arc;
@@ -205,12 +206,12 @@ pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
 /// carries the account's `CustomHeaders` (set after the others, so they win).
 #[allow(clippy::result_large_err)] // ureq's middleware signature
 pub fn agent_with_headers(
-    base_url: &str,
+    server: &ServerUrl,
     skip_verify: bool,
     headers: &std::collections::BTreeMap<String, String>,
 ) -> Result<Agent> {
     if headers.is_empty() {
-        return agent_for(base_url, skip_verify);
+        return agent_for(server, skip_verify);
     }
     let list: Vec<(String, String)> = headers
         .iter()
@@ -222,18 +223,16 @@ pub fn agent_with_headers(
         }
         next.handle(req)
     };
-    Ok(builder_for(base_url, skip_verify)?.middleware(mw).build())
+    Ok(builder_for(server, skip_verify)?.middleware(mw).build())
 }
 
-/// Build the agent used to talk to `base_url` (proxy decided for its host).
-pub fn agent_for(base_url: &str, skip_verify: bool) -> Result<Agent> {
-    Ok(builder_for(base_url, skip_verify)?.build())
+/// Build the agent used to talk to `server` (proxy decided for its host).
+pub fn agent_for(server: &ServerUrl, skip_verify: bool) -> Result<Agent> {
+    Ok(builder_for(server, skip_verify)?.build())
 }
 
-fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
-    let parsed = url::Url::parse(base_url)
-        .map_err(|e| Error::failure(format!("invalid server URL {base_url}: {e}")))?;
-    let host = parsed.host_str().unwrap_or("");
+fn builder_for(server: &ServerUrl, skip_verify: bool) -> Result<AgentBuilder> {
+    let host = server.host();
     let mut b = AgentBuilder::new()
         .tls_config(tls_config(skip_verify)?)
         .timeout_connect(CONNECT_TIMEOUT)
@@ -241,7 +240,7 @@ fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
         .timeout_write(READ_TIMEOUT)
         .user_agent(&user_agent())
         .redirects(0);
-    if let Some(p) = proxy_for(parsed.scheme(), host) {
+    if let Some(p) = proxy_for(server.scheme(), host) {
         // ureq understands http://, socks4://, socks5://; "https://" proxies are
         // reached with plain HTTP CONNECT like most tools do.
         let p_norm = p

@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod tree;
 
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -42,6 +43,8 @@ impl TokenSource for StaticToken {
 #[derive(Clone)]
 #[allow(dead_code)] // API surface for the other command areas
 pub struct Client {
+    server: ServerUrl,
+    /// `server` as text, for building request URLs.
     base: String,
     agent: Agent,
     auth: Arc<dyn TokenSource>,
@@ -73,7 +76,7 @@ pub fn escape_segment(s: &str) -> String {
 #[allow(dead_code)] // API surface for the other command areas
 impl Client {
     pub fn new(
-        base: &str,
+        server: &ServerUrl,
         agent: Agent,
         auth: Arc<dyn TokenSource>,
         user: &str,
@@ -81,7 +84,8 @@ impl Client {
         skip_verify: bool,
     ) -> Client {
         Client {
-            base: base.trim_end_matches('/').to_string(),
+            server: server.clone(),
+            base: server.to_string(),
             agent,
             auth,
             user: user.to_string(),
@@ -93,6 +97,10 @@ impl Client {
     /// `scheme://host[:port]` of the server, no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
     }
 
     /// The configured ureq agent (TLS, proxy, time-outs, User-Agent).

@@ -12,7 +12,7 @@ pub mod oauth;
 pub mod prompt;
 
 use crate::api::{self, http, Client, StaticToken, TokenSource};
-use crate::config::{self, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
+use crate::config::{self, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
 use crate::error::{Error, Result};
 use crate::output::log::LogLevel;
 use std::path::PathBuf;
@@ -29,10 +29,9 @@ pub struct GlobalArgs {
     pub log: LogLevel,
     /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
     pub config_dir: Option<PathBuf>,
-    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`, trimmed. For connected commands
-    /// and `config add/relog` the parser already checked it is an http(s) URL with a host
-    /// (`cli::check_url`); normalisation is the consumer's job.
-    pub url: Option<String>,
+    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`. An invalid URL is a usage
+    /// error for the commands that use it; the others ignore it (and get `None`).
+    pub url: Option<ServerUrl>,
     pub token: Option<String>,
     pub login: Option<String>,
     pub password: Option<String>,
@@ -52,24 +51,14 @@ fn non_empty(o: &Option<String>) -> Option<&str> {
     o.as_deref().filter(|s| !s.is_empty())
 }
 
-/// Validate `--url` (usage error, exit 2, when not `http(s)://host`).
-pub fn url_from_flags(g: &GlobalArgs, cmd: &str) -> Result<Option<String>> {
-    match non_empty(&g.url) {
-        None => Ok(None),
-        Some(u) => config::normalize_url(u)
-            .map(Some)
-            .map_err(|m| Error::usage(cmd, format!("invalid --url: {m}"))),
-    }
-}
-
 /// Set up the connection for a connected command.
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
-    if let Some(url) = url_from_flags(g, "")? {
+    if let Some(url) = &g.url {
         if let Some(token) = non_empty(&g.token) {
-            let agent = http::agent_for(&url, g.skip_verify)?;
+            let agent = http::agent_for(url, g.skip_verify)?;
             http::debug(format!("env/flag mode: PAT for {url}"));
             return Ok(Client::new(
-                &url,
+                url,
                 agent,
                 Arc::new(StaticToken(token.to_string())),
                 "",
@@ -79,12 +68,12 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
         }
         match (non_empty(&g.login), non_empty(&g.password)) {
             (Some(login), Some(password)) => {
-                let agent = http::agent_for(&url, g.skip_verify)?;
+                let agent = http::agent_for(url, g.skip_verify)?;
                 http::debug(format!("env/flag mode: login/password for {url}"));
-                let mut src = SessionToken::new(&url, login, password);
+                let mut src = SessionToken::new(url, login, password);
                 src.no_cache = g.no_cache;
                 return Ok(Client::new(
-                    &url,
+                    url,
                     agent,
                     Arc::new(src),
                     login,
@@ -103,7 +92,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
             }
             (None, None) => {
                 let store = g.store()?;
-                return connect_stored_for_url(g, &store, &url);
+                return connect_stored_for_url(g, &store, url);
             }
         }
     } else if non_empty(&g.token).is_some() || non_empty(&g.login).is_some() {
@@ -119,7 +108,8 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
 /// `--url` without credentials: the stored account for that server (the
 /// active one if it matches, else the first by id); when none matches, the
 /// active account with a warning.
-fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &str) -> Result<Client> {
+fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Result<Client> {
+    let url = url.to_string();
     let cfg = if store.exists() {
         store.load()?
     } else {
@@ -175,14 +165,15 @@ pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
 
 /// Build a client for a stored account (OAuth: refreshed now if needed).
 pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result<Client> {
+    let server = acc.server()?;
     let skip_verify = acc.skip_verify || g.skip_verify;
     let headers = acc.custom_headers.clone().unwrap_or_default();
-    let agent = http::agent_with_headers(&acc.url, skip_verify, &headers)?;
+    let agent = http::agent_with_headers(&server, skip_verify, &headers)?;
     let id = acc.id();
     http::debug(format!("using account {id} ({})", acc.auth_type));
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
         AUTH_PAT => Arc::new(StaticToken(acc.id_token.clone())),
-        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
         AUTH_OAUTH => {
             if acc.refresh_token.is_empty() || acc.token_expires_at == 0 {
                 Arc::new(StaticToken(acc.id_token.clone()))
@@ -202,7 +193,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
         }
     };
     let client = Client::new(
-        &acc.url,
+        &server,
         agent,
         source,
         &acc.user,
@@ -230,9 +221,9 @@ pub struct SessionToken {
 }
 
 impl SessionToken {
-    pub fn new(base: &str, login: &str, password: &str) -> SessionToken {
+    pub fn new(server: &ServerUrl, login: &str, password: &str) -> SessionToken {
         SessionToken {
-            base: base.to_string(),
+            base: server.to_string(),
             login: login.to_string(),
             password: password.to_string(),
             cache: Mutex::new(None),
@@ -346,13 +337,14 @@ impl TokenSource for OAuthToken {
 /// Ask the server who the token belongs to, fill `user`, and save the account
 /// as the active one. Returns (account id, login).
 pub fn save_new_account(store: &Store, mut acc: Account) -> Result<(String, String)> {
-    let agent = http::agent_for(&acc.url, acc.skip_verify)?;
+    let server = acc.server()?;
+    let agent = http::agent_for(&server, acc.skip_verify)?;
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
-        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
         _ => Arc::new(StaticToken(acc.id_token.clone())),
     };
     let client = Client::new(
-        &acc.url,
+        &server,
         agent,
         source,
         &acc.user,

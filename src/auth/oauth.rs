@@ -4,6 +4,7 @@
 //! timeout, HTTP status of token responses checked.
 
 use crate::api::http::{self, Req};
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 use base64::Engine;
 use serde::Deserialize;
@@ -265,7 +266,8 @@ fn read_pasted_code() -> Result<String> {
 }
 
 /// Run the authorization-code flow against `base`; returns the tokens.
-pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> {
+pub fn authorize(agent: &Agent, server: &ServerUrl, opts: &OAuthOpts) -> Result<Tokens> {
+    let base = &server.to_string();
     let (port, timeout) = (opts.port, opts.timeout);
     let state = random_state()?;
     let pkce = if opts.no_pkce {

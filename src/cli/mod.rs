@@ -13,6 +13,7 @@ pub use types::*;
 
 use crate::auth::oauth::OAuthOpts;
 use crate::auth::GlobalArgs;
+use crate::config::ServerUrl;
 use crate::error::{Error, Result};
 use crate::output::log::LogLevel;
 use spec::{Cmd, Flag};
@@ -345,52 +346,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(total))
 }
 
-/// Check that `s` is an absolute http(s) URL with a host; returns it trimmed.
-/// `what` names the source ("--url", "CEC_URL") for the message.
-pub fn check_url(s: &str) -> std::result::Result<String, String> {
-    let t = s.trim();
-    let lower = t.to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &t[8..]
-    } else if lower.starts_with("http://") {
-        &t[7..]
-    } else {
-        return Err("it must start with http:// or https://".into());
-    };
-    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains spaces or control characters".into());
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = authority.rsplit('@').next().unwrap_or("");
-    let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-        match stripped.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return Err("bad IPv6 address".into()),
-        }
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        }
-    };
-    if host.is_empty() {
-        return Err("it has no host name".into());
-    }
-    if !hostport.starts_with('[')
-        && !host
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_')
-    {
-        return Err(format!("'{host}' is not a valid host name"));
-    }
-    if let Some(p) = port {
-        if !p.is_empty() && p.parse::<u16>().map(|n| n == 0).unwrap_or(true) {
-            return Err(format!("'{p}' is not a valid port"));
-        }
-    }
-    Ok(t.to_string())
-}
-
 struct Ctx<'a> {
     raw: Raw,
     env: EnvFn<'a>,
@@ -517,21 +472,22 @@ impl Ctx<'_> {
             },
         };
         let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
-        let url = nonempty(self.string("url")).or_else(|| legacy("URL"));
-        if check {
-            if let Some(u) = &url {
-                if let Err(why) = check_url(u) {
-                    let src = if self.given("url") {
-                        "--url".to_string()
-                    } else if self.env_get("CEC_URL").is_some() {
-                        "CEC_URL".into()
-                    } else {
-                        "CELLS_CLIENT_TARGET_URL".into()
-                    };
-                    return Err(self.usage(format!("invalid server URL '{u}' ({src}): {why}")));
-                }
+        let raw_url = nonempty(self.string("url")).or_else(|| legacy("URL"));
+        let url = match raw_url.as_deref().map(ServerUrl::parse) {
+            Some(Ok(u)) => Some(u),
+            Some(Err(why)) if check => {
+                let src = if self.given("url") {
+                    "--url".to_string()
+                } else if self.env_get("CEC_URL").is_some() {
+                    "CEC_URL".into()
+                } else {
+                    "CELLS_CLIENT_TARGET_URL".into()
+                };
+                let u = raw_url.unwrap_or_default();
+                return Err(self.usage(format!("invalid server URL '{u}' ({src}): {why}")));
             }
-        }
+            _ => None,
+        };
         let skip_verify = if self.value("skip-verify").is_some() {
             self.switch("skip-verify")
         } else {
@@ -540,7 +496,7 @@ impl Ctx<'_> {
         Ok(GlobalArgs {
             log,
             config_dir: nonempty(self.string("config")).map(PathBuf::from),
-            url: url.map(|u| u.trim().to_string()),
+            url,
             token: nonempty(self.string("token")),
             login: nonempty(self.string("login")).or_else(|| legacy("USER_LOGIN")),
             password: nonempty(self.string("password")).or_else(|| legacy("USER_PWD")),
@@ -994,7 +950,7 @@ mod tests {
         let b = p(&["config", "ls", "--log=debug"]).unwrap();
         assert_eq!(b.globals.log, LogLevel::Debug);
         let c = p(&["ls", "-u", "https://x.example", "common-files"]).unwrap();
-        assert_eq!(c.globals.url.as_deref(), Some("https://x.example"));
+        assert_eq!(c.globals.url.unwrap().to_string(), "https://x.example");
     }
 
     #[test]
@@ -1040,14 +996,14 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(a.globals.url.as_deref(), Some("https://a.example"));
+        assert_eq!(a.globals.url.unwrap().to_string(), "https://a.example");
         assert_eq!(a.globals.password.as_deref(), Some("pa=ss"));
         let b = p_env(
             &["ls", "--url", "https://c.example"],
             &[("CEC_URL", "https://a.example")],
         )
         .unwrap();
-        assert_eq!(b.globals.url.as_deref(), Some("https://c.example"));
+        assert_eq!(b.globals.url.unwrap().to_string(), "https://c.example");
         let s = p_env(
             &["scp", "a", "cells://b"],
             &[("CEC_PART_SIZE", "20"), ("CEC_FORCE", "T")],

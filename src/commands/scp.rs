@@ -145,18 +145,18 @@ pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     let stop_c = stop.clone();
     let mut s3 = S3::new(
         client.agent().clone(),
-        client.base_url(),
+        client.server(),
         Arc::new(move || creds_client.bearer()),
     )
     .with_cancel(Arc::new(move || {
         stop_c.load(std::sync::atomic::Ordering::Relaxed) || crate::output::interrupt::interrupted()
     }));
     // Plain http without a proxy: the direct HTTP path (large reads/writes).
-    let host = host_of(client.base_url());
-    let direct = client.base_url().starts_with("http://")
-        && crate::api::http::proxy_for("http", &host).is_none()
+    let server = client.server();
+    let direct = !server.is_https()
+        && crate::api::http::proxy_for("http", server.host()).is_none()
         && std::env::var("CEC_S3_DIRECT").map_or(true, |v| v != "0" && v != "false");
-    s3 = s3.with_direct_http(direct);
+    s3 = s3.with_direct_http(direct.then(|| server.address()));
     s3.retry = retry;
     s3.debug_signing = a.very_verbose;
     s3.debug_retries = a.verbose || a.very_verbose;
@@ -172,22 +172,6 @@ pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     };
     crate::output::interrupt::set_graceful(false);
     res
-}
-
-/// Host name of a base URL (no port, no brackets).
-fn host_of(base: &str) -> String {
-    let authority = base
-        .split("://")
-        .nth(1)
-        .unwrap_or(base)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("").to_string();
-    }
-    authority.split(':').next().unwrap_or("").to_string()
 }
 
 fn absolute(p: &str) -> Result<PathBuf> {
@@ -486,13 +470,6 @@ mod tests {
             direction("cells://a", "cells//b").unwrap_err().exit,
             Exit::Usage
         );
-    }
-
-    #[test]
-    fn hosts() {
-        assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(host_of("http://cells.example.com"), "cells.example.com");
-        assert_eq!(host_of("http://[::1]:9000/x"), "::1");
     }
 
     #[test]

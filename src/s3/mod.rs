@@ -28,6 +28,7 @@ use std::time::{Duration, SystemTime};
 
 use cells_hash::region::{hash_region, read_at_full, sha256_region, RegionHash};
 
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 
 /// Buffer for positional file reads: small enough to stay in the CPU's L2
@@ -214,33 +215,12 @@ pub struct S3 {
 /// Cancellation check.
 pub type Cancel = Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// `Host` header for a base URL: host, plus `:port` only when not the scheme default.
-pub fn host_header(base: &str) -> String {
-    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let default = if scheme.eq_ignore_ascii_case("https") {
-        ":443"
-    } else {
-        ":80"
-    };
-    authority
-        .strip_suffix(default)
-        .unwrap_or(authority)
-        .to_ascii_lowercase()
-}
-
 impl S3 {
-    /// `base` is the server base URL (`scheme://host[:port]`, path ignored).
-    pub fn new(agent: ureq::Agent, base: &str, creds: Credentials) -> S3 {
-        let trimmed = base.trim().trim_end_matches('/');
-        let (scheme, rest) = trimmed.split_once("://").unwrap_or(("http", trimmed));
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let base = format!("{scheme}://{authority}");
+    pub fn new(agent: ureq::Agent, server: &ServerUrl, creds: Credentials) -> S3 {
         S3 {
-            host: host_header(&base),
+            host: server.authority(),
             agent,
-            base,
+            base: server.to_string(),
             bucket: "io".into(),
             secret: sign::GATEWAY_SECRET.into(),
             creds,
@@ -254,24 +234,11 @@ impl S3 {
         }
     }
 
-    /// Use the direct HTTP/1.1 path of [`raw`] (large reads and writes) when
-    /// the server is plain `http://`; the caller checks that no proxy applies.
-    pub fn with_direct_http(mut self, on: bool) -> Self {
-        self.direct = None;
-        if on {
-            if let Some(rest) = self.base.strip_prefix("http://") {
-                let authority = rest.rsplit('@').next().unwrap_or(rest);
-                let has_port = match authority.rfind(']') {
-                    Some(i) => authority[i..].contains(':'),
-                    None => authority.contains(':'),
-                };
-                self.direct = Some(if has_port {
-                    authority.to_string()
-                } else {
-                    format!("{authority}:80")
-                });
-            }
-        }
+    /// Use the direct HTTP/1.1 path of [`raw`] (large reads and writes) to
+    /// `host:port`; the caller checks that the server is plain `http://` and
+    /// that no proxy applies.
+    pub fn with_direct_http(mut self, address: Option<String>) -> Self {
+        self.direct = address;
         self
     }
 
@@ -1088,18 +1055,6 @@ impl Read for RegionReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_headers() {
-        assert_eq!(host_header("http://127.0.0.1:8080"), "127.0.0.1:8080");
-        assert_eq!(
-            host_header("https://Cells.Example.com:443/x"),
-            "cells.example.com"
-        );
-        assert_eq!(host_header("http://h:80"), "h");
-        assert_eq!(host_header("https://h:80"), "h:80");
-        assert_eq!(host_header("http://[::1]:9000"), "[::1]:9000");
-    }
 
     #[test]
     fn backoff_bounds() {

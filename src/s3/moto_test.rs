@@ -82,7 +82,7 @@ fn client(url: &str, token: &str) -> S3 {
     let t = token.to_string();
     let mut s = S3::new(
         ureq::AgentBuilder::new().build(),
-        url,
+        &crate::config::ServerUrl::parse(url).unwrap(),
         Arc::new(move || Ok(t.clone())),
     );
     s.retry = RetryPolicy {
