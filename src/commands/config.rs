@@ -49,9 +49,7 @@ fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
         Some(k) => k,
         None => {
             let has_url = g.url.is_some();
-            if non_empty(&a.oauth.id_token).is_some() {
-                AuthKind::OAuth
-            } else if has_url && non_empty(&g.token).is_some() {
+            if has_url && non_empty(&g.token).is_some() {
                 AuthKind::Token
             } else if has_url && non_empty(&g.login).is_some() {
                 AuthKind::ClientAuth

@@ -26,9 +26,6 @@ use crate::cli::CpMvArgs;
 use crate::error::{Error, Result};
 use crate::output;
 
-/// Default `--timeout` for the copy/move job.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
-
 pub fn run(globals: &GlobalArgs, args: &CpMvArgs) -> Result<()> {
     copy_or_move(globals, args, CopyMove::Copy)
 }
@@ -45,7 +42,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
             "TARGET must be a path inside a workspace, e.g. common-files/folder",
         ));
     }
-    let timeout = Duration::from_secs(args.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let timeout = args.timeout;
     let client = crate::auth::connect(globals)?;
 
     // Sources.

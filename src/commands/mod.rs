@@ -25,7 +25,7 @@ pub fn run(inv: Invocation) -> Result<()> {
     let _ = &globals;
     match command {
         Command::Help { path } => help::run(&path),
-        Command::Version { format } => version::run(format.as_deref()),
+        Command::Version { format } => version::run(format.as_ref()),
         Command::Completion { shell } => completion::run(shell),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),

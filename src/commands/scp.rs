@@ -68,34 +68,7 @@ pub fn direction(source: &str, target: &str) -> Result<Direction> {
     }
 }
 
-fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
-    if a.part_size_mib == 0 || a.part_size_mib % 10 != 0 {
-        return Err(Error::usage(
-            CMD,
-            format!(
-                "--part-size must be a multiple of 10 (MiB), got {}",
-                a.part_size_mib
-            ),
-        ));
-    }
-    if a.parts_concurrency == 0 || a.files_concurrency == 0 {
-        return Err(Error::usage(
-            CMD,
-            "--parts-concurrency and --files-concurrency must be at least 1",
-        ));
-    }
-    if a.max_parts_number == 0 {
-        return Err(Error::usage(CMD, "--max-parts-number must be at least 1"));
-    }
-    let backoff = crate::cli::parse_duration(&a.retry_max_backoff).ok_or_else(|| {
-        Error::usage(
-            CMD,
-            format!(
-                "could not parse --retry-max-backoff '{}' (use e.g. 3s, 500ms, 1m)",
-                a.retry_max_backoff
-            ),
-        )
-    })?;
+fn options(a: &ScpArgs) -> (Options, RetryPolicy) {
     let log_mode = a.no_progress || a.verbose || a.very_verbose || !crate::output::is_stderr_tty();
     let progress = if log_mode {
         Mode::Log { per_file: !a.quiet }
@@ -112,7 +85,7 @@ fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
         .ok()
         .and_then(|s| crate::cli::parse_duration(&s))
         .unwrap_or(Duration::from_secs(30));
-    Ok((
+    (
         Options {
             follow_links: a.follow_links,
             fail_fast: a.fail_fast,
@@ -128,14 +101,14 @@ fn options(a: &ScpArgs) -> Result<(Options, RetryPolicy)> {
         },
         RetryPolicy {
             max_attempts: a.retry_max_attempts,
-            max_backoff: backoff,
+            max_backoff: a.retry_max_backoff,
         },
-    ))
+    )
 }
 
 pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     let dir = direction(&a.source, &a.target)?;
-    let (opts, retry) = options(a)?;
+    let (opts, retry) = options(a);
     if a.very_verbose {
         crate::output::log::set_level(LogLevel::Debug);
     }
