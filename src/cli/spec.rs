@@ -268,7 +268,7 @@ EXIT CODES
   4    not found
   5    conflict (the target exists and --force was not given)
   6    partial failure (some items of a multi-item operation failed)
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C; cec ends by SIGINT after cleaning up, so a calling loop stops)
 
 Results go to stdout; messages, warnings and logs go to stderr.";
 
