@@ -53,6 +53,9 @@ pub struct Client {
     /// Auth type as stored in config.json (`pat`, `session`, `oauth2`).
     pub auth_type: String,
     pub skip_verify: bool,
+    /// Credentials from `--token`/`--login` or `CEC_TOKEN`/`CEC_LOGIN`, not from an
+    /// account (a 401 then points at them).
+    pub env_mode: bool,
 }
 
 /// Percent-encode one path segment like Go's `url.PathEscape`.
@@ -91,6 +94,7 @@ impl Client {
             user: user.to_string(),
             auth_type: auth_type.to_string(),
             skip_verify,
+            env_mode: false,
         }
     }
 
@@ -136,6 +140,12 @@ impl Client {
                 }
                 Err(mut e) if e.exit == Exit::Auth && e.message.contains(": 401") => {
                     let hint = match self.auth_type.as_str() {
+                        "session" if self.env_mode => {
+                            "check CEC_LOGIN and CEC_PASSWORD (or --login and --password)"
+                        }
+                        _ if self.env_mode => {
+                            "the token of CEC_TOKEN (or --token) is expired or wrong"
+                        }
                         "session" => "check the login and password",
                         "oauth2" => "run 'cec config relog'",
                         _ => "check the token, or run 'cec config relog'",

@@ -57,14 +57,16 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
         if let Some(token) = non_empty(&g.token) {
             let agent = http::agent_for(url, g.skip_verify)?;
             http::debug(format!("env/flag mode: PAT for {url}"));
-            return Ok(Client::new(
+            let mut client = Client::new(
                 url,
                 agent,
                 Arc::new(StaticToken(token.to_string())),
                 "",
                 AUTH_PAT,
                 g.skip_verify,
-            ));
+            );
+            client.env_mode = true;
+            return Ok(client);
         }
         match (non_empty(&g.login), non_empty(&g.password)) {
             (Some(login), Some(password)) => {
@@ -72,14 +74,16 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 http::debug(format!("env/flag mode: login/password for {url}"));
                 let mut src = SessionToken::new(url, login, password);
                 src.no_cache = g.no_cache;
-                return Ok(Client::new(
+                let mut client = Client::new(
                     url,
                     agent,
                     Arc::new(src),
                     login,
                     AUTH_SESSION,
                     g.skip_verify,
-                ));
+                );
+                client.env_mode = true;
+                return Ok(client);
             }
             (Some(_), None) => {
                 return Err(Error::usage(
@@ -106,8 +110,8 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
 }
 
 /// `--url` without credentials: the stored account for that server (the
-/// active one if it matches, else the first by id); when none matches, the
-/// active account with a warning.
+/// active one if it matches, else the first by id). None is an error, never
+/// a silent switch to an account on another server.
 fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Result<Client> {
     let url = url.to_string();
     let cfg = if store.exists() {
@@ -119,22 +123,24 @@ fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Res
         Some(a) if a.url == url => Some(a.clone()),
         _ => cfg.configs.values().find(|a| a.url == url).cloned(),
     };
-    match pick {
-        Some(mut acc) => {
-            http::debug(format!(
-                "--url without credentials: using stored account {}",
-                acc.id()
-            ));
-            config::load_secrets(store, &mut acc)?;
-            client_for_account(g, store, acc)
-        }
-        None => {
-            errln!(
-                "Warning: no stored account for {url} and no --token or --login/--password: using the active account"
-            );
-            connect_stored(g, store)
-        }
-    }
+    let Some(mut acc) = pick else {
+        let mut others: Vec<&str> = cfg.configs.values().map(|a| a.url.as_str()).collect();
+        others.sort_unstable();
+        others.dedup();
+        let saved = match others.as_slice() {
+            [] => String::new(),
+            o => format!(" (saved accounts are for {})", o.join(", ")),
+        };
+        return Err(Error::auth(format!(
+            "no saved account for {url}{saved}: give --token (or --login and --password) with --url, or add one with 'cec config add'"
+        )));
+    };
+    http::debug(format!(
+        "--url without credentials: using stored account {}",
+        acc.id()
+    ));
+    config::load_secrets(store, &mut acc)?;
+    client_for_account(g, store, acc)
 }
 
 /// The active account of `store`, with its secrets, as a client.

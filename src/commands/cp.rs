@@ -51,7 +51,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
     let mut wildcard = false;
     for s in &args.sources {
         wildcard |= tree::wildcard_dir(s).is_some();
-        for n in tree::expand(&client, s)? {
+        for n in super::expand(&client, s)? {
             if !n.path.contains('/') {
                 return Err(Error::auth(format!(
                     "{}: a workspace root cannot be copied or moved",

@@ -33,7 +33,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
     let mut seen: HashSet<String> = HashSet::new();
     for arg in &args.paths {
         let is_wild = tree::wildcard_dir(arg).is_some();
-        let nodes = tree::expand(&client, arg)?;
+        let nodes = super::expand(&client, arg)?;
         if is_wild && nodes.is_empty() {
             errln!(
                 "{}: folder is empty, nothing to delete there",
