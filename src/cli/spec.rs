@@ -556,10 +556,15 @@ cec scp --part-size 100 --parts-concurrency 6 --no-progress ./disk.img cells://c
         .build(build::share)
         .args("PATH", 1, 1)
         .comp(Complete::Remote)
-        .long("Creates a public link (download and preview) for a remote file or folder and prints its URL on stdout.")
+        .long("Creates a public link (download and preview) for a remote file or folder and prints its URL on stdout.
+To protect the link with a password, type it at the prompt of --ask-password, or put it in the
+first line of a file (--password-file FILE) or in CEC_LINK_PASSWORD. --password also works, but
+other users of the machine can read a command line (ps): cec then prints a warning.")
         .ex("cec share common-files/report.pdf
 cec share common-files/photos --expire-days 7 --max-downloads 20
-cec share common-files/report.pdf --password 's3cret'")
+cec share common-files/report.pdf --ask-password
+cec share common-files/report.pdf --password-file ~/.config/link-password
+CEC_LINK_PASSWORD=\"$(pass show link)\" cec share common-files/report.pdf")
         .flags(SHARE_FLAGS),
     group("storage", "Datasource commands")
         .long("Lists datasources and launches resynchronisations (administrator rights needed).")
