@@ -753,7 +753,11 @@ mod tests {
         assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
         assert_eq!(parse_duration("3"), None);
         assert_eq!(parse_duration("s"), None);
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration(""), None);
     }
 }

@@ -1,6 +1,7 @@
-//! `cec completion bash|zsh`: scripts generated from the command/flag definitions
-//! of `cli::spec`. Remote paths complete through `cec ls --raw DIR` (ls, rm, cp,
-//! mv, mkdir, share, meta -p) and `cells//`-prefixed words for scp.
+//! `cec completion bash|zsh`: scripts generated from the command and flag
+//! definitions (`cli::spec`, `cli::flags`). Remote paths complete through
+//! `cec ls --raw DIR` (ls, rm, cp, mv, mkdir, share, meta -p) and
+//! `cells//`-prefixed words for scp.
 use crate::cli::flags::{self, Complete, Flag};
 use crate::cli::spec::{self, Cmd};
 use crate::cli::Shell;

@@ -1,5 +1,6 @@
 //! Hidden `cec doc -p DIR [-m MENU]`: one Markdown and one YAML file per visible
-//! command (`cec.md`, `cec_ls.md`, `cec_config_add_oauth.md`...), from `cli::spec`.
+//! command (`cec.md`, `cec_ls.md`, `cec_config_add_oauth.md`...), from the
+//! command and flag definitions (`cli::spec`, `cli::flags`).
 use crate::cli::flags::{self, Flag};
 use crate::cli::spec::{self, Cmd};
 use crate::error::{Error, Result};

@@ -1,4 +1,5 @@
-//! `cec help [cmd...]`, `cec <cmd> --help`: help texts built from `cli::spec`.
+//! `cec help [cmd...]`, `cec <cmd> --help`: help texts built from the
+//! command and flag definitions (`cli::spec`, `cli::flags`).
 use crate::cli::flags::{self, Flag};
 use crate::cli::spec::{self, Cmd};
 use crate::error::{Error, Result};

@@ -24,7 +24,7 @@ use std::time::Duration;
 use crate::api::tree::{self, Node};
 use crate::auth::GlobalArgs;
 use crate::cli::ScpArgs;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 use crate::output::log::LogLevel;
 use crate::s3::{RetryPolicy, S3};
 use crate::transfer::journal::{self, Journal, RunRecord};
@@ -412,15 +412,10 @@ fn download(
     finish(report, "Downloaded", Some(run))
 }
 
-/// Exit code helper for tests.
-#[allow(dead_code)]
-fn exit_of(r: &Result<()>) -> Option<Exit> {
-    r.as_ref().err().map(|e| e.exit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     #[test]
     fn directions() {
@@ -443,29 +438,5 @@ mod tests {
             direction("cells://a", "cells//b").unwrap_err().exit,
             Exit::Usage
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(
-            crate::cli::parse_duration("3s"),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("500ms"),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("1m30s"),
-            Some(Duration::from_secs(90))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("1.5h"),
-            Some(Duration::from_secs(5400))
-        );
-        assert_eq!(crate::cli::parse_duration("0"), Some(Duration::ZERO));
-        assert_eq!(crate::cli::parse_duration("3"), None);
-        assert_eq!(crate::cli::parse_duration("x"), None);
-        assert_eq!(crate::cli::parse_duration(""), None);
     }
 }
