@@ -47,14 +47,10 @@ impl GlobalArgs {
     }
 }
 
-fn non_empty(o: &Option<String>) -> Option<&str> {
-    o.as_deref().filter(|s| !s.is_empty())
-}
-
 /// Set up the connection for a connected command.
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
     if let Some(url) = &g.url {
-        if let Some(token) = non_empty(&g.token) {
+        if let Some(token) = g.token.as_deref() {
             let agent = http::agent_for(url, g.skip_verify)?;
             http::debug(format!("env/flag mode: PAT for {url}"));
             let mut client = Client::new(
@@ -68,7 +64,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
             client.env_mode = true;
             return Ok(client);
         }
-        match (non_empty(&g.login), non_empty(&g.password)) {
+        match (g.login.as_deref(), g.password.as_deref()) {
             (Some(login), Some(password)) => {
                 let agent = http::agent_for(url, g.skip_verify)?;
                 http::debug(format!("env/flag mode: login/password for {url}"));
@@ -99,7 +95,7 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 return connect_stored_for_url(g, &store, url);
             }
         }
-    } else if non_empty(&g.token).is_some() || non_empty(&g.login).is_some() {
+    } else if g.token.as_deref().is_some() || g.login.as_deref().is_some() {
         return Err(Error::usage(
             "",
             "--token and --login need --url (or CEC_URL) to name the server",

@@ -33,10 +33,6 @@ pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
     }
 }
 
-fn non_empty(o: &Option<String>) -> Option<String> {
-    o.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
-}
-
 // ------------------------------------------------------------ add
 
 fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
@@ -49,9 +45,9 @@ fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
         Some(k) => k,
         None => {
             let has_url = g.url.is_some();
-            if has_url && non_empty(&g.token).is_some() {
+            if has_url && g.token.is_some() {
                 AuthKind::Token
-            } else if has_url && non_empty(&g.login).is_some() {
+            } else if has_url && g.login.is_some() {
                 AuthKind::ClientAuth
             } else {
                 let p = Prompter::new("config add");
@@ -143,7 +139,7 @@ fn base_account(g: &GlobalArgs, auth_type: &str, url: &ServerUrl, skip_verify: b
 fn token_account(g: &GlobalArgs, cmd: &'static str, prev: Option<&Account>) -> Result<Account> {
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server URL", prev)?;
-    let token = match non_empty(&g.token) {
+    let token = match g.token.clone() {
         Some(t) => t,
         None => p.secret("Token", "use --token or CEC_TOKEN")?,
     };
@@ -159,7 +155,7 @@ fn client_auth_account(
 ) -> Result<Account> {
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server Address (provide a valid URL)", prev)?;
-    let login = match non_empty(&g.login) {
+    let login = match g.login.clone() {
         Some(l) => l,
         None => match prev {
             Some(a) if !stdin_is_tty() && !a.user.is_empty() => a.user.clone(),
@@ -177,7 +173,7 @@ fn client_auth_account(
             )?,
         },
     };
-    let password = match non_empty(&g.password) {
+    let password = match g.password.clone() {
         Some(pw) => pw,
         None => p.secret("User Password", "use --password or CEC_PASSWORD")?,
     };
@@ -201,7 +197,7 @@ fn oauth_account(
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server Address (provide a valid URL)", prev)?;
     let mut acc = base_account(g, AUTH_OAUTH, &url, skip_verify);
-    if let Some(t) = non_empty(&opts.id_token) {
+    if let Some(t) = opts.id_token.as_deref() {
         acc.id_token = t.trim().to_string();
         return Ok(acc);
     }
