@@ -39,6 +39,9 @@ fn main() {
                 Ok(()) => 0,
                 Err(e) => {
                     errln!("Error: {e}");
+                    if e.exit == error::Exit::Interrupted {
+                        output::interrupt::exit_interrupted();
+                    }
                     e.code()
                 }
             }

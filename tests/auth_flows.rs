@@ -408,10 +408,11 @@ fn url_alone_selects_the_stored_account_of_that_server() {
         .run()
         .assert_ok()
         .assert_stdout_contains("bob");
+    // No account for that server: an error, not the active account of another server.
     let out = cec.args(["--url", "http://127.0.0.1:9", "info"]).run();
-    out.assert_ok()
-        .assert_stdout_contains("bob")
-        .assert_stderr_contains("Warning");
+    out.assert_code(3)
+        .assert_stderr_contains("no saved account for http://127.0.0.1:9");
+    assert!(out.stdout.is_empty(), "{out}");
 }
 
 #[test]

@@ -721,6 +721,112 @@ fn share_prints_link() {
         .assert_code(2);
 }
 
+/// The stored password hash (hex SHA-256) of the link `url`, from the server's journal.
+fn link_password_hash(url: &str) -> String {
+    let hash = url.trim().rsplit('/').next().unwrap().to_string();
+    let journal = std::fs::read_to_string(srv().root.join("meta.journal")).unwrap();
+    let line = journal
+        .lines()
+        .rev()
+        .find(|l| l.contains(&hash))
+        .unwrap_or_else(|| panic!("link {hash} not in the server's journal"));
+    let v: Value = serde_json::from_str(line).unwrap();
+    v["v"]["_pw"].as_str().unwrap_or_default().to_string()
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+const ARGV_WARNING: &str = "other users of this machine can read a password";
+
+#[test]
+fn share_link_password_from_prompt_file_variable_or_argv() {
+    let dir = fresh("t-share-pw");
+    let f = format!("{dir}/doc.txt");
+    setup(&[], &[&f]);
+
+    // 1. Typed at the prompt (not echoed).
+    let t = cec("admin").args(["share", &f, "--ask-password"]).tty();
+    t.wait_for("Link password:", Duration::from_secs(30));
+    t.send_line("typed-Secret1");
+    assert_eq!(t.wait_exit(Duration::from_secs(60)), 0, "{}", t.screen());
+    let screen = t.screen();
+    assert!(!screen.contains("typed-Secret1"), "echoed: {screen}");
+    assert!(!screen.contains(ARGV_WARNING), "{screen}");
+    let url = screen
+        .split_whitespace()
+        .find(|w| w.contains("/public/"))
+        .unwrap_or_else(|| panic!("no link: {screen}"));
+    assert_eq!(link_password_hash(url), sha256_hex("typed-Secret1"));
+
+    // 2. From CEC_LINK_PASSWORD; 3. from the first line of a file.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("pw");
+    std::fs::write(&file, "file-Secret2\nsecond line\n").unwrap();
+    for (mut c, pw) in [
+        {
+            let mut c = cec("admin");
+            c.env("CEC_LINK_PASSWORD", "env-Secret3")
+                .args(["share", &f]);
+            (c, "env-Secret3")
+        },
+        {
+            let mut c = cec("admin");
+            c.args(["share", &f, "--password-file"]).arg(&file);
+            (c, "file-Secret2")
+        },
+    ] {
+        let out = c.run();
+        out.assert_ok();
+        assert!(!out.stderr.contains(ARGV_WARNING), "{out}");
+        assert!(
+            !out.stdout.contains(pw) && !out.stderr.contains(pw),
+            "{out}"
+        );
+        assert_eq!(link_password_hash(&out.stdout), sha256_hex(pw), "{out}");
+    }
+
+    // 4. On the command line: works, with a one-line warning.
+    let out = cec("admin")
+        .args(["share", &f, "--link-password", "argv-Secret4"])
+        .run();
+    out.assert_ok();
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    out.assert_stderr_contains(ARGV_WARNING);
+    assert!(!out.stderr.contains("argv-Secret4"), "{out}");
+    assert_eq!(link_password_hash(&out.stdout), sha256_hex("argv-Secret4"));
+
+    // A flag wins over the variable; two flags, an empty file or a prompt
+    // without a terminal are usage errors.
+    let out = cec("admin")
+        .env("CEC_LINK_PASSWORD", "env-Secret3")
+        .args(["share", &f, "--password-file"])
+        .arg(&file)
+        .run();
+    out.assert_ok();
+    assert_eq!(link_password_hash(&out.stdout), sha256_hex("file-Secret2"));
+    std::fs::write(tmp.path().join("empty"), "\n").unwrap();
+    for args in [
+        vec!["--ask-password", "--password", "x"],
+        vec!["--ask-password"],
+        vec![
+            "--password-file",
+            tmp.path().join("empty").to_str().unwrap(),
+        ],
+    ] {
+        cec("admin")
+            .args(["share", &f])
+            .args(&args)
+            .run()
+            .assert_code(2);
+    }
+}
+
 // ------------------------------------------------------------------------------------ errors
 
 #[test]

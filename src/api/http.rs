@@ -16,6 +16,7 @@
 
 use super::neterr;
 use super::retry::Retrier;
+use crate::config::ServerUrl;
 use crate::error::{Error, Result};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -43,14 +44,6 @@ pub fn idle_timeout() -> Duration {
 /// Time allowed to open a connection.
 pub fn connect_timeout() -> Duration {
     CONNECT_TIMEOUT.min(idle_timeout())
-}
-
-/// Kept for callers that want to force debug logging (`--log debug` is
-/// normally applied by `main` through `output::log::set_level`).
-pub fn set_debug(on: bool) {
-    if on {
-        crate::output::log::set_level(crate::cli::LogLevel::Debug);
-    }
 }
 
 pub fn debug_enabled() -> bool {
@@ -233,12 +226,12 @@ pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
 /// carries the account's `CustomHeaders` (set after the others, so they win).
 #[allow(clippy::result_large_err)] // ureq's middleware signature
 pub fn agent_with_headers(
-    base_url: &str,
+    server: &ServerUrl,
     skip_verify: bool,
     headers: &std::collections::BTreeMap<String, String>,
 ) -> Result<Agent> {
     if headers.is_empty() {
-        return agent_for(base_url, skip_verify);
+        return agent_for(server, skip_verify);
     }
     let list: Vec<(String, String)> = headers
         .iter()
@@ -250,18 +243,16 @@ pub fn agent_with_headers(
         }
         next.handle(req)
     };
-    Ok(builder_for(base_url, skip_verify)?.middleware(mw).build())
+    Ok(builder_for(server, skip_verify)?.middleware(mw).build())
 }
 
-/// Build the agent used to talk to `base_url` (proxy decided for its host).
-pub fn agent_for(base_url: &str, skip_verify: bool) -> Result<Agent> {
-    Ok(builder_for(base_url, skip_verify)?.build())
+/// Build the agent used to talk to `server` (proxy decided for its host).
+pub fn agent_for(server: &ServerUrl, skip_verify: bool) -> Result<Agent> {
+    Ok(builder_for(server, skip_verify)?.build())
 }
 
-fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
-    let parsed = url::Url::parse(base_url)
-        .map_err(|e| Error::failure(format!("invalid server URL {base_url}: {e}")))?;
-    let host = parsed.host_str().unwrap_or("");
+fn builder_for(server: &ServerUrl, skip_verify: bool) -> Result<AgentBuilder> {
+    let host = server.host();
     let mut b = AgentBuilder::new()
         .tls_config(tls_config(skip_verify)?)
         .timeout_connect(connect_timeout())
@@ -269,7 +260,7 @@ fn builder_for(base_url: &str, skip_verify: bool) -> Result<AgentBuilder> {
         .timeout_write(idle_timeout())
         .user_agent(&user_agent())
         .redirects(0);
-    if let Some(p) = proxy_for(parsed.scheme(), host) {
+    if let Some(p) = proxy_for(server.scheme(), host) {
         // ureq understands http://, socks4://, socks5://; "https://" proxies are
         // reached with plain HTTP CONNECT like most tools do.
         let p_norm = p

@@ -16,6 +16,7 @@ pub mod reply;
 pub mod retry;
 pub mod tree;
 
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 use reply::Reply;
 use retry::{Policy, Retrier};
@@ -47,6 +48,8 @@ impl TokenSource for StaticToken {
 /// Connected REST client. Cheap to clone; safe to share between threads.
 #[derive(Clone)]
 pub struct Client {
+    server: ServerUrl,
+    /// `server` as text, for building request URLs.
     base: String,
     agent: Agent,
     auth: Arc<dyn TokenSource>,
@@ -56,6 +59,9 @@ pub struct Client {
     pub user: String,
     /// Auth type as stored in config.json (`pat`, `session`, `oauth2`).
     pub auth_type: String,
+    /// Credentials from `--token`/`--login` or `CEC_TOKEN`/`CEC_LOGIN`, not from an
+    /// account (a 401 then points at them).
+    pub env_mode: bool,
 }
 
 /// Percent-encode one path segment like Go's `url.PathEscape`.
@@ -78,25 +84,31 @@ pub fn escape_segment(s: &str) -> String {
 
 impl Client {
     pub fn new(
-        base: &str,
+        server: &ServerUrl,
         agent: Agent,
         auth: Arc<dyn TokenSource>,
         user: &str,
         auth_type: &str,
     ) -> Client {
         Client {
-            base: base.trim_end_matches('/').to_string(),
+            server: server.clone(),
+            base: server.to_string(),
             agent,
             auth,
             retrier: Arc::new(Retrier::default()),
             user: user.to_string(),
             auth_type: auth_type.to_string(),
+            env_mode: false,
         }
     }
 
     /// `scheme://host[:port]` of the server, no trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
     }
 
     /// The configured ureq agent (TLS, proxy, time-outs, User-Agent).
@@ -160,6 +172,10 @@ impl Client {
 
     fn with_auth_hint(&self, mut e: Error) -> Error {
         let hint = match self.auth_type.as_str() {
+            "session" if self.env_mode => {
+                "check CEC_LOGIN and CEC_PASSWORD (or --login and --password)"
+            }
+            _ if self.env_mode => "the token of CEC_TOKEN (or --token) is expired or wrong",
             "session" => "check the login and password",
             "oauth2" => "run 'cec config relog'",
             _ => "check the token, or run 'cec config relog'",

@@ -12,56 +12,66 @@ pub mod oauth;
 pub mod prompt;
 
 use crate::api::{self, http, Client, StaticToken, TokenSource};
-use crate::cli::{GlobalArgs, LogLevel};
-use crate::config::{self, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
+use crate::config::{self, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
 use crate::error::{Error, Result};
+use crate::output::log::LogLevel;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use ureq::Agent;
 
 /// Seconds of validity below which a token is renewed.
 pub const REFRESH_MARGIN: i64 = 60;
 
-/// Switch on HTTP debug logging from `--log`.
-pub fn init_logging(g: &GlobalArgs) {
-    http::set_debug(g.log == LogLevel::Debug);
+/// The global flags: where the accounts are and which credentials to use.
+/// Built by `cli` (flag > environment > default); read by `auth` and the commands.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalArgs {
+    pub log: LogLevel,
+    /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
+    pub config_dir: Option<PathBuf>,
+    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`. An invalid URL is a usage
+    /// error for the commands that use it; the others ignore it (and get `None`).
+    pub url: Option<ServerUrl>,
+    pub token: Option<String>,
+    pub login: Option<String>,
+    pub password: Option<String>,
+    pub skip_verify: bool,
+    pub skip_keyring: bool,
+    pub no_cache: bool,
 }
 
-fn non_empty(o: &Option<String>) -> Option<&str> {
-    o.as_deref().filter(|s| !s.is_empty())
-}
-
-/// Validate `--url` (usage error, exit 2, when not `http(s)://host`).
-pub fn url_from_flags(g: &GlobalArgs, cmd: &str) -> Result<Option<String>> {
-    match non_empty(&g.url) {
-        None => Ok(None),
-        Some(u) => config::normalize_url(u)
-            .map(Some)
-            .map_err(|m| Error::usage(cmd, format!("invalid --url: {m}"))),
+impl GlobalArgs {
+    /// The accounts store (`--config DIR` or the default directory).
+    pub fn store(&self) -> Result<Store> {
+        Store::new(self.config_dir.as_deref())
     }
 }
 
 /// Set up the connection for a connected command.
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
-    init_logging(g);
-    if let Some(url) = url_from_flags(g, "")? {
-        if let Some(token) = non_empty(&g.token) {
-            let agent = http::agent_for(&url, g.skip_verify)?;
+    if let Some(url) = &g.url {
+        if let Some(token) = g.token.as_deref() {
+            let agent = http::agent_for(url, g.skip_verify)?;
             http::debug(format!("env/flag mode: PAT for {url}"));
-            return Ok(Client::new(
-                &url,
+            let mut client = Client::new(
+                url,
                 agent,
                 Arc::new(StaticToken(token.to_string())),
                 "",
                 AUTH_PAT,
-            ));
+            );
+            client.env_mode = true;
+            return Ok(client);
         }
-        match (non_empty(&g.login), non_empty(&g.password)) {
+        match (g.login.as_deref(), g.password.as_deref()) {
             (Some(login), Some(password)) => {
-                let agent = http::agent_for(&url, g.skip_verify)?;
+                let agent = http::agent_for(url, g.skip_verify)?;
                 http::debug(format!("env/flag mode: login/password for {url}"));
-                let mut src = SessionToken::new(&url, login, password);
+                let mut src = SessionToken::new(url, login, password);
                 src.no_cache = g.no_cache;
-                return Ok(Client::new(&url, agent, Arc::new(src), login, AUTH_SESSION));
+                let mut client = Client::new(url, agent, Arc::new(src), login, AUTH_SESSION);
+                client.env_mode = true;
+                return Ok(client);
             }
             (Some(_), None) => {
                 return Err(Error::usage(
@@ -73,24 +83,25 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 return Err(Error::usage("", "--password needs --login (or CEC_LOGIN)"))
             }
             (None, None) => {
-                let store = Store::new(g)?;
-                return connect_stored_for_url(g, &store, &url);
+                let store = g.store()?;
+                return connect_stored_for_url(g, &store, url);
             }
         }
-    } else if non_empty(&g.token).is_some() || non_empty(&g.login).is_some() {
+    } else if g.token.as_deref().is_some() || g.login.as_deref().is_some() {
         return Err(Error::usage(
             "",
             "--token and --login need --url (or CEC_URL) to name the server",
         ));
     }
-    let store = Store::new(g)?;
+    let store = g.store()?;
     connect_stored(g, &store)
 }
 
 /// `--url` without credentials: the stored account for that server (the
-/// active one if it matches, else the first by id); when none matches, the
-/// active account with a warning.
-fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &str) -> Result<Client> {
+/// active one if it matches, else the first by id). None is an error, never
+/// a silent switch to an account on another server.
+fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Result<Client> {
+    let url = url.to_string();
     let cfg = if store.exists() {
         store.load()?
     } else {
@@ -100,22 +111,24 @@ fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &str) -> Result<Cl
         Some(a) if a.url == url => Some(a.clone()),
         _ => cfg.configs.values().find(|a| a.url == url).cloned(),
     };
-    match pick {
-        Some(mut acc) => {
-            http::debug(format!(
-                "--url without credentials: using stored account {}",
-                acc.id()
-            ));
-            config::load_secrets(store, &mut acc)?;
-            client_for_account(g, store, acc)
-        }
-        None => {
-            errln!(
-                "Warning: no stored account for {url} and no --token or --login/--password: using the active account"
-            );
-            connect_stored(g, store)
-        }
-    }
+    let Some(mut acc) = pick else {
+        let mut others: Vec<&str> = cfg.configs.values().map(|a| a.url.as_str()).collect();
+        others.sort_unstable();
+        others.dedup();
+        let saved = match others.as_slice() {
+            [] => String::new(),
+            o => format!(" (saved accounts are for {})", o.join(", ")),
+        };
+        return Err(Error::auth(format!(
+            "no saved account for {url}{saved}: give --token (or --login and --password) with --url, or add one with 'cec config add'"
+        )));
+    };
+    http::debug(format!(
+        "--url without credentials: using stored account {}",
+        acc.id()
+    ));
+    config::load_secrets(store, &mut acc)?;
+    client_for_account(g, store, acc)
 }
 
 /// The active account of `store`, with its secrets, as a client.
@@ -146,14 +159,15 @@ pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
 
 /// Build a client for a stored account (OAuth: refreshed now if needed).
 pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result<Client> {
+    let server = acc.server()?;
     let skip_verify = acc.skip_verify || g.skip_verify;
     let headers = acc.custom_headers.clone().unwrap_or_default();
-    let agent = http::agent_with_headers(&acc.url, skip_verify, &headers)?;
+    let agent = http::agent_with_headers(&server, skip_verify, &headers)?;
     let id = acc.id();
     http::debug(format!("using account {id} ({})", acc.auth_type));
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
         AUTH_PAT => Arc::new(StaticToken(acc.id_token.clone())),
-        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
         AUTH_OAUTH => {
             if acc.refresh_token.is_empty() || acc.token_expires_at == 0 {
                 Arc::new(StaticToken(acc.id_token.clone()))
@@ -172,7 +186,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
             )))
         }
     };
-    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type);
+    let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type);
     if acc.auth_type == AUTH_OAUTH {
         client
             .bearer()
@@ -194,9 +208,9 @@ pub struct SessionToken {
 }
 
 impl SessionToken {
-    pub fn new(base: &str, login: &str, password: &str) -> SessionToken {
+    pub fn new(server: &ServerUrl, login: &str, password: &str) -> SessionToken {
         SessionToken {
-            base: base.to_string(),
+            base: server.to_string(),
             login: login.to_string(),
             password: password.to_string(),
             cache: Mutex::new(None),
@@ -310,12 +324,13 @@ impl TokenSource for OAuthToken {
 /// Ask the server who the token belongs to, fill `user`, and save the account
 /// as the active one. Returns (account id, login).
 pub fn save_new_account(store: &Store, mut acc: Account) -> Result<(String, String)> {
-    let agent = http::agent_for(&acc.url, acc.skip_verify)?;
+    let server = acc.server()?;
+    let agent = http::agent_for(&server, acc.skip_verify)?;
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
-        AUTH_SESSION => Arc::new(SessionToken::new(&acc.url, &acc.user, &acc.password)),
+        AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
         _ => Arc::new(StaticToken(acc.id_token.clone())),
     };
-    let client = Client::new(&acc.url, agent, source, &acc.user, &acc.auth_type);
+    let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type);
     let user = client.session_user().map_err(|e| {
         e.context("could not connect to the server with the provided parameters, nothing was saved")
     })?;

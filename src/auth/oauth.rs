@@ -4,7 +4,7 @@
 //! timeout, HTTP status of token responses checked.
 
 use crate::api::http::{self, Req};
-use crate::cli::OAuthOpts;
+use crate::config::ServerUrl;
 use crate::error::{Error, Exit, Result};
 use base64::Engine;
 use serde::Deserialize;
@@ -14,8 +14,21 @@ use ureq::Agent;
 
 pub const CLIENT_ID: &str = "cells-client";
 pub const SCOPES: &str = "openid email profile pydio offline";
-pub const DEFAULT_PORT: u16 = 3000;
-pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
+
+/// Options of the browser flow (`config add oauth`, `config relog`).
+#[derive(Debug, Clone)]
+pub struct OAuthOpts {
+    /// `--id-token` (and hidden legacy `--id_token`): store this token, no flow.
+    pub id_token: Option<String>,
+    /// `--port`: loopback callback port (never 0).
+    pub port: u16,
+    /// `--no-pkce`: for servers that reject PKCE.
+    pub no_pkce: bool,
+    /// `--no-browser`: print the URL and use the copy/paste (oob) flow.
+    pub no_browser: bool,
+    /// `--timeout SECS` for the browser flow.
+    pub timeout: Duration,
+}
 
 /// Tokens from the token endpoint.
 #[derive(Debug, Clone)]
@@ -254,17 +267,9 @@ fn read_pasted_code() -> Result<String> {
 }
 
 /// Run the authorization-code flow against `base`; returns the tokens.
-pub fn authorize(agent: &Agent, base: &str, opts: &OAuthOpts) -> Result<Tokens> {
-    let port = if opts.port == 0 {
-        DEFAULT_PORT
-    } else {
-        opts.port
-    };
-    let timeout = Duration::from_secs(if opts.timeout_secs == 0 {
-        DEFAULT_TIMEOUT_SECS
-    } else {
-        opts.timeout_secs
-    });
+pub fn authorize(agent: &Agent, server: &ServerUrl, opts: &OAuthOpts) -> Result<Tokens> {
+    let base = &server.to_string();
+    let (port, timeout) = (opts.port, opts.timeout);
     let state = random_state()?;
     let pkce = if opts.no_pkce {
         None

@@ -1,21 +1,26 @@
 //! Command-line parsing with lexopt into the typed commands of `types`.
 //!
-//! One definition per flag and command lives in `spec`; this module walks the
-//! arguments against it (global flags are accepted anywhere, `--flag=value` and
-//! `--flag value`, `--` ends the flags), merges the `CEC_*` and legacy
-//! `CELLS_CLIENT_TARGET_*` environment variables and builds the typed
+//! Every flag is defined once in `flags` and every command in `spec`; this
+//! module walks the arguments against them (global flags are accepted
+//! anywhere, `--flag=value` and `--flag value`, `--` ends the flags), resolves
+//! each flag's value (command line > `CEC_*` variable > default) through its
+//! definition, and lets the command's builder (`build`) make the typed
 //! `Invocation`. Every problem is a usage error (exit code 2) of one line.
-// Shared API: parts are used only by some commands (or later ones).
-#![allow(dead_code)]
+mod build;
+pub mod flags;
 pub mod spec;
 pub mod types;
+#[cfg(test)]
+mod walk_test;
 pub use types::*;
 
+use crate::auth::GlobalArgs;
+use crate::config::ServerUrl;
 use crate::error::{Error, Result};
-use spec::{Cmd, Flag};
-use std::collections::HashMap;
+use build::Parsed;
+use flags::{Flag, Origin, Takes, Values};
+use spec::Cmd;
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Parse the process arguments (without argv[0]) with the process environment.
@@ -29,43 +34,53 @@ pub type EnvFn<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Parse `args` with the environment `env`.
 pub fn parse_with_env(args: impl Iterator<Item = OsString>, env: EnvFn) -> Result<Invocation> {
     let raw = walk(args)?;
-    let ctx = Ctx { raw, env };
-    if ctx.raw.help {
-        let path = ctx
-            .raw
-            .cmd
-            .path
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
+    if raw.help {
+        // Help wins over every other problem on the line.
+        let v = resolve(&raw, env, false)?;
         return Ok(Invocation {
-            globals: ctx.globals(false).unwrap_or_default(),
-            command: Command::Help { path },
+            globals: globals(&raw, &v, env, false).unwrap_or_default(),
+            command: Command::Help {
+                path: words(raw.cmd.path),
+            },
         });
     }
-    let command = ctx.build()?;
+    let command = command(&raw, env)?;
     let needs_url = !command.is_offline()
         || matches!(
             command,
             Command::Config(ConfigCmd::Add(_)) | Command::Config(ConfigCmd::Relog { .. })
         );
-    let globals = ctx.globals(needs_url)?;
+    let v = resolve(&raw, env, true)?;
+    let globals = globals(&raw, &v, env, needs_url)?;
     Ok(Invocation { globals, command })
+}
+
+fn words(path: &str) -> Vec<String> {
+    path.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// Result of walking argv against the command tree.
 struct Raw {
     cmd: &'static Cmd,
-    /// Values given on the command line, by canonical flag key, in order.
-    vals: HashMap<&'static str, Vec<String>>,
+    /// Flags given on the command line with their values, in order
+    /// (`"true"`/`"false"` for switches).
+    given: Vec<(&'static Flag, String)>,
     args: Vec<String>,
     help: bool,
     version: bool,
 }
 
-fn flag_display(f: &Flag) -> String {
-    format!("--{}", f.long)
+impl Raw {
+    /// The values given on the command line for `f`, in order.
+    fn values_of<'a>(&'a self, f: &'a Flag) -> impl Iterator<Item = &'a str> + 'a {
+        self.given
+            .iter()
+            .filter(move |(g, _)| std::ptr::eq(*g, f))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
@@ -73,27 +88,25 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
     let mut p = lexopt::Parser::from_args(args);
     let mut raw = Raw {
         cmd: spec::root(),
-        vals: HashMap::new(),
+        given: Vec::new(),
         args: Vec::new(),
         help: false,
         version: false,
     };
     // Errors found after --help are ignored (help wins), so keep the first one.
     let mut pending: Option<Error> = None;
-    let mut after_dashdash = false;
     loop {
         let arg = match p.next() {
             Ok(Some(a)) => a,
             Ok(None) => break,
             Err(e) => {
-                let cmd = raw.cmd.path;
-                pending.get_or_insert(lexopt_error(cmd, e));
                 // lexopt errors here are "unexpected value" for `--switch=value`; continue.
+                pending.get_or_insert(lexopt_error(raw.cmd.path, e));
                 continue;
             }
         };
         let is_long = matches!(arg, Arg::Long(_));
-        let (flag, shown): (Option<&'static Flag>, String) = match arg {
+        let (flag, shown) = match arg {
             Arg::Long("help") | Arg::Short('h') => {
                 raw.help = true;
                 continue;
@@ -105,134 +118,291 @@ fn walk(args: impl Iterator<Item = OsString>) -> Result<Raw> {
             Arg::Long(name) => (raw.cmd.find_long(name), format!("--{name}")),
             Arg::Short(c) => (raw.cmd.find_short(c), format!("-{c}")),
             Arg::Value(v) => {
-                let s = match v.into_string() {
-                    Ok(s) => s,
-                    Err(v) => {
-                        pending.get_or_insert(Error::usage(
-                            raw.cmd.path,
-                            format!("argument is not valid UTF-8: {}", v.to_string_lossy()),
-                        ));
-                        continue;
-                    }
-                };
-                if s == "--" {
-                    // Only reached through raw handling; lexopt swallows the first `--`.
-                    after_dashdash = true;
+                if let Err(e) = positional(&mut raw, v) {
+                    pending.get_or_insert(e);
                 }
-                if !after_dashdash && raw.args.is_empty() && raw.cmd.has_children() {
-                    if let Some(child) = raw.cmd.child(&s) {
-                        raw.cmd = child;
-                        continue;
-                    }
-                    if !raw.cmd.runnable || raw.cmd.max_args == 0 {
-                        let what = if raw.cmd.path.is_empty() {
-                            "cec".to_string()
-                        } else {
-                            format!("cec {}", raw.cmd.path)
-                        };
-                        let names: Vec<&str> = raw
-                            .cmd
-                            .children()
-                            .filter(|c| !c.hidden)
-                            .map(|c| c.name())
-                            .collect();
-                        pending.get_or_insert(Error::usage(
-                            raw.cmd.path,
-                            format!(
-                                "unknown command '{s}' for '{what}'{}",
-                                suggest(&s, &names, "")
-                            ),
-                        ));
-                        continue;
-                    }
-                }
-                raw.args.push(s);
                 continue;
             }
         };
         let Some(flag) = flag else {
-            let names: Vec<&str> = raw
-                .cmd
-                .flags
-                .iter()
-                .chain(spec::GLOBAL_FLAGS.iter())
-                .filter(|f| !f.hidden)
-                .map(|f| f.long)
-                .collect();
-            let hint = match shown.strip_prefix("--") {
-                Some(long) => suggest(long, &names, "--"),
-                None => String::new(),
-            };
-            pending.get_or_insert(Error::usage(
-                raw.cmd.path,
-                format!("unknown flag {shown}{}{hint}", for_cmd(raw.cmd)),
-            ));
+            pending.get_or_insert(unknown_flag(raw.cmd, &shown));
             // A value attached with `=` to an unknown long flag must not abort the walk.
             if is_long {
                 let _ = p.optional_value();
             }
             continue;
         };
-        let value = if flag.value.is_some() {
-            match p.value() {
-                Ok(v) => match v.into_string() {
-                    Ok(s) => s,
-                    Err(v) => {
-                        pending.get_or_insert(Error::usage(
-                            raw.cmd.path,
-                            format!(
-                                "value of {} is not valid UTF-8: {}",
-                                flag_display(flag),
-                                v.to_string_lossy()
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-                Err(_) => {
-                    pending.get_or_insert(Error::usage(
-                        raw.cmd.path,
-                        format!(
-                            "flag {} needs a value ({})",
-                            shown,
-                            flag.value.unwrap_or("")
-                        ),
-                    ));
-                    continue;
-                }
+        match flag_value(&mut p, raw.cmd, flag, &shown, is_long) {
+            Ok(v) => raw.given.push((flag, v)),
+            Err(e) => {
+                pending.get_or_insert(e);
             }
-        } else if !is_long {
-            // A short switch, possibly in a cluster (`-rf FILE`): never takes a value.
-            "true".to_string()
-        } else {
-            // `--switch=false` is accepted for switches.
-            match p.optional_value() {
-                None => "true".to_string(),
-                Some(v) => match v.to_str().and_then(parse_bool_strict) {
-                    Some(b) => b.to_string(),
-                    None => {
-                        pending.get_or_insert(Error::usage(
-                            raw.cmd.path,
-                            format!(
-                                "flag {} takes no value (or =true/=false), got '{}'",
-                                shown,
-                                v.to_string_lossy()
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-            }
+        }
+    }
+    match pending {
+        Some(e) if !raw.help => Err(e),
+        _ => Ok(raw),
+    }
+}
+
+/// A word that is not a flag: a sub-command while one is expected, else an argument.
+fn positional(raw: &mut Raw, v: OsString) -> Result<()> {
+    let s = v.into_string().map_err(|v| {
+        Error::usage(
+            raw.cmd.path,
+            format!("argument is not valid UTF-8: {}", v.to_string_lossy()),
+        )
+    })?;
+    // A literal `--` after the first one is an argument, never a sub-command.
+    if s != "--" && raw.args.is_empty() && raw.cmd.has_children() {
+        if let Some(child) = raw.cmd.child(&s) {
+            raw.cmd = child;
+            return Ok(());
+        }
+        if !raw.cmd.runnable() || raw.cmd.max_args == 0 {
+            let names: Vec<&str> = raw
+                .cmd
+                .children()
+                .filter(|c| !c.hidden)
+                .map(|c| c.name())
+                .collect();
+            return Err(Error::usage(
+                raw.cmd.path,
+                format!(
+                    "unknown command '{s}' for '{}'{}",
+                    raw.cmd.full_name(),
+                    suggest(&s, &names, "")
+                ),
+            ));
+        }
+    }
+    raw.args.push(s);
+    Ok(())
+}
+
+fn unknown_flag(cmd: &Cmd, shown: &str) -> Error {
+    let names: Vec<&str> = cmd
+        .all_flags()
+        .filter(|f| !f.hidden)
+        .map(|f| f.long)
+        .collect();
+    let hint = match shown.strip_prefix("--") {
+        Some(long) => suggest(long, &names, "--"),
+        None => String::new(),
+    };
+    Error::usage(
+        cmd.path,
+        format!("unknown flag {shown}{}{hint}", for_cmd(cmd)),
+    )
+}
+
+/// The value of `flag` just seen: the next argument (or `=value`) for value
+/// flags, `"true"`/`"false"` for switches.
+fn flag_value(
+    p: &mut lexopt::Parser,
+    cmd: &Cmd,
+    flag: &Flag,
+    shown: &str,
+    is_long: bool,
+) -> Result<String> {
+    let usage = |m: String| Error::usage(cmd.path, m);
+    if let Some(placeholder) = flag.placeholder() {
+        let v = p
+            .value()
+            .map_err(|_| usage(format!("flag {shown} needs a value ({placeholder})")))?;
+        return v.into_string().map_err(|v| {
+            usage(format!(
+                "value of --{} is not valid UTF-8: {}",
+                flag.long,
+                v.to_string_lossy()
+            ))
+        });
+    }
+    if !is_long {
+        // A short switch, possibly in a cluster (`-rf FILE`): never takes a value.
+        return Ok("true".into());
+    }
+    // `--switch=false` is accepted for switches.
+    match p.optional_value() {
+        None => Ok("true".into()),
+        Some(v) => match v.to_str().and_then(parse_bool_strict) {
+            Some(b) => Ok(b.to_string()),
+            None => Err(usage(format!(
+                "flag {shown} takes no value (or =true/=false), got '{}'",
+                v.to_string_lossy()
+            ))),
+        },
+    }
+}
+
+/// The typed command: the sub-command group rules, the positional arguments,
+/// then the command's builder.
+fn command(raw: &Raw, env: EnvFn) -> Result<Command> {
+    let c = raw.cmd;
+    let usage = |m: String| Error::usage(c.path, m);
+    if raw.version {
+        if !c.path.is_empty() || !raw.args.is_empty() {
+            return Err(usage("--version cannot be combined with a command".into()));
+        }
+        return Ok(Command::Version { format: None });
+    }
+    let Some(build) = c.build else {
+        if c.needs_sub {
+            let subs: Vec<&str> = c
+                .children()
+                .filter(|c| !c.hidden)
+                .map(|c| c.name())
+                .collect();
+            return Err(usage(format!(
+                "missing sub-command, one of: {}",
+                subs.join(", ")
+            )));
+        }
+        let global = |f: &Flag| flags::GLOBAL_FLAGS.iter().any(|g| std::ptr::eq(*g, f));
+        if !raw.given.iter().all(|(f, _)| global(f)) {
+            return Err(usage("missing sub-command".into()));
+        }
+        return Ok(Command::Help {
+            path: words(c.path),
+        });
+    };
+    check_args(raw)?;
+    let parsed = Parsed {
+        cmd: c,
+        args: raw.args.clone(),
+        v: resolve(raw, env, true)?,
+    };
+    build(&parsed)
+}
+
+fn check_args(raw: &Raw) -> Result<()> {
+    let c = raw.cmd;
+    let n = raw.args.len();
+    if n < c.min_args {
+        let missing = c.args.split(' ').nth(n).unwrap_or("");
+        return Err(Error::usage(
+            c.path,
+            format!(
+                "missing argument {} (usage: {} {})",
+                missing.trim_end_matches("..."),
+                c.full_name(),
+                c.args
+            ),
+        ));
+    }
+    if n > c.max_args {
+        let extra = &raw.args[c.max_args];
+        return Err(Error::usage(
+            c.path,
+            format!("unexpected argument '{extra}'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every flag of the command (and the global ones) through its definition:
+/// the command line, else its environment variable, else its default.
+/// `strict: false` skips the invalid ones (for help).
+fn resolve(raw: &Raw, env: EnvFn, strict: bool) -> Result<Values> {
+    let mut v = Values::default();
+    for f in raw.cmd.all_flags() {
+        match apply(raw, env, f, &mut v) {
+            Err(e) if strict => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(v)
+}
+
+fn apply(raw: &Raw, env: EnvFn, f: &Flag, v: &mut Values) -> Result<()> {
+    let typed: Vec<&str> = raw.values_of(f).collect();
+    let env_value = f.env.and_then(|name| env(name).filter(|s| !s.is_empty()));
+    let (values, from): (Vec<&str>, Origin) = if let Some(last) = typed.last() {
+        (
+            if f.repeat { typed.clone() } else { vec![last] },
+            Origin::Argv,
+        )
+    } else if let Some(e) = &env_value {
+        (vec![e.as_str()], Origin::Env)
+    } else {
+        (f.default.into_iter().collect(), Origin::Default)
+    };
+    let usage = |m: String| Error::usage(raw.cmd.path, m);
+    if f.required && values.iter().all(|s| s.is_empty()) {
+        let what = match f.words().as_slice() {
+            [] => f.placeholder().unwrap_or("").to_string(),
+            w => w.join("|"),
         };
-        raw.vals.entry(flag.key()).or_default().push(value);
+        return Err(usage(format!("missing --{} {what}", f.long)));
     }
-    if raw.help {
-        return Ok(raw);
+    for s in values {
+        let src = match from {
+            Origin::Argv => format!("--{}", f.long),
+            Origin::Env => f.env.unwrap_or("").to_string(),
+            Origin::Default => format!("the default of --{}", f.long),
+        };
+        set(f, v, s, from).map_err(|why| usage(format!("invalid value '{s}' for {src}: {why}")))?;
     }
-    if let Some(e) = pending {
-        return Err(e);
+    Ok(())
+}
+
+/// Store one value of `f` (switches: strict on the command line, lenient from the environment).
+fn set(f: &Flag, v: &mut Values, s: &str, from: Origin) -> std::result::Result<(), String> {
+    match &f.takes {
+        Takes::Value(_, parse) => parse.set(v, s, from),
+        Takes::Switch(store) => {
+            let b = match from {
+                Origin::Env => parse_bool_env(s),
+                _ => parse_bool_strict(s).ok_or("expected true or false")?,
+            };
+            store(v, b);
+            Ok(())
+        }
     }
-    Ok(raw)
+}
+
+/// The global flags, with the legacy `CELLS_CLIENT_TARGET_*` variables as a
+/// last resort. `needs_url`: an invalid server URL is an error (otherwise ignored).
+fn globals(raw: &Raw, v: &Values, env: EnvFn, needs_url: bool) -> Result<GlobalArgs> {
+    let legacy = |n: &str| env(&format!("CELLS_CLIENT_TARGET_{n}")).filter(|s| !s.is_empty());
+    let (url, src) = match &v.url {
+        Some(u) if raw.values_of(&flags::URL).next().is_some() => (Some(u.clone()), "--url"),
+        Some(u) => (Some(u.clone()), "CEC_URL"),
+        None => (
+            legacy("URL").map(|s| ServerUrl::parse(&s)),
+            "CELLS_CLIENT_TARGET_URL",
+        ),
+    };
+    let url = match url {
+        Some(Err(why)) if needs_url => {
+            let given = match src {
+                "--url" => raw.values_of(&flags::URL).last().map(String::from),
+                other => env(other),
+            };
+            return Err(Error::usage(
+                raw.cmd.path,
+                format!(
+                    "invalid server URL '{}' ({src}): {why}",
+                    given.unwrap_or_default()
+                ),
+            ));
+        }
+        u => u.and_then(|u| u.ok()),
+    };
+    let skip_verify = v
+        .skip_verify
+        .unwrap_or_else(|| legacy("SKIP_VERIFY").is_some_and(|s| parse_bool_env(&s)));
+    Ok(GlobalArgs {
+        log: v.log,
+        config_dir: v.config_dir.clone(),
+        url,
+        token: v.token.clone(),
+        login: v.login.clone().or_else(|| legacy("USER_LOGIN")),
+        password: v.password.clone().or_else(|| legacy("USER_PWD")),
+        skip_verify,
+        skip_keyring: v.skip_keyring,
+        no_cache: v.no_cache,
+    })
 }
 
 /// " (did you mean 'x'?)" for the closest of `names` within 2 edits, else "".
@@ -342,635 +512,12 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(total))
 }
 
-/// Check that `s` is an absolute http(s) URL with a host; returns it trimmed.
-/// `what` names the source ("--url", "CEC_URL") for the message.
-pub fn check_url(s: &str) -> std::result::Result<String, String> {
-    let t = s.trim();
-    let lower = t.to_ascii_lowercase();
-    let rest = if lower.starts_with("https://") {
-        &t[8..]
-    } else if lower.starts_with("http://") {
-        &t[7..]
-    } else {
-        return Err("it must start with http:// or https://".into());
-    };
-    if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("it contains spaces or control characters".into());
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = authority.rsplit('@').next().unwrap_or("");
-    let (host, port) = if let Some(stripped) = hostport.strip_prefix('[') {
-        match stripped.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return Err("bad IPv6 address".into()),
-        }
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        }
-    };
-    if host.is_empty() {
-        return Err("it has no host name".into());
-    }
-    if !hostport.starts_with('[')
-        && !host
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_')
-    {
-        return Err(format!("'{host}' is not a valid host name"));
-    }
-    if let Some(p) = port {
-        if !p.is_empty() && p.parse::<u16>().map(|n| n == 0).unwrap_or(true) {
-            return Err(format!("'{p}' is not a valid port"));
-        }
-    }
-    Ok(t.to_string())
-}
-
-struct Ctx<'a> {
-    raw: Raw,
-    env: EnvFn<'a>,
-}
-
-/// Where a value came from (for messages).
-enum Src {
-    Flag(String),
-    Env(String),
-}
-
-impl std::fmt::Display for Src {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Src::Flag(s) => write!(f, "{s}"),
-            Src::Env(s) => write!(f, "{s}"),
-        }
-    }
-}
-
-impl Ctx<'_> {
-    fn path(&self) -> &'static str {
-        self.raw.cmd.path
-    }
-
-    fn usage(&self, msg: impl Into<String>) -> Error {
-        Error::usage(self.path(), msg)
-    }
-
-    fn def(&self, key: &str) -> Option<&'static Flag> {
-        self.raw
-            .cmd
-            .flags
-            .iter()
-            .chain(spec::GLOBAL_FLAGS.iter())
-            .find(|f| f.long == key && f.alias_of.is_empty())
-    }
-
-    fn env_get(&self, name: &str) -> Option<String> {
-        (self.env)(name).filter(|v| !v.is_empty())
-    }
-
-    /// Last value from the command line, else from `CEC_<KEY>` when the flag is env-bound.
-    fn value(&self, key: &str) -> Option<(String, Src)> {
-        if let Some(v) = self.raw.vals.get(key).and_then(|v| v.last()) {
-            return Some((v.clone(), Src::Flag(format!("--{key}"))));
-        }
-        let f = self.def(key)?;
-        let name = f.env_name()?;
-        self.env_get(&name).map(|v| (v, Src::Env(name)))
-    }
-
-    fn string(&self, key: &str) -> Option<String> {
-        self.value(key).map(|(v, _)| v)
-    }
-
-    fn given(&self, key: &str) -> bool {
-        self.raw.vals.contains_key(key)
-    }
-
-    fn switch(&self, key: &str) -> bool {
-        match self.value(key) {
-            Some((v, Src::Flag(_))) => v == "true",
-            Some((v, Src::Env(_))) => parse_bool_env(&v),
-            None => false,
-        }
-    }
-
-    fn num<T>(&self, key: &str, min: T, max: T) -> Result<Option<T>>
-    where
-        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-    {
-        let Some((v, src)) = self.value(key) else {
-            return Ok(None);
-        };
-        match v.trim().parse::<T>() {
-            Ok(n) if n >= min && n <= max => Ok(Some(n)),
-            Ok(_) => Err(self.usage(format!(
-                "invalid value '{v}' for {src}: expected a number from {min} to {max}"
-            ))),
-            Err(_) => Err(self.usage(format!(
-                "invalid value '{v}' for {src}: expected a whole number"
-            ))),
-        }
-    }
-
-    fn check_args(&self) -> Result<()> {
-        let c = self.raw.cmd;
-        let n = self.raw.args.len();
-        if n < c.min_args {
-            let missing: Vec<&str> = c.args.split(' ').skip(n).collect();
-            return Err(self.usage(format!(
-                "missing argument {} (usage: {} {})",
-                missing
-                    .first()
-                    .copied()
-                    .unwrap_or("")
-                    .trim_end_matches("..."),
-                c.full_name(),
-                c.args
-            )));
-        }
-        if n > c.max_args {
-            let extra = &self.raw.args[c.max_args];
-            return Err(self.usage(format!("unexpected argument '{extra}'")));
-        }
-        Ok(())
-    }
-
-    fn globals(&self, check: bool) -> Result<GlobalArgs> {
-        let legacy = |n: &str| self.env_get(&format!("CELLS_CLIENT_TARGET_{n}"));
-        let log = match self.value("log") {
-            None => LogLevel::Info,
-            Some((v, src)) => match v.trim().to_ascii_lowercase().as_str() {
-                "debug" => LogLevel::Debug,
-                "info" => LogLevel::Info,
-                "warn" | "warning" => LogLevel::Warn,
-                "error" => LogLevel::Error,
-                _ => {
-                    return Err(self.usage(format!(
-                        "invalid value '{v}' for {src}: expected debug, info, warn or error"
-                    )))
-                }
-            },
-        };
-        let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
-        let url = nonempty(self.string("url")).or_else(|| legacy("URL"));
-        if check {
-            if let Some(u) = &url {
-                if let Err(why) = check_url(u) {
-                    let src = if self.given("url") {
-                        "--url".to_string()
-                    } else if self.env_get("CEC_URL").is_some() {
-                        "CEC_URL".into()
-                    } else {
-                        "CELLS_CLIENT_TARGET_URL".into()
-                    };
-                    return Err(self.usage(format!("invalid server URL '{u}' ({src}): {why}")));
-                }
-            }
-        }
-        let skip_verify = if self.value("skip-verify").is_some() {
-            self.switch("skip-verify")
-        } else {
-            legacy("SKIP_VERIFY").is_some_and(|v| parse_bool_env(&v))
-        };
-        Ok(GlobalArgs {
-            log,
-            config_dir: nonempty(self.string("config")).map(PathBuf::from),
-            url: url.map(|u| u.trim().to_string()),
-            token: nonempty(self.string("token")),
-            login: nonempty(self.string("login")).or_else(|| legacy("USER_LOGIN")),
-            password: nonempty(self.string("password")).or_else(|| legacy("USER_PWD")),
-            skip_verify,
-            skip_keyring: self.switch("skip-keyring"),
-            no_cache: self.switch("no-cache"),
-        })
-    }
-
-    fn oauth_opts(&self) -> Result<OAuthOpts> {
-        Ok(OAuthOpts {
-            id_token: self.string("id-token").filter(|s| !s.is_empty()),
-            port: self.num::<u16>("port", 1, u16::MAX)?.unwrap_or(3000),
-            no_pkce: self.switch("no-pkce"),
-            no_browser: self.switch("no-browser"),
-            timeout_secs: self.num::<u64>("timeout", 1, 86_400)?.unwrap_or(300),
-        })
-    }
-
-    fn add(&self, kind: Option<AuthKind>, deprecated: bool) -> Result<Command> {
-        Ok(Command::Config(ConfigCmd::Add(AddArgs {
-            kind,
-            oauth: self.oauth_opts()?,
-            deprecated,
-        })))
-    }
-
-    fn build(&self) -> Result<Command> {
-        if self.raw.version {
-            if !self.path().is_empty() || !self.raw.args.is_empty() {
-                return Err(self.usage("--version cannot be combined with a command"));
-            }
-            return Ok(Command::Version { format: None });
-        }
-        let c = self.raw.cmd;
-        if !c.runnable {
-            if c.needs_sub {
-                let subs: Vec<&str> = c
-                    .children()
-                    .filter(|c| !c.hidden)
-                    .map(|c| c.name())
-                    .collect();
-                return Err(self.usage(format!("missing sub-command, one of: {}", subs.join(", "))));
-            }
-            if !self.raw.vals.is_empty() && !self.raw.vals.keys().all(|k| self.is_global(k)) {
-                return Err(self.usage("missing sub-command"));
-            }
-            return Ok(Command::Help {
-                path: c
-                    .path
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect(),
-            });
-        }
-        self.check_args()?;
-        let a = &self.raw.args;
-        let arg = |i: usize| a.get(i).cloned().unwrap_or_default();
-        let cmd = match c.path {
-            "help" => {
-                let mut cur = spec::root();
-                for w in a {
-                    cur = cur.child(w).ok_or_else(|| {
-                        self.usage(format!("unknown help topic '{}'", a.join(" ")))
-                    })?;
-                }
-                Command::Help { path: a.clone() }
-            }
-            "version" => Command::Version {
-                format: self.string("format"),
-            },
-            "clear" => Command::Clear {
-                force: self.switch("force"),
-            },
-            "completion bash" => Command::Completion { shell: Shell::Bash },
-            "completion zsh" => Command::Completion { shell: Shell::Zsh },
-            "config add" => self.add(None, false)?,
-            "config add oauth" => self.add(Some(AuthKind::OAuth), false)?,
-            "config add token" => self.add(Some(AuthKind::Token), false)?,
-            "config add client-auth" => self.add(Some(AuthKind::ClientAuth), false)?,
-            "configure" => self.add(None, true)?,
-            "configure oauth" => self.add(Some(AuthKind::OAuth), true)?,
-            "configure token" => self.add(Some(AuthKind::Token), true)?,
-            "configure client-auth" => self.add(Some(AuthKind::ClientAuth), true)?,
-            "configure check-keyring" => {
-                Command::Config(ConfigCmd::CheckKeyring { deprecated: true })
-            }
-            "config check-keyring" => {
-                Command::Config(ConfigCmd::CheckKeyring { deprecated: false })
-            }
-            "config ls" => Command::Config(ConfigCmd::Ls),
-            "config use" => Command::Config(ConfigCmd::Use {
-                id: a.first().cloned(),
-            }),
-            "config rm" => Command::Config(ConfigCmd::Rm {
-                id: a.first().cloned(),
-                force: self.switch("force"),
-            }),
-            "config relog" => Command::Config(ConfigCmd::Relog {
-                id: a.first().cloned(),
-                oauth: self.oauth_opts()?,
-            }),
-            "cp" | "mv" => {
-                let args = CpMvArgs {
-                    sources: a[..a.len() - 1].to_vec(),
-                    target: a[a.len() - 1].clone(),
-                    force: self.switch("force"),
-                    timeout_secs: self.num::<u64>("timeout", 1, 30 * 86_400)?,
-                };
-                if c.path == "cp" {
-                    Command::Cp(args)
-                } else {
-                    Command::Mv(args)
-                }
-            }
-            "doc" => {
-                let path = self
-                    .string("path")
-                    .filter(|p| !p.is_empty())
-                    .ok_or_else(|| self.usage("missing --path DIR"))?;
-                Command::Doc {
-                    path: PathBuf::from(path),
-                    menu: self
-                        .string("menu")
-                        .unwrap_or_else(|| "menu-admin-guide-v7".into()),
-                }
-            }
-            "idm list-users" => Command::Idm(IdmCmd::ListUsers),
-            "idm list-groups" => Command::Idm(IdmCmd::ListGroups),
-            "idm list-roles" => Command::Idm(IdmCmd::ListRoles),
-            "idm list-workspaces" => Command::Idm(IdmCmd::ListWorkspaces),
-            "idm list-acls" => {
-                let nodes: Vec<String> = self
-                    .raw
-                    .vals
-                    .get("uuid")
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|v| v.split(','))
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if nodes.is_empty() {
-                    return Err(self.usage("give at least one node UUID with --uuid/-n"));
-                }
-                Command::Idm(IdmCmd::ListAcls {
-                    nodes,
-                    delete: self.switch("delete"),
-                })
-            }
-            "info" => Command::Info,
-            "jobs get" => Command::Jobs(JobsCmd::Get {
-                format: self.format_choice()?,
-                filter: self.filter()?,
-            }),
-            "jobs delete" => Command::Jobs(JobsCmd::Delete {
-                format: self.format_choice()?,
-                filter: self.filter()?,
-                job_id: self.string("job-id").filter(|s| !s.is_empty()),
-                force: self.switch("force"),
-                dry_run: self.switch("dry-run"),
-            }),
-            "ls" => {
-                let l = LsArgs {
-                    path: a.first().cloned(),
-                    details: self.switch("details"),
-                    raw: self.switch("raw"),
-                    exists: self.switch("exists"),
-                    format: self.string("format"),
-                    json: self.switch("json"),
-                };
-                let n = [l.details, l.raw, l.exists, l.format.is_some(), l.json]
-                    .iter()
-                    .filter(|b| **b)
-                    .count();
-                if n > 1 {
-                    return Err(self.usage(
-                        "use at most one of --details, --raw, --exists, --format and --json",
-                    ));
-                }
-                Command::Ls(l)
-            }
-            "meta get" => {
-                let all = self.switch("all");
-                let path = self.string("path").unwrap_or_default();
-                if !all && path.is_empty() {
-                    return Err(self.usage("missing --path PATH (or --all)"));
-                }
-                let format = self.string("format").unwrap_or_else(|| "table".into());
-                if format != "table" && format != "json" {
-                    return Err(self.usage(format!(
-                        "invalid value '{format}' for --format: expected table or json"
-                    )));
-                }
-                Command::Meta(MetaCmd::Get {
-                    path,
-                    format,
-                    all,
-                    namespace: self.string("namespace").filter(|s| !s.is_empty()),
-                })
-            }
-            "meta set" => self.meta_set()?,
-            "mkdir" => Command::Mkdir(MkdirArgs {
-                paths: a.clone(),
-                parents: self.switch("parents"),
-            }),
-            "rm" => Command::Rm(RmArgs {
-                paths: a.clone(),
-                force: self.switch("force"),
-                permanently: self.switch("permanently"),
-            }),
-            "share" => Command::Share(ShareArgs {
-                path: arg(0),
-                password: self.string("link-password"),
-                expire_days: self.num::<u32>("expire-days", 1, 36_500)?,
-                max_downloads: self.num::<u32>("max-downloads", 1, u32::MAX)?,
-            }),
-            "scp" => Command::Scp(self.scp()?),
-            "storage list-datasources" => Command::Storage(StorageCmd::ListDatasources {
-                raw: self.switch("raw"),
-            }),
-            "storage resync-ds" => Command::Storage(StorageCmd::ResyncDs { name: arg(0) }),
-            "tools hash" => {
-                let file = self
-                    .string("file")
-                    .filter(|f| !f.is_empty())
-                    .ok_or_else(|| self.usage("missing --file FILE"))?;
-                Command::Tools(ToolsCmd::Hash {
-                    file: Some(PathBuf::from(file)),
-                    raw: self.switch("raw"),
-                })
-            }
-            "tools version isvalid" | "version isvalid" => {
-                Command::Tools(ToolsCmd::VersionIsValid {
-                    version: arg(0),
-                    quiet: self.switch("quiet"),
-                    deprecated: c.path.starts_with("version"),
-                })
-            }
-            "tools version isrelease" | "version isrelease" => {
-                Command::Tools(ToolsCmd::VersionIsRelease {
-                    version: arg(0),
-                    quiet: self.switch("quiet"),
-                    deprecated: c.path.starts_with("version"),
-                })
-            }
-            "tools version isgreater" | "version isgreater" => {
-                Command::Tools(ToolsCmd::VersionIsGreater {
-                    a: arg(0),
-                    b: arg(1),
-                    quiet: self.switch("quiet"),
-                    deprecated: c.path.starts_with("version"),
-                })
-            }
-            "update" => Command::Update(UpdateArgs {
-                version: self.string("version").filter(|s| !s.is_empty()),
-                dry_run: self.switch("dry_run"),
-                dev: self.switch("dev"),
-            }),
-            other => {
-                return Err(Error::failure(format!(
-                    "internal: no builder for '{other}'"
-                )))
-            }
-        };
-        Ok(cmd)
-    }
-
-    fn is_global(&self, key: &str) -> bool {
-        spec::GLOBAL_FLAGS.iter().any(|f| f.key() == key)
-    }
-
-    fn format_choice(&self) -> Result<Option<String>> {
-        match self.string("format") {
-            None => Ok(None),
-            Some(f) if f == "table" || f == "json" => Ok(Some(f)),
-            Some(f) => Err(self.usage(format!(
-                "invalid value '{f}' for --format: expected table or json"
-            ))),
-        }
-    }
-
-    fn filter(&self) -> Result<Option<String>> {
-        match self.string("filter") {
-            None => Ok(None),
-            Some(f) => match serde_json::from_str::<serde_json::Value>(&f) {
-                Ok(serde_json::Value::Object(_)) => Ok(Some(f)),
-                _ => Err(self.usage(format!(
-                    "invalid --filter '{f}': expected a JSON object like {{\"owner\":{{\"op\":\"eq\",\"value\":\"admin\"}}}}"
-                ))),
-            },
-        }
-    }
-
-    fn meta_set(&self) -> Result<Command> {
-        let path = self.string("path").unwrap_or_default();
-        if path.is_empty() {
-            return Err(self.usage("missing --path PATH"));
-        }
-        let operation = self.string("operation").unwrap_or_default();
-        if operation != "update" && operation != "delete" {
-            return Err(self.usage(if operation.is_empty() {
-                "missing --operation update|delete".to_string()
-            } else {
-                format!("invalid value '{operation}' for --operation: expected update or delete")
-            }));
-        }
-        let namespace = self.string("namespace").unwrap_or_default();
-        if namespace.is_empty() {
-            return Err(self.usage("missing --namespace NS"));
-        }
-        let mut values: Vec<(MetaValueKind, String)> = Vec::new();
-        if let Some(s) = self.string("string-value") {
-            values.push((MetaValueKind::String, s));
-        }
-        if let Some(j) = self.string("json-value") {
-            if serde_json::from_str::<serde_json::Value>(&j).is_err() {
-                return Err(self.usage(format!("invalid JSON for --json-value: '{j}'")));
-            }
-            values.push((MetaValueKind::Json, j));
-        }
-        if let Some(n) = self.num::<i64>("numeric-value", i64::MIN, i64::MAX)? {
-            values.push((MetaValueKind::Rate, n.to_string()));
-        }
-        if self.given("boolean-value") {
-            values.push((
-                MetaValueKind::Bool,
-                self.switch("boolean-value").to_string(),
-            ));
-        }
-        if values.len() > 1 {
-            return Err(self.usage(
-                "give only one of --string-value, --json-value, --numeric-value and --boolean-value",
-            ));
-        }
-        let (value_kind, value) = match values.pop() {
-            Some((k, v)) => (k, Some(v)),
-            None if operation == "update" => {
-                return Err(self.usage(
-                    "update needs a value: --string-value, --json-value, --numeric-value or --boolean-value",
-                ))
-            }
-            None => (MetaValueKind::String, None),
-        };
-        Ok(Command::Meta(MetaCmd::Set {
-            path,
-            operation,
-            namespace,
-            value,
-            value_kind,
-        }))
-    }
-
-    fn scp(&self) -> Result<ScpArgs> {
-        let d = ScpArgs::default();
-        let a = &self.raw.args;
-        if let Some(flags) = self.string("multipart-debug-flags") {
-            const CATS: &[&str] = &[
-                "signing",
-                "retries",
-                "request",
-                "request_with_body",
-                "response",
-                "response_with_body",
-                "deprecated_usage",
-                "request_event_message",
-                "response_event_message",
-            ];
-            for cat in flags.split('|').map(str::trim).filter(|s| !s.is_empty()) {
-                if !CATS.contains(&cat) {
-                    return Err(self.usage(format!(
-                        "unknown log category '{cat}' in --multipart-debug-flags"
-                    )));
-                }
-            }
-        }
-        let part = self
-            .num::<u64>("part-size", 10, 5 * 1024)?
-            .unwrap_or(d.part_size_mib);
-        if part % 10 != 0 {
-            return Err(self.usage(format!(
-                "invalid value '{part}' for --part-size: it must be a multiple of 10 (MiB)"
-            )));
-        }
-        let backoff = self
-            .value("retry-max-backoff")
-            .map(|(v, src)| {
-                if parse_duration(&v).is_none() {
-                    Err(self.usage(format!(
-                        "invalid value '{v}' for {src}: expected a duration like 3s, 500ms or 1m"
-                    )))
-                } else {
-                    Ok(v)
-                }
-            })
-            .transpose()?
-            .unwrap_or(d.retry_max_backoff.clone());
-        Ok(ScpArgs {
-            source: a[0].clone(),
-            target: a[1].clone(),
-            force: self.switch("force"),
-            no_progress: self.switch("no-progress"),
-            quiet: self.switch("quiet"),
-            verbose: self.switch("verbose"),
-            very_verbose: self.switch("very-verbose"),
-            part_size_mib: part,
-            parts_concurrency: self
-                .num::<usize>("parts-concurrency", 1, 64)?
-                .unwrap_or(d.parts_concurrency),
-            files_concurrency: self
-                .num::<usize>("files-concurrency", 1, 64)?
-                .unwrap_or(d.files_concurrency),
-            multipart_threshold_mib: self
-                .num::<u64>("multipart-threshold", 0, 5 * 1024 * 1024)?
-                .unwrap_or(d.multipart_threshold_mib),
-            max_parts_number: self
-                .num::<u64>("max-parts-number", 1, 10_000)?
-                .unwrap_or(d.max_parts_number),
-            retry_max_attempts: self
-                .num::<u32>("retry-max-attempts", 0, 100)?
-                .unwrap_or(d.retry_max_attempts),
-            retry_max_backoff: backoff,
-            skip_md5: self.switch("skip-md5"),
-            follow_links: self.switch("follow-links"),
-            fail_fast: self.switch("fail-fast"),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::log::LogLevel;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
 
     fn p(args: &[&str]) -> Result<Invocation> {
         p_env(args, &[])
@@ -991,7 +538,7 @@ mod tests {
         let b = p(&["config", "ls", "--log=debug"]).unwrap();
         assert_eq!(b.globals.log, LogLevel::Debug);
         let c = p(&["ls", "-u", "https://x.example", "common-files"]).unwrap();
-        assert_eq!(c.globals.url.as_deref(), Some("https://x.example"));
+        assert_eq!(c.globals.url.unwrap().to_string(), "https://x.example");
     }
 
     #[test]
@@ -999,7 +546,7 @@ mod tests {
         match p(&["tools", "hash", "-rf", "x"]).unwrap().command {
             Command::Tools(ToolsCmd::Hash { file, raw }) => {
                 assert!(raw);
-                assert_eq!(file, Some(PathBuf::from("x")));
+                assert_eq!(file, PathBuf::from("x"));
             }
             _ => panic!(),
         }
@@ -1037,14 +584,14 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(a.globals.url.as_deref(), Some("https://a.example"));
+        assert_eq!(a.globals.url.unwrap().to_string(), "https://a.example");
         assert_eq!(a.globals.password.as_deref(), Some("pa=ss"));
         let b = p_env(
             &["ls", "--url", "https://c.example"],
             &[("CEC_URL", "https://a.example")],
         )
         .unwrap();
-        assert_eq!(b.globals.url.as_deref(), Some("https://c.example"));
+        assert_eq!(b.globals.url.unwrap().to_string(), "https://c.example");
         let s = p_env(
             &["scp", "a", "cells://b"],
             &[("CEC_PART_SIZE", "20"), ("CEC_FORCE", "T")],
@@ -1112,7 +659,7 @@ mod tests {
         let a = p(&["--password", "g", "share", "x", "--password", "l"]).unwrap();
         assert_eq!(a.globals.password.as_deref(), Some("g"));
         match a.command {
-            Command::Share(s) => assert_eq!(s.password.as_deref(), Some("l")),
+            Command::Share(s) => assert_eq!(s.password, Some(LinkPassword::Argv("l".into()))),
             _ => panic!(),
         }
         let b = p_env(&["share", "x"], &[("CEC_PASSWORD", "e")]).unwrap();
@@ -1135,7 +682,7 @@ mod tests {
                 .map(String::from)
                 .collect();
             for c in spec::COMMANDS {
-                for f in c.flags.iter().chain(spec::GLOBAL_FLAGS) {
+                for f in c.all_flags() {
                     v.push(format!("--{}", f.long));
                     v.push(format!("--{}=", f.long));
                     v.push(format!("--{}=x", f.long));
@@ -1206,7 +753,11 @@ mod tests {
         assert_eq!(parse_duration("3s"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
         assert_eq!(parse_duration("3"), None);
         assert_eq!(parse_duration("s"), None);
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration(""), None);
     }
 }

@@ -1,556 +1,88 @@
-//! The single definition of every command and flag: it feeds the parser
-//! (`cli::parse`), the help texts (`commands::help`), the completion scripts
-//! (`commands::completion`) and the generated docs (`commands::doc`).
-//! (Model: ripgrep's `crates/core/flags/defs.rs`.)
-// Shared API: parts are used only by some commands (or later ones).
-#![allow(dead_code)]
+//! The command tree: every command's path, help texts, positional arguments,
+//! flags (defined in `cli::flags`) and the builder that turns the parsed
+//! values into its typed arguments (`cli::build`). It feeds the parser, the
+//! help texts, the completion scripts and `cec doc`.
 
-/// One flag of a command (or a global flag).
-#[derive(Debug, Clone, Copy)]
-pub struct Flag {
-    /// Long name without the leading `--`.
-    pub long: &'static str,
-    pub short: Option<char>,
-    /// Value placeholder for flags taking a value (`None` for switches).
-    pub value: Option<&'static str>,
-    pub help: &'static str,
-    /// Hidden flags are only shown in help when `CEC_DISPLAY_HIDDEN_FLAGS` is set.
-    pub hidden: bool,
-    /// Bound to the environment variable `CEC_<KEY>` (upper case, `-` → `_`).
-    pub env: bool,
-    /// Canonical key the value is stored under (legacy underscore spellings point
-    /// to the dashed name); empty = `long`.
-    pub alias_of: &'static str,
-    /// Default shown in help (empty = none).
-    pub default: &'static str,
-    /// What the value completes to.
-    pub complete: Complete,
-}
+use super::build::{self, Parsed};
+use super::flags::*;
+use super::types::Command;
+use crate::error::Result;
 
-/// What a positional argument or a flag value completes to in shell completion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Complete {
-    Nothing,
-    /// Local files.
-    Files,
-    /// Local directories.
-    Dirs,
-    /// Remote paths (`cec ls --raw`).
-    Remote,
-    /// `cells//`-prefixed remote paths or local files (scp).
-    Scp,
-    /// A fixed list of words.
-    Words(&'static [&'static str]),
-}
-
-impl Flag {
-    pub const fn key(&self) -> &'static str {
-        if self.alias_of.is_empty() {
-            self.long
-        } else {
-            self.alias_of
-        }
-    }
-    pub fn env_name(&self) -> Option<String> {
-        if !self.env {
-            return None;
-        }
-        Some(format!(
-            "CEC_{}",
-            self.key().to_ascii_uppercase().replace('-', "_")
-        ))
-    }
-    const fn hide(mut self) -> Self {
-        self.hidden = true;
-        self
-    }
-    const fn env(mut self) -> Self {
-        self.env = true;
-        self
-    }
-    const fn alias(mut self, of: &'static str) -> Self {
-        self.alias_of = of;
-        self.hidden = true;
-        self
-    }
-    /// Like `alias` but listed in help.
-    const fn alias_shown(mut self, of: &'static str) -> Self {
-        self.alias_of = of;
-        self
-    }
-    const fn def(mut self, d: &'static str) -> Self {
-        self.default = d;
-        self
-    }
-    const fn comp(mut self, c: Complete) -> Self {
-        self.complete = c;
-        self
-    }
-}
-
-/// A switch (boolean flag).
-const fn sw(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
-    Flag {
-        long,
-        short,
-        value: None,
-        help,
-        hidden: false,
-        env: false,
-        alias_of: "",
-        default: "",
-        complete: Complete::Nothing,
-    }
-}
-
-/// A flag taking a value.
-const fn val(
-    long: &'static str,
-    short: Option<char>,
-    value: &'static str,
-    help: &'static str,
-) -> Flag {
-    Flag {
-        long,
-        short,
-        value: Some(value),
-        help,
-        hidden: false,
-        env: false,
-        alias_of: "",
-        default: "",
-        complete: Complete::Nothing,
-    }
-}
-
-/// Root flags, accepted anywhere on the command line.
-pub static GLOBAL_FLAGS: &[Flag] = &[
-    val("url", Some('u'), "URL", "Server URL, e.g. https://cells.example.com (env/flag mode)").env(),
-    val("token", Some('t'), "TOKEN", "Personal Access Token (env/flag mode; prefer CEC_TOKEN to keep it out of the process list)").env(),
-    val("login", None, "LOGIN", "User login for login/password (client-auth) mode").env(),
-    val("password", None, "PASSWORD", "User password for client-auth mode (prefer CEC_PASSWORD)").env(),
-    sw("skip-verify", None, "Skip TLS certificate verification (unsafe)").env(),
-    sw("skip-keyring", None, "Never use the OS keyring; secrets are stored in config.json (mode 0600)").env(),
-    sw("no-cache", None, "Do not cache the session token (client-auth env/flag mode)").env(),
-    val("config", None, "DIR", "Directory holding config.json").env().comp(Complete::Dirs).def("~/.config/pydio/cells-client"),
-    val("log", None, "LEVEL", "Log level on stderr: debug, info, warn or error").env().def("info").comp(Complete::Words(&["debug", "info", "warn", "error"])),
-    sw("skip_verify", None, "Legacy spelling of --skip-verify").alias("skip-verify").env(),
-    sw("skip_keyring", None, "Legacy spelling of --skip-keyring").alias("skip-keyring").env(),
-    sw("no_cache", None, "Legacy spelling of --no-cache").alias("no-cache").env(),
+static NO_FLAGS: &[&Flag] = &[];
+static CONFIRM_FLAGS: &[&Flag] = &[&FORCE_CONFIRM];
+pub static OAUTH_FLAGS: &[&Flag] = &[
+    &ID_TOKEN,
+    &OAUTH_PORT,
+    &NO_PKCE,
+    &NO_BROWSER,
+    &OAUTH_TIMEOUT,
 ];
-
-/// `-h/--help`, accepted by every command (listed in help, handled by the parser).
-pub static HELP_FLAG: Flag = sw("help", Some('h'), "Show help for this command");
-/// `--version`, root only.
-pub static VERSION_FLAG: Flag = sw("version", None, "Show version information");
-
-static NO_FLAGS: &[Flag] = &[];
-
-static CLEAR_FLAGS: &[Flag] = &[sw("force", Some('f'), "Do not ask for confirmation")];
-
-static OAUTH_FLAGS: &[Flag] = &[
-    val("id-token", None, "TOKEN", "Store this currently valid OAuth access token instead of running the browser flow (no refresh token: the account stops working when it expires)"),
-    val("id_token", None, "TOKEN", "Legacy spelling of --id-token").alias("id-token"),
-    val("port", None, "PORT", "Local port of the OAuth callback server on 127.0.0.1").def("3000"),
-    sw("no-pkce", None, "Do not send a PKCE challenge (for servers that reject it)"),
-    sw("no-browser", None, "Do not open a browser: print the URL and paste the code shown by the server"),
-    val("timeout", None, "SECS", "Give up waiting for the browser login after SECS seconds").def("300"),
+static RELOG_FLAGS: &[&Flag] = &[
+    &RELOG_PORT,
+    &RELOG_NO_PKCE,
+    &RELOG_NO_BROWSER,
+    &OAUTH_TIMEOUT,
 ];
-
-static RELOG_FLAGS: &[Flag] = &[
-    val(
-        "port",
-        None,
-        "PORT",
-        "Local port of the OAuth callback server on 127.0.0.1 (OAuth accounts)",
-    )
-    .def("3000"),
-    sw(
-        "no-pkce",
-        None,
-        "Do not send a PKCE challenge (OAuth accounts)",
-    ),
-    sw(
-        "no-browser",
-        None,
-        "Do not open a browser: print the URL and paste the code (OAuth accounts)",
-    ),
-    val(
-        "timeout",
-        None,
-        "SECS",
-        "Give up waiting for the browser login after SECS seconds",
-    )
-    .def("300"),
+static CPMV_FLAGS: &[&Flag] = &[&FORCE_REPLACE, &JOB_TIMEOUT];
+static DOC_FLAGS: &[&Flag] = &[&DOC_PATH, &MENU];
+static LIST_ACLS_FLAGS: &[&Flag] = &[&UUID, &DELETE];
+static JOBS_GET_FLAGS: &[&Flag] = &[&JOBS_FORMAT, &FILTER_OWNER];
+static JOBS_DELETE_FLAGS: &[&Flag] = &[
+    &JOBS_FORMAT,
+    &FILTER_STATUS,
+    &JOB_ID,
+    &FORCE_SYSTEM,
+    &DRY_RUN,
 ];
-
-static CONFIG_RM_FLAGS: &[Flag] = &[sw("force", Some('f'), "Do not ask for confirmation")];
-
-static CPMV_FLAGS: &[Flag] = &[
-    sw(
-        "force",
-        Some('f'),
-        "Replace an existing target file instead of refusing",
-    ),
-    val(
-        "timeout",
-        None,
-        "SECS",
-        "Give up waiting for the server job after SECS seconds",
-    )
-    .def("3600"),
+static LS_FLAGS: &[&Flag] = &[&DETAILS, &RAW_PATHS, &EXISTS, &LS_FORMAT, &JSON];
+static META_GET_FLAGS: &[&Flag] = &[&META_PATH, &META_FORMAT, &ALL, &ONLY_NAMESPACE];
+static META_SET_FLAGS: &[&Flag] = &[
+    &META_PATH,
+    &OPERATION,
+    &NAMESPACE,
+    &STRING_VALUE,
+    &JSON_VALUE,
+    &NUMERIC_VALUE,
+    &BOOLEAN_VALUE,
 ];
-
-static DOC_FLAGS: &[Flag] = &[
-    val(
-        "path",
-        Some('p'),
-        "DIR",
-        "Directory where the files are written (required)",
-    )
-    .comp(Complete::Dirs),
-    val(
-        "menu",
-        Some('m'),
-        "MENU",
-        "Menu name written in the YAML files",
-    )
-    .def("menu-admin-guide-v7"),
+static MKDIR_FLAGS: &[&Flag] = &[&PARENTS];
+static RM_FLAGS: &[&Flag] = &[&FORCE_RM, &PERMANENTLY];
+static SCP_FLAGS: &[&Flag] = &[
+    &FORCE_SCP,
+    &NO_PROGRESS,
+    &VERBOSE,
+    &VERY_VERBOSE,
+    &QUIET_PROGRESS,
+    &PART_SIZE,
+    &PARTS_CONCURRENCY,
+    &FILES_CONCURRENCY,
+    &MULTIPART_THRESHOLD,
+    &MAX_PARTS_NUMBER,
+    &RETRY_MAX_ATTEMPTS,
+    &RETRY_MAX_BACKOFF,
+    &MULTIPART_DEBUG_FLAGS,
+    &SKIP_MD5,
+    &FOLLOW_LINKS,
+    &FAIL_FAST,
 ];
-
-static LIST_ACLS_FLAGS: &[Flag] = &[
-    val(
-        "uuid",
-        Some('n'),
-        "UUID",
-        "Node UUID (repeatable, or comma-separated)",
-    ),
-    sw(
-        "delete",
-        None,
-        "Delete the listed ACLs (asks for confirmation)",
-    ),
+static SHARE_FLAGS: &[&Flag] = &[
+    &LINK_PASSWORD,
+    &PASSWORD_FILE,
+    &ASK_PASSWORD,
+    &EXPIRE_DAYS,
+    &MAX_DOWNLOADS,
 ];
+static LIST_DS_FLAGS: &[&Flag] = &[&RAW_NAMES];
+static HASH_FLAGS: &[&Flag] = &[&FILE, &RAW_HASH];
+static QUIET_FLAGS: &[&Flag] = &[&QUIET_VERDICT];
+static UPDATE_FLAGS: &[&Flag] = &[&UPDATE_VERSION, &DRY_RUN_UPDATE, &DEV];
+static VERSION_FLAGS: &[&Flag] = &[&VERSION_FORMAT];
 
-static JOBS_GET_FLAGS: &[Flag] = &[
-    val("format", None, "FORMAT", "Output format: table or json")
-        .def("table")
-        .comp(Complete::Words(&["table", "json"])),
-    val(
-        "filter",
-        None,
-        "JSON",
-        "Filter, e.g. '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}'",
-    ),
-];
-
-static JOBS_DELETE_FLAGS: &[Flag] = &[
-    val("format", None, "FORMAT", "Output format: table or json")
-        .def("table")
-        .comp(Complete::Words(&["table", "json"])),
-    val(
-        "filter",
-        None,
-        "JSON",
-        "Filter, e.g. '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}'",
-    ),
-    val("job-id", None, "ID", "Delete this job"),
-    sw(
-        "force",
-        None,
-        "Do not ask for confirmation (needed to delete a system job)",
-    ),
-    sw(
-        "dry-run",
-        None,
-        "Show what would be deleted, delete nothing",
-    ),
-];
-
-static LS_FLAGS: &[Flag] = &[
-    sw("details", Some('d'), "Detailed table: type, uuid, name, size, modification date, internal hash"),
-    sw("raw", Some('r'), "One full path per line, folders end with '/'"),
-    sw("exists", Some('f'), "Print true or false and exit 0 if PATH exists, 4 if not"),
-    val("format", None, "TEMPLATE", "Print each node with a template: {{.Type}} {{.Uuid}} {{.Name}} {{.Path}} {{.HumanSize}} {{.SizeBytes}} {{.TimeStamp}} {{.Date}} {{.Hash}}"),
-    sw("json", None, "One JSON object per line and node (for scripts)"),
-];
-
-static META_GET_FLAGS: &[Flag] = &[
-    val("path", Some('p'), "PATH", "Remote node path").comp(Complete::Remote),
-    val(
-        "format",
-        Some('f'),
-        "FORMAT",
-        "Output format: table or json",
-    )
-    .def("table")
-    .comp(Complete::Words(&["table", "json"])),
-    sw("all", Some('a'), "List the user-meta namespaces instead"),
-    val("namespace", Some('n'), "NS", "Only show this namespace"),
-];
-
-static META_SET_FLAGS: &[Flag] = &[
-    val("path", Some('p'), "PATH", "Remote node path").comp(Complete::Remote),
-    val("operation", Some('o'), "OP", "update or delete")
-        .comp(Complete::Words(&["update", "delete"])),
-    val("namespace", Some('n'), "NS", "Metadata namespace"),
-    val(
-        "string-value",
-        Some('s'),
-        "TEXT",
-        "Value for string, textarea, choice, tags, date and css_label namespaces",
-    ),
-    val("json-value", Some('j'), "JSON", "Value for json namespaces"),
-    val(
-        "numeric-value",
-        Some('r'),
-        "N",
-        "Value for integer and stars_rate namespaces",
-    ),
-    sw(
-        "boolean-value",
-        Some('b'),
-        "Value true for boolean namespaces (--boolean-value=false for false)",
-    ),
-];
-
-static MKDIR_FLAGS: &[Flag] = &[sw(
-    "parents",
-    Some('p'),
-    "Create missing parent folders (always done; kept for compatibility)",
-)];
-
-static RM_FLAGS: &[Flag] = &[
-    sw(
-        "force",
-        Some('f'),
-        "Do not ask for confirmation (required when stdin is not a terminal)",
-    ),
-    sw(
-        "permanently",
-        Some('p'),
-        "Delete definitively instead of moving to the recycle bin",
-    ),
-];
-
-static SHARE_FLAGS: &[Flag] = &[
-    val(
-        "password",
-        None,
-        "PASSWORD",
-        "Protect the link with a password (after 'share'; the global --password must then come before 'share', or use CEC_PASSWORD)",
-    )
-    .alias_shown("link-password"),
-    val("link-password", None, "PASSWORD", "Same as --password"),
-    val("expire-days", None, "DAYS", "The link expires after DAYS days"),
-    val(
-        "max-downloads",
-        None,
-        "N",
-        "The link stops working after N downloads",
-    ),
-];
-
-static SCP_FLAGS: &[Flag] = &[
-    sw(
-        "force",
-        Some('f'),
-        "Overwrite existing files and merge into existing folders",
-    )
-    .env(),
-    sw(
-        "no-progress",
-        Some('n'),
-        "No live progress display; one log line per file instead",
-    )
-    .env(),
-    sw(
-        "verbose",
-        Some('v'),
-        "Log each transfer (implies --no-progress)",
-    )
-    .env(),
-    sw(
-        "very-verbose",
-        Some('w'),
-        "Debug logs (implies --no-progress)",
-    )
-    .env(),
-    sw(
-        "quiet",
-        Some('q'),
-        "Refresh the progress display every 3 seconds only",
-    )
-    .env(),
-    val(
-        "part-size",
-        None,
-        "MIB",
-        "Multipart part size in MiB, a multiple of 10",
-    )
-    .env()
-    .def("50"),
-    val(
-        "parts-concurrency",
-        None,
-        "N",
-        "Parts of one file uploaded in parallel",
-    )
-    .env()
-    .def("3"),
-    val(
-        "files-concurrency",
-        None,
-        "N",
-        "Files transferred in parallel",
-    )
-    .env()
-    .def("3"),
-    val(
-        "multipart-threshold",
-        None,
-        "MIB",
-        "Files larger than MIB MiB use multipart uploads",
-    )
-    .env()
-    .def("100"),
-    val(
-        "max-parts-number",
-        None,
-        "N",
-        "Maximum number of parts of a multipart upload",
-    )
-    .env()
-    .def("5000"),
-    val(
-        "retry-max-attempts",
-        None,
-        "N",
-        "Attempts per request on transient errors",
-    )
-    .env()
-    .def("3"),
-    val(
-        "retry-max-backoff",
-        None,
-        "DURATION",
-        "Maximum pause between attempts, e.g. 3s, 500ms, 1m",
-    )
-    .env()
-    .def("3s"),
-    val(
-        "multipart-debug-flags",
-        None,
-        "FLAGS",
-        "Accepted for compatibility (S3 SDK log categories); use --very-verbose",
-    )
-    .env()
-    .hide(),
-    sw(
-        "skip-md5",
-        None,
-        "Skip the content check against the server hash (size is still checked)",
-    )
-    .env(),
-    sw(
-        "follow-links",
-        None,
-        "Follow symbolic links when uploading (default: skip them)",
-    )
-    .env(),
-    sw("fail-fast", None, "Stop at the first failed file").env(),
-    sw("no_progress", None, "Legacy spelling of --no-progress")
-        .alias("no-progress")
-        .env(),
-    sw("very_verbose", None, "Legacy spelling of --very-verbose")
-        .alias("very-verbose")
-        .env(),
-    sw("skip_md5", None, "Legacy spelling of --skip-md5")
-        .alias("skip-md5")
-        .env(),
-    val("part_size", None, "MIB", "Legacy spelling of --part-size")
-        .alias("part-size")
-        .env(),
-    val(
-        "parts_concurrency",
-        None,
-        "N",
-        "Legacy spelling of --parts-concurrency",
-    )
-    .alias("parts-concurrency")
-    .env(),
-    val(
-        "multipart_threshold",
-        None,
-        "MIB",
-        "Legacy spelling of --multipart-threshold",
-    )
-    .alias("multipart-threshold")
-    .env(),
-    val(
-        "max_parts_number",
-        None,
-        "N",
-        "Legacy spelling of --max-parts-number",
-    )
-    .alias("max-parts-number")
-    .env(),
-    val(
-        "retry_max_attempts",
-        None,
-        "N",
-        "Legacy spelling of --retry-max-attempts",
-    )
-    .alias("retry-max-attempts")
-    .env(),
-    val(
-        "retry_max_backoff",
-        None,
-        "DURATION",
-        "Legacy spelling of --retry-max-backoff",
-    )
-    .alias("retry-max-backoff")
-    .env(),
-];
-
-static LIST_DS_FLAGS: &[Flag] = &[sw("raw", Some('r'), "Names only, one per line")];
-
-static HASH_FLAGS: &[Flag] = &[
-    val("file", Some('f'), "FILE", "Local file to hash (required)").comp(Complete::Files),
-    sw("raw", Some('r'), "Print only the hash"),
-];
-
-static QUIET_FLAGS: &[Flag] = &[sw(
-    "quiet",
-    Some('q'),
-    "Print 1 or 0 and exit 0 instead of failing",
-)];
-
-static UPDATE_FLAGS: &[Flag] = &[
-    val(
-        "version",
-        Some('v'),
-        "VERSION",
-        "Install this exact version",
-    ),
-    sw(
-        "dry_run",
-        Some('d'),
-        "Download and verify into a temporary file, do not replace the binary",
-    ),
-    sw("dry-run", None, "Same as --dry_run").alias("dry_run"),
-    sw("dev", None, "Use the dev channel instead of stable"),
-];
-
-static VERSION_FLAGS: &[Flag] = &[val(
-    "format",
-    Some('f'),
-    "TEMPLATE",
-    "Print with a template: {{.Version}} {{.Built}} {{.GitCommit}} {{.OS}} {{.Arch}} {{.RustVersion}}",
-)];
+/// Turns the parsed values into the command's typed arguments.
+pub type Build = fn(&Parsed) -> Result<Command>;
 
 /// One command of the tree.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Cmd {
     /// Space-separated path without the program name: "" for the root, "config add oauth".
     pub path: &'static str,
@@ -559,16 +91,16 @@ pub struct Cmd {
     pub args: &'static str,
     pub long: &'static str,
     pub examples: &'static str,
-    pub flags: &'static [Flag],
+    pub flags: &'static [&'static Flag],
     pub hidden: bool,
-    /// Can run without a sub-command (false for pure groups).
-    pub runnable: bool,
     /// A pure group called without a sub-command: usage error instead of help.
     pub needs_sub: bool,
     pub min_args: usize,
     /// `usize::MAX` = unlimited.
     pub max_args: usize,
     pub complete: Complete,
+    /// `None` for pure groups.
+    pub build: Option<Build>,
 }
 
 const fn cmd(path: &'static str, short: &'static str) -> Cmd {
@@ -580,18 +112,17 @@ const fn cmd(path: &'static str, short: &'static str) -> Cmd {
         examples: "",
         flags: NO_FLAGS,
         hidden: false,
-        runnable: true,
         needs_sub: false,
         min_args: 0,
         max_args: 0,
         complete: Complete::Nothing,
+        build: None,
     }
 }
 
+/// A group of commands that does nothing by itself (no builder).
 const fn group(path: &'static str, short: &'static str) -> Cmd {
-    let mut c = cmd(path, short);
-    c.runnable = false;
-    c
+    cmd(path, short)
 }
 
 impl Cmd {
@@ -609,7 +140,11 @@ impl Cmd {
         self.examples = e;
         self
     }
-    const fn flags(mut self, f: &'static [Flag]) -> Self {
+    const fn build(mut self, b: Build) -> Self {
+        self.build = Some(b);
+        self
+    }
+    const fn flags(mut self, f: &'static [&'static Flag]) -> Self {
         self.flags = f;
         self
     }
@@ -624,6 +159,11 @@ impl Cmd {
     const fn comp(mut self, c: Complete) -> Self {
         self.complete = c;
         self
+    }
+
+    /// Can run without a sub-command (false for pure groups).
+    pub fn runnable(&self) -> bool {
+        self.build.is_some()
     }
 
     /// The last word of the path ("oauth" for "config add oauth", "cec" for the root).
@@ -666,19 +206,18 @@ impl Cmd {
         self.children().next().is_some()
     }
 
-    /// Find a flag of this command by long name (own flags first, then global flags).
+    /// The command's own flags, then the global flags.
+    pub fn all_flags(&self) -> impl Iterator<Item = &'static Flag> {
+        self.flags.iter().chain(GLOBAL_FLAGS.iter()).copied()
+    }
+
+    /// Find a flag by long name or alias (own flags first, then global flags).
     pub fn find_long(&self, name: &str) -> Option<&'static Flag> {
-        self.flags
-            .iter()
-            .chain(GLOBAL_FLAGS.iter())
-            .find(|f| f.long == name)
+        self.all_flags().find(|f| f.named(name))
     }
 
     pub fn find_short(&self, c: char) -> Option<&'static Flag> {
-        self.flags
-            .iter()
-            .chain(GLOBAL_FLAGS.iter())
-            .find(|f| f.short == Some(c))
+        self.all_flags().find(|f| f.short == Some(c))
     }
 }
 
@@ -729,7 +268,7 @@ EXIT CODES
   4    not found
   5    conflict (the target exists and --force was not given)
   6    partial failure (some items of a multi-item operation failed)
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C; cec ends by SIGINT after cleaning up, so a calling loop stops)
 
 Results go to stdout; messages, warnings and logs go to stderr.";
 
@@ -747,12 +286,12 @@ cec ls common-files
 
 # Upload a folder, download a file
 cec scp ./photos cells://common-files/
-cec scp cells://common-files/report.pdf .")
-        .flags(NO_FLAGS),
+cec scp cells://common-files/report.pdf ."),
     cmd("clear", "Clear all configuration")
+        .build(build::clear)
         .long("Deletes config.json and the secrets of every account from the keyring.\nAsks for confirmation unless --force is given; without a terminal, --force is required.")
         .ex("cec clear\ncec clear --force")
-        .flags(CLEAR_FLAGS),
+        .flags(CONFIRM_FLAGS),
     group("completion", "Add auto-completion helper to Cells Client")
         .needs_sub()
         .long("Prints a shell completion script on stdout. The bash script completes commands, flags\nand remote paths (through 'cec ls --raw'); it needs the bash-completion package.")
@@ -766,13 +305,16 @@ cec completion bash > /usr/local/etc/bash_completion.d/cec
 # zsh: put _cec in a folder of your $fpath
 cec completion zsh > \"${fpath[1]}/_cec\""),
     cmd("completion bash", "Generate the bash completion script")
+        .build(build::completion_bash)
         .ex("source <(cec completion bash)"),
     cmd("completion zsh", "Generate the zsh completion script")
+        .build(build::completion_zsh)
         .ex("cec completion zsh > \"${fpath[1]}/_cec\""),
     group("config", "Manage authentication profiles")
         .long("Add, list, select, re-authenticate and remove the accounts (server + user) cec connects with.\nThe account marked active in 'cec config ls' is used by every command.")
         .ex("cec config add\ncec config ls\ncec config use admin@cells.example.com\ncec config rm alice@cells.example.com"),
     cmd("config add", "Configure a new connection to a running server and persist credentials locally")
+        .build(build::config_add)
         .long("Without a sub-command, asks which authentication method to use:
   oauth        OAuth2 login in a browser (default, most secure)
   token        Personal Access Token generated on the server
@@ -780,13 +322,14 @@ cec completion zsh > \"${fpath[1]}/_cec\""),
 Secrets are stored in the OS keyring; without a keyring (or with --skip-keyring) they are
 stored in clear text in config.json (mode 0600). Each sub-command can run non-interactively
 with flags or CEC_ variables (see their help).")
-        .ex("cec config add\ncec config add oauth --url https://cells.example.com\ncec config add token --url https://cells.example.com --token <token>")
-        .flags(NO_FLAGS),
+        .ex("cec config add\ncec config add oauth --url https://cells.example.com\ncec config add token --url https://cells.example.com --token <token>"),
     cmd("config add client-auth", "Connect to the server using Client Credentials")
+        .build(build::config_add_client_auth)
         .long("Logs in with a login and a password. Interactive unless --url, --login and --password\n(or CEC_URL, CEC_LOGIN, CEC_PASSWORD) are all given.")
         .ex("cec config add client-auth
 CEC_PASSWORD=secret cec config add client-auth --url https://cells.example.com --login alice"),
     cmd("config add oauth", "Use OAuth2 credential flow to login to the server")
+        .build(build::config_add_oauth)
         .long("Opens the server's login page in a browser and waits for the redirection to
 http://localhost:PORT/servers/callback (a small server on 127.0.0.1). With --no-browser or
 without a display, prints the URL: open it anywhere and paste back the code shown by the server.
@@ -796,35 +339,47 @@ cec config add oauth --url https://cells.example.com --no-browser
 cec config add oauth --url https://cells.example.com --port 3001 --timeout 600")
         .flags(OAUTH_FLAGS),
     cmd("config add token", "Configure Authentication using a Personal Access Token")
+        .build(build::config_add_token)
         .long("Stores a Personal Access Token (generated on the server, e.g. 'cells admin user token').\nInteractive unless --url and --token (or CEC_URL and CEC_TOKEN) are given.")
         .ex("cec config add token
 CEC_TOKEN=<token> cec config add token --url https://cells.example.com"),
     cmd("config check-keyring", "Try to store and retrieve a dummy value in the local keyring to test it")
+        .build(build::config_check_keyring)
         .ex("cec config check-keyring"),
     cmd("config ls", "List the current authentication profiles")
+        .build(build::config_ls)
         .ex("cec config ls"),
     cmd("config relog", "Re-run the authentication process for an existing connection")
+        .build(build::config_relog)
         .args("[ID]", 0, 1)
         .long("Runs the login of the account ID again (asks which one without ID) and makes it active.")
         .ex("cec config relog\ncec config relog alice@cells.example.com --no-browser")
         .flags(RELOG_FLAGS),
     cmd("config rm", "Remove a profile from the local storage")
+        .build(build::config_rm)
         .args("[ID]", 0, 1)
         .long("Forgets the account ID (asks which one without ID) and its keyring secret.\nAsks for confirmation unless --force is given; without a terminal, ID and --force are required.")
         .ex("cec config rm\ncec config rm alice@cells.example.com --force")
-        .flags(CONFIG_RM_FLAGS),
+        .flags(CONFIRM_FLAGS),
     cmd("config use", "Define one of the authentication profiles as the current active one")
+        .build(build::config_use)
         .args("[ID]", 0, 1)
         .long("Makes the account ID active (asks which one without ID). IDs are listed by 'cec config ls'.")
         .ex("cec config use\ncec config use admin@cells.example.com"),
     cmd("configure", "[Deprecated] Configure a connection to a running server and persist credentials locally for later use")
+        .build(build::config_add)
         .hide()
         .ex("cec config add"),
-    cmd("configure check-keyring", "[Deprecated] Rather use 'cec config check-keyring'").hide(),
-    cmd("configure client-auth", "[Deprecated] Rather use 'cec config add client-auth'").hide(),
-    cmd("configure oauth", "[Deprecated] Rather use 'cec config add oauth'").hide().flags(OAUTH_FLAGS),
-    cmd("configure token", "[Deprecated] Rather use 'cec config add token'").hide(),
+    cmd("configure check-keyring", "[Deprecated] Rather use 'cec config check-keyring'")
+        .build(build::config_check_keyring).hide(),
+    cmd("configure client-auth", "[Deprecated] Rather use 'cec config add client-auth'")
+        .build(build::config_add_client_auth).hide(),
+    cmd("configure oauth", "[Deprecated] Rather use 'cec config add oauth'")
+        .build(build::config_add_oauth).hide().flags(OAUTH_FLAGS),
+    cmd("configure token", "[Deprecated] Rather use 'cec config add token'")
+        .build(build::config_add_token).hide(),
     cmd("cp", "Copy files from A to B within your remote server")
+        .build(build::cp)
         .args("SOURCE... TARGET", 2, usize::MAX)
         .comp(Complete::Remote)
         .long("Copies remote files or folders on the server (no download).
@@ -845,42 +400,53 @@ cec cp 'common-files/photos/*' personal-files/backup
 cec cp --force common-files/a.txt common-files/b.txt personal-files/docs")
         .flags(CPMV_FLAGS),
     cmd("doc", "Generate documentation of the Cells Client")
+        .build(build::doc)
         .hide()
         .long("Writes one Markdown and one YAML file per visible command into DIR.")
         .ex("cec doc -p ./docs")
         .flags(DOC_FLAGS),
     cmd("help", "Help about any command")
+        .build(build::help)
         .args("[COMMAND...]", 0, usize::MAX)
         .ex("cec help\ncec help scp\ncec help config add oauth"),
     group("idm", "Identity Management commands")
         .long("Lists users, groups, roles, workspaces and ACLs (administrator rights needed).")
         .ex("cec idm list-users\ncec idm list-acls -n <node-uuid>"),
     cmd("idm list-acls", "List ACLs by node UUID")
+        .build(build::idm_list_acls)
         .long("Lists the ACLs of the given nodes; with --delete, deletes them after confirmation.")
         .ex("cec idm list-acls -n 8b3b4c3e-...\ncec idm list-acls -n uuid1,uuid2 --delete")
         .flags(LIST_ACLS_FLAGS),
-    cmd("idm list-groups", "List groups").ex("cec idm list-groups"),
-    cmd("idm list-roles", "List roles").ex("cec idm list-roles"),
-    cmd("idm list-users", "List users").ex("cec idm list-users"),
-    cmd("idm list-workspaces", "List workspaces").ex("cec idm list-workspaces"),
+    cmd("idm list-groups", "List groups")
+        .build(build::idm_list_groups).ex("cec idm list-groups"),
+    cmd("idm list-roles", "List roles")
+        .build(build::idm_list_roles).ex("cec idm list-roles"),
+    cmd("idm list-users", "List users")
+        .build(build::idm_list_users).ex("cec idm list-users"),
+    cmd("idm list-workspaces", "List workspaces")
+        .build(build::idm_list_workspaces).ex("cec idm list-workspaces"),
     cmd("info", "Display the active connection's info: user, server and authentication type")
+        .build(build::info)
         .long("Shows the user, server URL and authentication type of the active account (or of the\n--url/--token flags), and the server version when the server tells it.")
         .ex("cec info"),
     group("jobs", "Manage jobs")
         .long("Lists and deletes server jobs (administrator rights needed for other users' jobs).")
         .ex("cec jobs get\ncec jobs get --format json"),
     cmd("jobs delete", "Delete jobs")
+        .build(build::jobs_delete)
         .long("Deletes the jobs selected by --filter or --job-id (system jobs only one at a time, with\nconfirmation or --force; this API exists in Cells Enterprise only).")
         .ex("cec jobs delete --filter '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}' --dry-run
 cec jobs delete --job-id <id> --force")
         .flags(JOBS_DELETE_FLAGS),
     cmd("jobs get", "Query and list existing jobs")
+        .build(build::jobs_get)
         .long("Filter fields: owner, numtasks, task_status; operators eq/==, ne/!= and, for numbers, gt/>, lt/<.")
         .ex("cec jobs get
 cec jobs get --filter '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}' --format json
 cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'")
         .flags(JOBS_GET_FLAGS),
     cmd("ls", "List files in your Cells server")
+        .build(build::ls)
         .args("[PATH]", 0, 1)
         .comp(Complete::Remote)
         .long("Lists the workspaces (no PATH), the children of a folder, or a file's own entry.
@@ -903,23 +469,27 @@ cec ls --json common-files | jq -r .path")
         .long("Reads and writes user metadata (namespaces defined on the server) of remote nodes.")
         .ex("cec meta get -p common-files/report.pdf"),
     cmd("meta get", "Get node's metadata")
+        .build(build::meta_get)
         .ex("cec meta get -p common-files/report.pdf
 cec meta get -p common-files/report.pdf -n usermeta-tags --format json
 cec meta get --all")
         .flags(META_GET_FLAGS),
     cmd("meta set", "Set specific metadata for node")
+        .build(build::meta_set)
         .long("Updates or deletes one metadata value. Give exactly one value flag matching the namespace\ntype (-s, -j, -r or -b) for update.")
         .ex("cec meta set -p common-files/report.pdf -o update -n usermeta-tags -s urgent
 cec meta set -p common-files/report.pdf -o update -n usermeta-stars -r 4
 cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent")
         .flags(META_SET_FLAGS),
     cmd("mkdir", "Create folder(s) in the remote server")
+        .build(build::mkdir)
         .args("PATH...", 1, usize::MAX)
         .comp(Complete::Remote)
         .long("Creates each folder and its missing parents; an existing folder is reported, not recreated.\nPATH starts with a workspace, e.g. common-files/new/folder.")
         .ex("cec mkdir common-files/projects/2024\ncec mkdir personal-files/a personal-files/b")
         .flags(MKDIR_FLAGS),
     cmd("mv", "Move and/or rename nodes on the server")
+        .build(build::mv)
         .args("SOURCE... TARGET", 2, usize::MAX)
         .comp(Complete::Remote)
         .long("Moves remote files or folders on the server, also across workspaces when permitted.
@@ -939,6 +509,7 @@ cec mv common-files/final.txt personal-files/archive
 cec mv 'common-files/inbox/*' common-files/archive")
         .flags(CPMV_FLAGS),
     cmd("rm", "Trash files or folders")
+        .build(build::rm)
         .args("PATH...", 1, usize::MAX)
         .comp(Complete::Remote)
         .long("Moves remote files or folders to the workspace recycle bin, or deletes them definitively
@@ -954,6 +525,7 @@ cec rm common-files/tmp/%
 cec rm -- common-files/-odd-name")
         .flags(RM_FLAGS),
     cmd("scp", "Copy files from/to Cells")
+        .build(build::scp)
         .args("SOURCE TARGET", 2, 2)
         .comp(Complete::Scp)
         .long("Uploads or downloads files and folder trees. The remote side starts with cells:// (or
@@ -981,60 +553,77 @@ cec scp --force cells://common-files/report.pdf ./report.pdf
 cec scp --part-size 100 --parts-concurrency 6 --no-progress ./disk.img cells://common-files/")
         .flags(SCP_FLAGS),
     cmd("share", "Share a single file or folder")
+        .build(build::share)
         .args("PATH", 1, 1)
         .comp(Complete::Remote)
-        .long("Creates a public link (download and preview) for a remote file or folder and prints its URL on stdout.")
+        .long("Creates a public link (download and preview) for a remote file or folder and prints its URL on stdout.
+To protect the link with a password, type it at the prompt of --ask-password, or put it in the
+first line of a file (--password-file FILE) or in CEC_LINK_PASSWORD. --password also works, but
+other users of the machine can read a command line (ps): cec then prints a warning.")
         .ex("cec share common-files/report.pdf
 cec share common-files/photos --expire-days 7 --max-downloads 20
-cec share common-files/report.pdf --password 's3cret'")
+cec share common-files/report.pdf --ask-password
+cec share common-files/report.pdf --password-file ~/.config/link-password
+CEC_LINK_PASSWORD=\"$(pass show link)\" cec share common-files/report.pdf")
         .flags(SHARE_FLAGS),
     group("storage", "Datasource commands")
         .long("Lists datasources and launches resynchronisations (administrator rights needed).")
         .ex("cec storage list-datasources"),
     cmd("storage list-datasources", "List configured datasources")
+        .build(build::storage_list_datasources)
         .ex("cec storage list-datasources\ncec storage list-datasources --raw")
         .flags(LIST_DS_FLAGS),
     cmd("storage resync-ds", "Launch a resync")
+        .build(build::storage_resync_ds)
         .args("DSNAME", 1, 1)
         .ex("cec storage resync-ds pydiods1"),
     group("tools", "Additional tools")
         .hide()
         .ex("cec tools hash -f ./file.bin\ncec tools version isgreater 4.3.1 4.2.0"),
     cmd("tools hash", "Compute the hash of a local file using the same algorithm as the one used by the Cells Server")
+        .build(build::tools_hash)
         .long("Cells' internal hash: MD5 of the concatenation of the MD5s of the 10 MiB blocks of the file.")
         .ex("cec tools hash -f ./file.bin\ncec tools hash -f ./file.bin --raw")
         .flags(HASH_FLAGS),
     group("tools version", "Version helpers")
         .ex("cec tools version isvalid 4.3.1\ncec tools version isgreater 4.3.1 4.3.1-rc1"),
     cmd("tools version isgreater", "Compare the two versions, succeed when the first is greater than the second")
+        .build(build::version_isgreater)
         .args("V1 V2", 2, 2)
         .ex("cec tools version isgreater 4.3.1 4.1.1-dev.20240425\ncec tools version isgreater -q 4.0.0 4.1.0")
         .flags(QUIET_FLAGS),
     cmd("tools version isrelease", "Check if a given string represents a valid **RELEASE** version")
+        .build(build::version_isrelease)
         .args("VERSION", 1, 1)
         .ex("cec tools version isrelease 4.3.1\ncec tools version isrelease -q 4.3.1-rc1")
         .flags(QUIET_FLAGS),
     cmd("tools version isvalid", "Check if a given string represents a valid version")
+        .build(build::version_isvalid)
         .args("VERSION", 1, 1)
         .ex("cec tools version isvalid 4.1.1-dev.20240425\ncec tools version isvalid -q foo")
         .flags(QUIET_FLAGS),
     cmd("update", "Check for available updates and apply them")
+        .build(build::update)
         .long("Lists the newer versions offered by the update server; with --version, downloads that\nversion, checks its checksum and signature and replaces the running binary.")
         .ex("cec update\ncec update --version 4.3.2\ncec update --dev")
         .flags(UPDATE_FLAGS),
     cmd("version", "Show Cells Client version information")
+        .build(build::version)
         .long("Prints the version, build time, git commit, OS/architecture and Rust version.\nWith --format, prints a template with the fields {{.Version}}, {{.Built}}, {{.GitCommit}},\n{{.OS}}, {{.Arch}} and {{.RustVersion}}, without an added newline.")
         .ex("cec version\ncec version -f '{{.Version}}'\ncec --version")
         .flags(VERSION_FLAGS),
     cmd("version isgreater", "[Deprecated] Rather use 'cec tools version isgreater'")
+        .build(build::version_isgreater)
         .hide()
         .args("V1 V2", 2, 2)
         .flags(QUIET_FLAGS),
     cmd("version isrelease", "[Deprecated] Rather use 'cec tools version isrelease'")
+        .build(build::version_isrelease)
         .hide()
         .args("VERSION", 1, 1)
         .flags(QUIET_FLAGS),
     cmd("version isvalid", "[Deprecated] Rather use 'cec tools version isvalid'")
+        .build(build::version_isvalid)
         .hide()
         .args("VERSION", 1, 1)
         .flags(QUIET_FLAGS),

@@ -1,38 +1,13 @@
 //! The typed result of parsing the command line: the contract between
-//! `cli` (which builds these) and `commands` (which runs them).
-//! Global options are already merged with their `CEC_*` / legacy environment
-//! variables (precedence: flag > environment > default).
-// Shared API: parts are used only by some commands (or later ones).
-#![allow(dead_code)]
+//! `cli` (which builds these) and `commands` (which run them). Values are
+//! merged with their `CEC_*` / legacy environment variables (flag >
+//! environment > default) and validated: commands do not check them again.
 
+use crate::auth::oauth::OAuthOpts;
+use crate::auth::GlobalArgs;
+use crate::output::Template;
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogLevel {
-    Debug,
-    #[default]
-    Info,
-    Warn,
-    Error,
-}
-
-/// Root flags, available on every command.
-#[derive(Debug, Clone, Default)]
-pub struct GlobalArgs {
-    pub log: LogLevel,
-    /// `--config DIR` / `CEC_CONFIG`: directory holding config.json (honoured by every command).
-    pub config_dir: Option<PathBuf>,
-    /// `--url/-u` / `CEC_URL` / `CELLS_CLIENT_TARGET_URL`, trimmed. For connected commands
-    /// and `config add/relog` the parser already checked it is an http(s) URL with a host
-    /// (`cli::check_url`); normalisation is the consumer's job.
-    pub url: Option<String>,
-    pub token: Option<String>,
-    pub login: Option<String>,
-    pub password: Option<String>,
-    pub skip_verify: bool,
-    pub skip_keyring: bool,
-    pub no_cache: bool,
-}
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -48,7 +23,7 @@ pub enum Command {
     },
     /// `cec --version` and `cec version [-f TPL]`.
     Version {
-        format: Option<String>,
+        format: Option<Template>,
     },
     Clear {
         force: bool,
@@ -65,10 +40,30 @@ pub enum Command {
     Mv(CpMvArgs),
     Share(ShareArgs),
     Scp(ScpArgs),
+    #[expect(
+        dead_code,
+        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+    )]
     Idm(IdmCmd),
+    #[expect(
+        dead_code,
+        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+    )]
     Storage(StorageCmd),
+    #[expect(
+        dead_code,
+        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+    )]
     Meta(MetaCmd),
+    #[expect(
+        dead_code,
+        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+    )]
     Jobs(JobsCmd),
+    #[expect(
+        dead_code,
+        reason = "issue 12: update is parsed and validated, not run yet"
+    )]
     Update(UpdateArgs),
     Doc {
         path: PathBuf,
@@ -133,22 +128,6 @@ pub enum ConfigCmd {
     },
 }
 
-/// Filled by the parser for every `config add*`/`configure*`/`config relog`, with the
-/// defaults applied (`port` 3000, `timeout_secs` 300); `port` is never 0.
-#[derive(Debug, Clone, Default)]
-pub struct OAuthOpts {
-    /// `--id-token` (and hidden legacy `--id_token`): store this token, no flow.
-    pub id_token: Option<String>,
-    /// `--port`: loopback callback port (default 3000).
-    pub port: u16,
-    /// `--no-pkce`: for servers that reject PKCE.
-    pub no_pkce: bool,
-    /// `--no-browser`: print the URL and use the copy/paste (oob) flow.
-    pub no_browser: bool,
-    /// `--timeout SECS` for the browser flow (default 300).
-    pub timeout_secs: u64,
-}
-
 #[derive(Debug, Clone)]
 pub struct AddArgs {
     pub kind: Option<AuthKind>,
@@ -163,14 +142,13 @@ pub struct LsArgs {
     pub details: bool,
     pub raw: bool,
     pub exists: bool,
-    pub format: Option<String>,
+    pub format: Option<Template>,
     pub json: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct MkdirArgs {
     pub paths: Vec<String>,
-    pub parents: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -180,31 +158,40 @@ pub struct RmArgs {
     pub permanently: bool,
 }
 
-#[derive(Debug, Clone, Default)]
-/// `sources` has at least one entry; `timeout_secs` is None or >= 1.
+/// `sources` has at least one entry.
+#[derive(Debug, Clone)]
 pub struct CpMvArgs {
     pub sources: Vec<String>,
     pub target: String,
     pub force: bool,
-    pub timeout_secs: Option<u64>,
+    /// How long to wait for the server job.
+    pub timeout: Duration,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ShareArgs {
     pub path: String,
-    /// `--password` (or `--link-password`; distinct from the global `--password`).
-    pub password: Option<String>,
+    pub password: Option<LinkPassword>,
     /// Expiry in days (>= 1 when set; `max_downloads` too).
     pub expire_days: Option<u32>,
     pub max_downloads: Option<u32>,
 }
 
-/// `scp` flags; all are bound to `CEC_*` variables (legacy underscore spellings too).
-/// The parser guarantees: `part_size_mib` is a multiple of 10 in 10..=5120,
-/// `parts_concurrency` and `files_concurrency` in 1..=64, `max_parts_number` in
-/// 1..=10000, `retry_max_attempts` in 0..=100, and `retry_max_backoff` parses with
-/// `cli::parse_duration`. `--multipart-debug-flags` is validated and otherwise ignored
-/// (use `very_verbose`). `-w` wins over `-v`; both imply `no_progress`.
+/// Where the link password of `share` comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkPassword {
+    /// `--password`/`--link-password` (visible in the process list: warn).
+    Argv(String),
+    /// `CEC_LINK_PASSWORD`.
+    Env(String),
+    /// `--password-file FILE`: its first line.
+    File(PathBuf),
+    /// `--ask-password`: typed on the terminal.
+    Prompt,
+}
+
+/// `scp` flags (each also read from its `CEC_*` variable), in the ranges of
+/// their definitions in `cli::flags`. `-w` wins over `-v`; both imply `no_progress`.
 #[derive(Debug, Clone)]
 pub struct ScpArgs {
     pub source: String,
@@ -214,7 +201,7 @@ pub struct ScpArgs {
     pub quiet: bool,
     pub verbose: bool,
     pub very_verbose: bool,
-    /// MiB, multiple of 10.
+    /// MiB, a multiple of 10.
     pub part_size_mib: u64,
     pub parts_concurrency: usize,
     pub files_concurrency: usize,
@@ -222,39 +209,18 @@ pub struct ScpArgs {
     pub multipart_threshold_mib: u64,
     pub max_parts_number: u64,
     pub retry_max_attempts: u32,
-    /// Duration text as given, e.g. "3s".
-    pub retry_max_backoff: String,
+    pub retry_max_backoff: Duration,
     pub skip_md5: bool,
     pub follow_links: bool,
     pub fail_fast: bool,
 }
 
-impl Default for ScpArgs {
-    fn default() -> Self {
-        ScpArgs {
-            source: String::new(),
-            target: String::new(),
-            force: false,
-            no_progress: false,
-            quiet: false,
-            verbose: false,
-            very_verbose: false,
-            part_size_mib: 50,
-            parts_concurrency: 3,
-            files_concurrency: 3,
-            multipart_threshold_mib: 100,
-            max_parts_number: 5000,
-            retry_max_attempts: 3,
-            retry_max_backoff: "3s".into(),
-            skip_md5: false,
-            follow_links: false,
-            fail_fast: false,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 #[allow(clippy::enum_variant_names)]
+#[expect(
+    dead_code,
+    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+)]
 pub enum IdmCmd {
     ListUsers,
     ListGroups,
@@ -264,26 +230,48 @@ pub enum IdmCmd {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    dead_code,
+    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+)]
 pub enum StorageCmd {
     ListDatasources { raw: bool },
     ResyncDs { name: String },
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    dead_code,
+    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+)]
 pub enum MetaCmd {
     Get {
         path: String,
-        format: String,
+        format: TableFormat,
         all: bool,
         namespace: Option<String>,
     },
     Set {
         path: String,
-        operation: String,
+        operation: MetaOp,
         namespace: String,
         value: Option<String>,
         value_kind: MetaValueKind,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaOp {
+    Update,
+    Delete,
+}
+
+/// `--format table|json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableFormat {
+    #[default]
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,13 +283,17 @@ pub enum MetaValueKind {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    dead_code,
+    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
+)]
 pub enum JobsCmd {
     Get {
-        format: Option<String>,
+        format: TableFormat,
         filter: Option<String>,
     },
     Delete {
-        format: Option<String>,
+        format: TableFormat,
         filter: Option<String>,
         job_id: Option<String>,
         force: bool,
@@ -309,7 +301,11 @@ pub enum JobsCmd {
     },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
+#[expect(
+    dead_code,
+    reason = "issue 12: update is parsed and validated, not run yet"
+)]
 pub struct UpdateArgs {
     pub version: Option<String>,
     pub dry_run: bool,
@@ -318,8 +314,8 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Clone)]
 pub enum ToolsCmd {
-    /// `tools hash -f FILE [-r]` (the parser guarantees `file` is set).
-    Hash { file: Option<PathBuf>, raw: bool },
+    /// `tools hash -f FILE [-r]`.
+    Hash { file: PathBuf, raw: bool },
     /// `deprecated`: called through the hidden `cec version isvalid` spelling.
     VersionIsValid {
         version: String,

@@ -1,14 +1,13 @@
 //! `cec clear [-f]`: forget every account (keyring entries and config.json).
 //! Without `-f` it asks for confirmation, and refuses when stdin is not a terminal.
 
-use crate::auth::{self, prompt::stdin_is_tty, prompt::Prompter};
-use crate::cli::GlobalArgs;
-use crate::config::{keyring, Store};
+use crate::auth::prompt::{stdin_is_tty, Prompter};
+use crate::auth::GlobalArgs;
+use crate::config::keyring;
 use crate::error::{Error, Result};
 
 pub fn run(g: &GlobalArgs, force: bool) -> Result<()> {
-    auth::init_logging(g);
-    let store = Store::new(g)?;
+    let store = g.store()?;
     if !force {
         if !stdin_is_tty() {
             return Err(Error::usage(

@@ -1,7 +1,9 @@
-//! `cec completion bash|zsh`: scripts generated from the command/flag definitions
-//! of `cli::spec`. Remote paths complete through `cec ls --raw DIR` (ls, rm, cp,
-//! mv, mkdir, share, meta -p) and `cells//`-prefixed words for scp.
-use crate::cli::spec::{self, Cmd, Complete, Flag};
+//! `cec completion bash|zsh`: scripts generated from the command and flag
+//! definitions (`cli::spec`, `cli::flags`). Remote paths complete through
+//! `cec ls --raw DIR` (ls, rm, cp, mv, mkdir, share, meta -p) and
+//! `cells//`-prefixed words for scp.
+use crate::cli::flags::{self, Complete, Flag};
+use crate::cli::spec::{self, Cmd};
 use crate::cli::Shell;
 use crate::error::Result;
 use crate::output;
@@ -15,22 +17,41 @@ pub fn run(shell: Shell) -> Result<()> {
 }
 
 fn all_flags(c: &Cmd) -> Vec<&'static Flag> {
-    c.flags
-        .iter()
-        .chain(spec::GLOBAL_FLAGS.iter())
-        .chain(std::iter::once(&spec::HELP_FLAG))
-        .collect()
+    c.all_flags().chain([&flags::HELP]).collect()
 }
 
-fn kind(c: Complete) -> String {
+fn kind(c: Complete) -> &'static str {
     match c {
-        Complete::Nothing => "none".into(),
-        Complete::Files => "files".into(),
-        Complete::Dirs => "dirs".into(),
-        Complete::Remote => "remote".into(),
-        Complete::Scp => "scp".into(),
-        Complete::Words(w) => format!("words:{}", w.join(" ")),
+        Complete::Nothing => "none",
+        Complete::Files => "files",
+        Complete::Dirs => "dirs",
+        Complete::Remote => "remote",
+        Complete::Scp => "scp",
     }
+}
+
+/// What the value of a flag completes to: its choices, else its kind.
+pub fn value_kind(f: &Flag) -> String {
+    match f.words().as_slice() {
+        [] => kind(f.complete).to_string(),
+        w => format!("words:{}", w.join(" ")),
+    }
+}
+
+/// The names offered for a flag: `--long`, `-s`, and the aliases shown in help.
+pub fn offered(f: &Flag) -> Vec<String> {
+    if f.hidden {
+        return Vec::new();
+    }
+    let mut v = vec![format!("--{}", f.long)];
+    v.extend(f.short.map(|s| format!("-{s}")));
+    v.extend(
+        f.aliases
+            .iter()
+            .filter(|a| a.shown)
+            .map(|a| format!("--{}", a.name)),
+    );
+    v
 }
 
 /// Shell functions shared by the bash and zsh scripts (POSIX `case` syntax).
@@ -60,29 +81,22 @@ fn tables() -> String {
             ));
         }
         let fl = all_flags(c);
-        let names: Vec<String> = fl
-            .iter()
-            .filter(|f| !f.hidden)
-            .flat_map(|f| {
-                let mut v = vec![format!("--{}", f.long)];
-                if let Some(s) = f.short {
-                    v.push(format!("-{s}"));
-                }
-                v
-            })
-            .collect();
+        let names: Vec<String> = fl.iter().flat_map(|f| offered(f)).collect();
         flags.push_str(&format!(
             "    \"{}\") echo \"{}\";;\n",
             c.path,
             names.join(" ")
         ));
-        for f in fl.iter().filter(|f| f.value.is_some()) {
-            let k = kind(f.complete);
+        // Every spelling, hidden ones too: the walk must skip their values.
+        for f in fl.iter().filter(|f| !f.is_switch()) {
             vals.push_str(&format!("    \"{}|--{}\"", c.path, f.long));
+            for a in f.aliases {
+                vals.push_str(&format!("|\"{}|--{}\"", c.path, a.name));
+            }
             if let Some(s) = f.short {
                 vals.push_str(&format!("|\"{}|-{s}\"", c.path));
             }
-            vals.push_str(&format!(") echo \"{k}\";;\n"));
+            vals.push_str(&format!(") echo \"{}\";;\n", value_kind(f)));
         }
         if c.complete != Complete::Nothing {
             args.push_str(&format!(

@@ -3,10 +3,13 @@
 //! form; without a terminal on stdin a missing answer is a usage error.
 //! Status messages go to stderr; `config ls` prints its table on stdout.
 
+use crate::auth::oauth::OAuthOpts;
+use crate::auth::GlobalArgs;
 use crate::auth::{self, oauth, prompt::stdin_is_tty, prompt::Prompter};
-use crate::cli::{AddArgs, AuthKind, ConfigCmd, GlobalArgs, OAuthOpts};
+use crate::cli::{AddArgs, AuthKind, ConfigCmd};
 use crate::config::{
-    self, auth_label, keyring, Account, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION, KEYRING_WARNING,
+    self, auth_label, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION,
+    KEYRING_WARNING,
 };
 use crate::error::{Error, Result};
 use crate::output::{Align, Table};
@@ -15,8 +18,7 @@ const DEPRECATED: &str =
     "[Warning] this command has been deprecated and will be removed in next major version.";
 
 pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
-    auth::init_logging(g);
-    let store = Store::new(g)?;
+    let store = g.store()?;
     match cmd {
         ConfigCmd::Add(a) => {
             // a broken accounts file is reported before anything is asked or sent
@@ -31,10 +33,6 @@ pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
     }
 }
 
-fn non_empty(o: &Option<String>) -> Option<String> {
-    o.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
-}
-
 // ------------------------------------------------------------ add
 
 fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
@@ -46,12 +44,10 @@ fn add(g: &GlobalArgs, store: &Store, a: &AddArgs) -> Result<()> {
     let kind = match a.kind {
         Some(k) => k,
         None => {
-            let has_url = non_empty(&g.url).is_some();
-            if non_empty(&a.oauth.id_token).is_some() {
-                AuthKind::OAuth
-            } else if has_url && non_empty(&g.token).is_some() {
+            let has_url = g.url.is_some();
+            if has_url && g.token.is_some() {
                 AuthKind::Token
-            } else if has_url && non_empty(&g.login).is_some() {
+            } else if has_url && g.login.is_some() {
                 AuthKind::ClientAuth
             } else {
                 let p = Prompter::new("config add");
@@ -97,25 +93,30 @@ fn ask_url(
     p: &Prompter,
     label: &str,
     prev: Option<&Account>,
-) -> Result<(String, bool)> {
-    if let Some(u) = auth::url_from_flags(g, p.cmd)? {
-        let sv = g.skip_verify || prev.is_some_and(|a| a.url == u && a.skip_verify);
-        return Ok((u, sv));
+) -> Result<(ServerUrl, bool)> {
+    if let Some(u) = &g.url {
+        let sv = g.skip_verify || prev.is_some_and(|a| a.url == u.to_string() && a.skip_verify);
+        return Ok((u.clone(), sv));
     }
     if let Some(a) = prev {
         if !stdin_is_tty() {
-            return Ok((a.url.clone(), a.skip_verify || g.skip_verify));
+            return Ok((a.server()?, a.skip_verify || g.skip_verify));
         }
     }
+    let invalid = |s: &str, why| format!("invalid server URL '{s}': {why}");
     let raw = p.text(
         label,
         prev.map(|a| a.url.as_str()),
         "use --url or CEC_URL",
-        |s| config::normalize_url(s).map(|_| ()),
+        |s| {
+            ServerUrl::parse(s)
+                .map(|_| ())
+                .map_err(|why| invalid(s, why))
+        },
     )?;
-    let url = config::normalize_url(&raw).map_err(|m| Error::usage(p.cmd, m))?;
+    let url = ServerUrl::parse(&raw).map_err(|why| Error::usage(p.cmd, invalid(&raw, why)))?;
     let mut skip_verify = g.skip_verify;
-    if url.starts_with("https://") && !skip_verify {
+    if url.is_https() && !skip_verify {
         skip_verify = p.confirm(
             "Skip SSL verification? (not recommended)",
             "use --skip-verify",
@@ -124,10 +125,10 @@ fn ask_url(
     Ok((url, skip_verify))
 }
 
-fn base_account(g: &GlobalArgs, auth_type: &str, url: String, skip_verify: bool) -> Account {
+fn base_account(g: &GlobalArgs, auth_type: &str, url: &ServerUrl, skip_verify: bool) -> Account {
     Account {
         auth_type: auth_type.into(),
-        url,
+        url: url.to_string(),
         skip_verify,
         use_token_cache: true,
         skip_keyring: g.skip_keyring,
@@ -138,11 +139,11 @@ fn base_account(g: &GlobalArgs, auth_type: &str, url: String, skip_verify: bool)
 fn token_account(g: &GlobalArgs, cmd: &'static str, prev: Option<&Account>) -> Result<Account> {
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server URL", prev)?;
-    let token = match non_empty(&g.token) {
+    let token = match g.token.clone() {
         Some(t) => t,
         None => p.secret("Token", "use --token or CEC_TOKEN")?,
     };
-    let mut acc = base_account(g, AUTH_PAT, url, skip_verify);
+    let mut acc = base_account(g, AUTH_PAT, &url, skip_verify);
     acc.id_token = token.trim().to_string();
     Ok(acc)
 }
@@ -154,7 +155,7 @@ fn client_auth_account(
 ) -> Result<Account> {
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server Address (provide a valid URL)", prev)?;
-    let login = match non_empty(&g.login) {
+    let login = match g.login.clone() {
         Some(l) => l,
         None => match prev {
             Some(a) if !stdin_is_tty() && !a.user.is_empty() => a.user.clone(),
@@ -172,11 +173,11 @@ fn client_auth_account(
             )?,
         },
     };
-    let password = match non_empty(&g.password) {
+    let password = match g.password.clone() {
         Some(pw) => pw,
         None => p.secret("User Password", "use --password or CEC_PASSWORD")?,
     };
-    let mut acc = base_account(g, AUTH_SESSION, url, skip_verify);
+    let mut acc = base_account(g, AUTH_SESSION, &url, skip_verify);
     acc.user = login.trim().to_string();
     acc.password = password;
     Ok(acc)
@@ -195,13 +196,13 @@ fn oauth_account(
 ) -> Result<Account> {
     let p = Prompter::new(cmd);
     let (url, skip_verify) = ask_url(g, &p, "Server Address (provide a valid URL)", prev)?;
-    let mut acc = base_account(g, AUTH_OAUTH, url, skip_verify);
-    if let Some(t) = non_empty(&opts.id_token) {
+    let mut acc = base_account(g, AUTH_OAUTH, &url, skip_verify);
+    if let Some(t) = opts.id_token.as_deref() {
         acc.id_token = t.trim().to_string();
         return Ok(acc);
     }
-    let agent = crate::api::http::agent_for(&acc.url, skip_verify)?;
-    let t = oauth::authorize(&agent, &acc.url, opts)?;
+    let agent = crate::api::http::agent_for(&url, skip_verify)?;
+    let t = oauth::authorize(&agent, &url, opts)?;
     if t.expires_at > 0 {
         errln!(
             "✔ Successfully received token. It will be refreshed at {}",

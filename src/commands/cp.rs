@@ -21,12 +21,10 @@ use std::time::{Duration, Instant};
 use crate::api::jobs::{self, CopyMove, JobState};
 use crate::api::tree::{self, Node};
 use crate::api::Client;
-use crate::cli::{CpMvArgs, GlobalArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::CpMvArgs;
 use crate::error::{Error, Result};
 use crate::output;
-
-/// Default `--timeout` for the copy/move job.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 
 pub fn run(globals: &GlobalArgs, args: &CpMvArgs) -> Result<()> {
     copy_or_move(globals, args, CopyMove::Copy)
@@ -44,7 +42,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
             "TARGET must be a path inside a workspace, e.g. common-files/folder",
         ));
     }
-    let timeout = Duration::from_secs(args.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let timeout = args.timeout;
     let client = crate::auth::connect(globals)?;
 
     // Sources.
@@ -53,7 +51,7 @@ pub(crate) fn copy_or_move(globals: &GlobalArgs, args: &CpMvArgs, kind: CopyMove
     let mut wildcard = false;
     for s in &args.sources {
         wildcard |= tree::wildcard_dir(s).is_some();
-        for n in tree::expand(&client, s)? {
+        for n in super::expand(&client, s)? {
             if !n.path.contains('/') {
                 return Err(Error::auth(format!(
                     "{}: a workspace root cannot be copied or moved",

@@ -1,6 +1,8 @@
 //! Hidden `cec doc -p DIR [-m MENU]`: one Markdown and one YAML file per visible
-//! command (`cec.md`, `cec_ls.md`, `cec_config_add_oauth.md`...), from `cli::spec`.
-use crate::cli::spec::{self, Cmd, Flag};
+//! command (`cec.md`, `cec_ls.md`, `cec_config_add_oauth.md`...), from the
+//! command and flag definitions (`cli::spec`, `cli::flags`).
+use crate::cli::flags::{self, Flag};
+use crate::cli::spec::{self, Cmd};
 use crate::error::{Error, Result};
 use std::path::Path;
 
@@ -16,22 +18,7 @@ fn flags_block(flags: &[&Flag]) -> String {
     let show_hidden = spec::show_hidden_flags();
     let rows: Vec<(String, String)> = flags
         .iter()
-        .filter(|f| show_hidden || !f.hidden)
-        .map(|f| {
-            let mut l = match f.short {
-                Some(s) => format!("-{s}, --{}", f.long),
-                None => format!("    --{}", f.long),
-            };
-            if let Some(v) = f.value {
-                l.push(' ');
-                l.push_str(v);
-            }
-            let mut r = f.help.to_string();
-            if !f.default.is_empty() {
-                r.push_str(&format!(" (default {})", f.default));
-            }
-            (l, r)
-        })
+        .flat_map(|f| f.rows(show_hidden, false))
         .collect();
     let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     rows.iter()
@@ -51,11 +38,11 @@ fn today() -> String {
     format!("{d}-{}-{y}", MONTHS[(m as usize).saturating_sub(1) % 12])
 }
 
-fn markdown(c: &Cmd) -> String {
+pub fn markdown(c: &Cmd) -> String {
     let mut s = format!("## {}\n\n{}\n\n### Synopsis\n\n", c.full_name(), c.short);
     s.push_str(if c.long.is_empty() { c.short } else { c.long });
     s.push_str("\n\n");
-    if c.runnable {
+    if c.runnable() {
         s.push_str(&format!("```\n{}\n```\n\n", super::help::usage_line(c)));
     }
     if !c.examples.is_empty() {
@@ -63,18 +50,17 @@ fn markdown(c: &Cmd) -> String {
         s.push_str(c.examples);
         s.push_str("\n```\n\n");
     }
-    let mut own: Vec<&Flag> = c.flags.iter().collect();
-    own.push(&spec::HELP_FLAG);
+    let mut own: Vec<&Flag> = c.flags.to_vec();
+    own.push(&flags::HELP);
     s.push_str("### Options\n\n```\n");
     s.push_str(&flags_block(&own));
     s.push_str("```\n\n");
-    let globals: Vec<&Flag> = spec::GLOBAL_FLAGS.iter().collect();
     s.push_str(if c.path.is_empty() {
         "### Global options\n\n```\n"
     } else {
         "### Options inherited from parent commands\n\n```\n"
     });
-    s.push_str(&flags_block(&globals));
+    s.push_str(&flags_block(flags::GLOBAL_FLAGS));
     s.push_str("```\n\n### SEE ALSO\n\n");
     if !c.path.is_empty() {
         let parent_path = c.path.rsplit_once(' ').map(|(p, _)| p).unwrap_or("");

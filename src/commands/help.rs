@@ -1,5 +1,7 @@
-//! `cec help [cmd...]`, `cec <cmd> --help`: help texts built from `cli::spec`.
-use crate::cli::spec::{self, Cmd, Flag};
+//! `cec help [cmd...]`, `cec <cmd> --help`: help texts built from the
+//! command and flag definitions (`cli::spec`, `cli::flags`).
+use crate::cli::flags::{self, Flag};
+use crate::cli::spec::{self, Cmd};
 use crate::error::{Error, Result};
 use crate::output;
 
@@ -13,25 +15,7 @@ pub fn run(path: &[String]) -> Result<()> {
 fn flag_lines(flags: &[&Flag], show_hidden: bool) -> String {
     let rows: Vec<(String, String)> = flags
         .iter()
-        .filter(|f| show_hidden || !f.hidden)
-        .map(|f| {
-            let mut left = match f.short {
-                Some(c) => format!("-{c}, --{}", f.long),
-                None => format!("    --{}", f.long),
-            };
-            if let Some(v) = f.value {
-                left.push(' ');
-                left.push_str(v);
-            }
-            let mut right = f.help.to_string();
-            if !f.default.is_empty() {
-                right.push_str(&format!(" (default {})", f.default));
-            }
-            if let Some(env) = f.env_name() {
-                right.push_str(&format!(" [env {env}]"));
-            }
-            (left, right)
-        })
+        .flat_map(|f| f.rows(show_hidden, true))
         .collect();
     let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     // Wrap descriptions to the terminal (or 100 columns), with a hanging indent.
@@ -59,7 +43,7 @@ fn flag_lines(flags: &[&Flag], show_hidden: bool) -> String {
 pub fn usage_line(cmd: &Cmd) -> String {
     let mut u = cmd.full_name();
     if cmd.has_children() && cmd.children().any(|c| !c.hidden) {
-        if cmd.runnable {
+        if cmd.runnable() {
             u = format!("{u} [COMMAND]");
         } else {
             u = format!("{u} COMMAND");
@@ -92,20 +76,19 @@ pub fn render(cmd: &Cmd) -> String {
             s.push_str(&format!("  {:w$}   {}\n", c.name(), c.short));
         }
     }
-    let mut own: Vec<&Flag> = cmd.flags.iter().collect();
-    own.push(&spec::HELP_FLAG);
+    let mut own: Vec<&Flag> = cmd.flags.to_vec();
+    own.push(&flags::HELP);
     if cmd.path.is_empty() {
-        own.push(&spec::VERSION_FLAG);
+        own.push(&flags::VERSION);
     }
     s.push_str("\nFlags:\n");
     s.push_str(&flag_lines(&own, show_hidden));
-    let globals: Vec<&Flag> = spec::GLOBAL_FLAGS.iter().collect();
     s.push_str(if cmd.path.is_empty() {
         "\nGlobal flags (accepted by every command, anywhere on the line):\n"
     } else {
         "\nGlobal flags:\n"
     });
-    s.push_str(&flag_lines(&globals, show_hidden));
+    s.push_str(&flag_lines(flags::GLOBAL_FLAGS, show_hidden));
     if !cmd.examples.is_empty() {
         s.push_str("\nExamples:\n");
         for l in cmd.examples.lines() {

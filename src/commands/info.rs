@@ -3,7 +3,7 @@
 
 use crate::api::frontend::BootConf;
 use crate::auth;
-use crate::cli::GlobalArgs;
+use crate::auth::GlobalArgs;
 use crate::config::auth_label;
 use crate::error::Result;
 use crate::output::{Align, Table};

@@ -17,31 +17,13 @@
 //! with `--raw` and `--format`.
 
 use crate::api::tree::{self, ListVia, Node, NodeKind};
-use crate::cli::{GlobalArgs, LsArgs};
-use crate::error::{Error, Result};
-use crate::output::{self, Table, Template};
-
-/// Fields of `--format` templates (the reference's names).
-pub const TEMPLATE_FIELDS: &[&str] = &[
-    "Type",
-    "Uuid",
-    "Name",
-    "Path",
-    "HumanSize",
-    "SizeBytes",
-    "TimeStamp",
-    "Date",
-    "Hash",
-];
+use crate::auth::GlobalArgs;
+use crate::cli::LsArgs;
+use crate::error::Result;
+use crate::output::{self, Table};
 
 pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
-    let template = match &args.format {
-        Some(f) => Some(
-            Template::parse(f, TEMPLATE_FIELDS)
-                .map_err(|e| Error::usage("ls", format!("invalid --format template: {e}")))?,
-        ),
-        None => None,
-    };
+    let template = args.format.as_ref();
     let path = tree::clean_path(args.path.as_deref().unwrap_or(""));
     let client = crate::auth::connect(globals)?;
 

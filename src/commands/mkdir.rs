@@ -11,7 +11,8 @@
 use std::time::Duration;
 
 use crate::api::tree;
-use crate::cli::{GlobalArgs, MkdirArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::MkdirArgs;
 use crate::error::{Error, Exit, Result};
 
 /// How long to wait for a new folder to show up in the index.

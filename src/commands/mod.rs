@@ -17,15 +17,16 @@ pub mod share;
 pub mod tools;
 pub mod version;
 
+use crate::api::tree::{self, Node};
+use crate::api::Client;
 use crate::cli::{Command, Invocation};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 
 pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { globals, command } = inv;
-    let _ = &globals;
     match command {
         Command::Help { path } => help::run(&path),
-        Command::Version { format } => version::run(format.as_deref()),
+        Command::Version { format } => version::run(format.as_ref()),
         Command::Completion { shell } => completion::run(shell),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),
@@ -45,4 +46,17 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Jobs(_) => Err(Error::not_available("jobs")),
         Command::Update(_) => Err(Error::not_available("update")),
     }
+}
+
+/// The nodes an argument names ([`tree::expand`]); when it is not found and
+/// holds a `*` that is not a whole last element, says how wildcards work.
+pub(crate) fn expand(client: &Client, arg: &str) -> Result<Vec<Node>> {
+    tree::expand(client, arg).map_err(|mut e| {
+        if e.exit == Exit::NotFound && arg.contains('*') && tree::wildcard_dir(arg).is_none() {
+            e.message.push_str(
+                " ('*' is a wildcard only as the whole last element, as in 'dir/*'; elsewhere it is part of a name)",
+            );
+        }
+        e
+    })
 }

@@ -5,7 +5,8 @@
 //! job is awaited and its result checked (destination present, source gone).
 
 use crate::api::jobs::CopyMove;
-use crate::cli::{CpMvArgs, GlobalArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::CpMvArgs;
 use crate::error::Result;
 
 pub fn run(globals: &GlobalArgs, args: &CpMvArgs) -> Result<()> {

@@ -17,7 +17,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::api::{jobs, tree};
-use crate::cli::{GlobalArgs, RmArgs};
+use crate::auth::GlobalArgs;
+use crate::cli::RmArgs;
 use crate::error::{Error, Exit, Result};
 use crate::output;
 
@@ -32,7 +33,7 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
     let mut seen: HashSet<String> = HashSet::new();
     for arg in &args.paths {
         let is_wild = tree::wildcard_dir(arg).is_some();
-        let nodes = tree::expand(&client, arg)?;
+        let nodes = super::expand(&client, arg)?;
         if is_wild && nodes.is_empty() {
             errln!(
                 "{}: folder is empty, nothing to delete there",

@@ -23,8 +23,10 @@ use std::time::Duration;
 
 use crate::api::retry::Policy;
 use crate::api::tree::{self, Node};
-use crate::cli::{GlobalArgs, LogLevel, ScpArgs};
-use crate::error::{Error, Exit, Result};
+use crate::auth::GlobalArgs;
+use crate::cli::ScpArgs;
+use crate::error::{Error, Result};
+use crate::output::log::LogLevel;
 use crate::s3::S3;
 use crate::transfer::journal::{self, Journal, RunRecord};
 use crate::transfer::progress::Mode;
@@ -67,34 +69,7 @@ pub fn direction(source: &str, target: &str) -> Result<Direction> {
     }
 }
 
-fn options(a: &ScpArgs) -> Result<(Options, Policy)> {
-    if a.part_size_mib == 0 || a.part_size_mib % 10 != 0 {
-        return Err(Error::usage(
-            CMD,
-            format!(
-                "--part-size must be a multiple of 10 (MiB), got {}",
-                a.part_size_mib
-            ),
-        ));
-    }
-    if a.parts_concurrency == 0 || a.files_concurrency == 0 {
-        return Err(Error::usage(
-            CMD,
-            "--parts-concurrency and --files-concurrency must be at least 1",
-        ));
-    }
-    if a.max_parts_number == 0 {
-        return Err(Error::usage(CMD, "--max-parts-number must be at least 1"));
-    }
-    let backoff = crate::cli::parse_duration(&a.retry_max_backoff).ok_or_else(|| {
-        Error::usage(
-            CMD,
-            format!(
-                "could not parse --retry-max-backoff '{}' (use e.g. 3s, 500ms, 1m)",
-                a.retry_max_backoff
-            ),
-        )
-    })?;
+fn options(a: &ScpArgs) -> (Options, Policy) {
     let log_mode = a.no_progress || a.verbose || a.very_verbose || !crate::output::is_stderr_tty();
     let progress = if log_mode {
         Mode::Log { per_file: !a.quiet }
@@ -111,7 +86,7 @@ fn options(a: &ScpArgs) -> Result<(Options, Policy)> {
         .ok()
         .and_then(|s| crate::cli::parse_duration(&s))
         .unwrap_or(Duration::from_secs(30));
-    Ok((
+    (
         Options {
             follow_links: a.follow_links,
             fail_fast: a.fail_fast,
@@ -125,13 +100,13 @@ fn options(a: &ScpArgs) -> Result<(Options, Policy)> {
             verbose: a.verbose || a.very_verbose || crate::output::log::debug_enabled(),
             index_timeout,
         },
-        Policy::new(a.retry_max_attempts, backoff),
-    ))
+        Policy::new(a.retry_max_attempts, a.retry_max_backoff),
+    )
 }
 
 pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
     let dir = direction(&a.source, &a.target)?;
-    let (opts, retry) = options(a)?;
+    let (opts, retry) = options(a);
     if a.very_verbose {
         crate::output::log::set_level(LogLevel::Debug);
     }
@@ -422,15 +397,10 @@ fn download(
     finish(report, "Downloaded", Some(run))
 }
 
-/// Exit code helper for tests.
-#[allow(dead_code)]
-fn exit_of(r: &Result<()>) -> Option<Exit> {
-    r.as_ref().err().map(|e| e.exit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     #[test]
     fn directions() {
@@ -453,29 +423,5 @@ mod tests {
             direction("cells://a", "cells//b").unwrap_err().exit,
             Exit::Usage
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(
-            crate::cli::parse_duration("3s"),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("500ms"),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("1m30s"),
-            Some(Duration::from_secs(90))
-        );
-        assert_eq!(
-            crate::cli::parse_duration("1.5h"),
-            Some(Duration::from_secs(5400))
-        );
-        assert_eq!(crate::cli::parse_duration("0"), Some(Duration::ZERO));
-        assert_eq!(crate::cli::parse_duration("3"), None);
-        assert_eq!(crate::cli::parse_duration("x"), None);
-        assert_eq!(crate::cli::parse_duration(""), None);
     }
 }

@@ -1,26 +1,31 @@
-//! `cec share PATH [--password P] [--expire-days N] [--max-downloads N]`
-//! (docs/compatibility.md §4.5): creates a public link
-//! (download + preview) for a file or folder and prints its absolute URL on
-//! stdout (one line, nothing else on stdout). A missing PATH is exit 4.
+//! `cec share PATH [--ask-password | --password-file FILE | --password P]
+//! [--expire-days N] [--max-downloads N]` (docs/compatibility.md §4.5):
+//! creates a public link (download + preview) for a file or folder and prints
+//! its absolute URL on stdout (one line, nothing else on stdout). A missing
+//! PATH is exit 4. The link password comes from a prompt, a file,
+//! `CEC_LINK_PASSWORD` or (with a warning: other users can read it) argv.
 
+use std::io::BufRead;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::api::tree::{self, ShareOptions};
-use crate::cli::{GlobalArgs, ShareArgs};
-use crate::error::{Error, Result};
+use crate::auth::prompt::Prompter;
+use crate::auth::GlobalArgs;
+use crate::cli::{LinkPassword, ShareArgs};
+use crate::error::{Error, Exit, Result};
 use crate::output;
+
+const CMD: &str = "share";
 
 pub fn run(globals: &GlobalArgs, args: &ShareArgs) -> Result<()> {
     let path = tree::clean_path(&args.path);
     if !path.contains('/') {
         return Err(Error::usage(
-            "share",
+            CMD,
             "give a file or folder inside a workspace, e.g. common-files/report.pdf",
         ));
     }
-    if matches!(&args.password, Some(p) if p.is_empty()) {
-        return Err(Error::usage("share", "--password cannot be empty"));
-    }
+    let password = args.password.as_ref().map(link_password).transpose()?;
     let client = crate::auth::connect(globals)?;
     let node = tree::stat_existing(&client, &path)?;
     let now = SystemTime::now()
@@ -28,7 +33,7 @@ pub fn run(globals: &GlobalArgs, args: &ShareArgs) -> Result<()> {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let opts = ShareOptions {
-        password: args.password.clone(),
+        password,
         expires_at: args.expire_days.map(|d| now + i64::from(d) * 86_400),
         max_downloads: args.max_downloads,
     };
@@ -42,4 +47,57 @@ pub fn run(globals: &GlobalArgs, args: &ShareArgs) -> Result<()> {
     }
     output::println_out(&url);
     Ok(())
+}
+
+/// The link password, from where the user put it.
+fn link_password(from: &LinkPassword) -> Result<String> {
+    match from {
+        LinkPassword::Argv(p) => {
+            output::log::warn(
+                "other users of this machine can read a password given on the command line; prefer --ask-password, --password-file or CEC_LINK_PASSWORD",
+            );
+            Ok(p.clone())
+        }
+        LinkPassword::Env(p) => Ok(p.clone()),
+        LinkPassword::File(f) => first_line(f),
+        LinkPassword::Prompt => Prompter::new(CMD).secret(
+            "Link password",
+            "use --password-file FILE or CEC_LINK_PASSWORD",
+        ),
+    }
+}
+
+/// The first line of `f` (at most 4 KiB), without its line ending; never empty.
+fn first_line(f: &std::path::Path) -> Result<String> {
+    let file = std::fs::File::open(f).map_err(|e| {
+        let exit = if e.kind() == std::io::ErrorKind::NotFound {
+            Exit::NotFound
+        } else {
+            Exit::Failure
+        };
+        Error::new(
+            exit,
+            format!("cannot read the password file {}: {e}", f.display()),
+        )
+    })?;
+    let mut line = String::new();
+    std::io::BufReader::new(std::io::Read::take(file, 4096))
+        .read_line(&mut line)
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot read the password file {}: {e}",
+                f.display()
+            ))
+        })?;
+    let pw = line.trim_end_matches(['\n', '\r']);
+    if pw.is_empty() {
+        return Err(Error::usage(
+            CMD,
+            format!(
+                "the first line of the password file {} is empty",
+                f.display()
+            ),
+        ));
+    }
+    Ok(pw.to_string())
 }

@@ -82,8 +82,7 @@ fn verdict(ok: bool, quiet: bool, msg: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
-fn hash(file: Option<std::path::PathBuf>, raw: bool) -> Result<()> {
-    let file = file.ok_or_else(|| Error::usage("tools hash", "missing --file FILE"))?;
+fn hash(file: std::path::PathBuf, raw: bool) -> Result<()> {
     let meta = std::fs::metadata(&file).map_err(|e| {
         let exit = if e.kind() == std::io::ErrorKind::NotFound {
             Exit::NotFound

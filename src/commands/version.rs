@@ -1,5 +1,5 @@
 //! `cec version [-f TEMPLATE]` and `cec --version`.
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{self, Template};
 
 /// Build information embedded by build.rs.
@@ -8,8 +8,7 @@ pub const GIT_COMMIT: &str = env!("CEC_GIT_COMMIT");
 pub const BUILT: &str = env!("CEC_BUILD_TIME");
 pub const RUST_VERSION: &str = env!("CEC_RUSTC_VERSION");
 
-pub const FIELDS: &[&str] = &["Version", "Built", "GitCommit", "OS", "Arch", "RustVersion"];
-
+/// The value of a `--format` field (`cli::flags::VERSION_FIELDS`).
 fn field(name: &str) -> String {
     match name {
         "Version" => VERSION.into(),
@@ -22,12 +21,9 @@ fn field(name: &str) -> String {
     }
 }
 
-pub fn run(format: Option<&str>) -> Result<()> {
+pub fn run(format: Option<&Template>) -> Result<()> {
     match format {
-        Some(f) => {
-            let t = Template::parse(f, FIELDS).map_err(|m| Error::usage("version", m))?;
-            output::print_out(&t.render(field));
-        }
+        Some(t) => output::print_out(&t.render(field)),
         None => output::print_out(&format!(
             "Cells Client (cec)\n Version:\t{}\n Built:\t\t{}\n Git commit:\t{}\n OS/Arch:\t{}/{}\n Rust version:\t{}\n",
             VERSION,

@@ -7,8 +7,10 @@
 //! `flock` on `config.json.lock` held across read-modify-write; an empty
 //! `Configs` map is never mistaken for the legacy single-account format.
 pub mod keyring;
+mod url;
 
-use crate::cli::GlobalArgs;
+pub use url::ServerUrl;
+
 use crate::error::{Error, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -107,12 +109,27 @@ pub struct Account {
 impl Account {
     /// `<user>@<hostname>:<port>` (port 80/443 by default).
     pub fn id(&self) -> String {
-        let (host, port) = host_port(&self.url);
-        format!("{}@{}:{}", self.user, host, port)
+        match self.server() {
+            Ok(u) => format!("{}@{}:{}", self.user, u.host(), u.port()),
+            Err(_) => format!("{}@:", self.user),
+        }
     }
     /// `<user>@<hostname>`.
     pub fn compute_label(&self) -> String {
-        format!("{}@{}", self.user, host_port(&self.url).0)
+        let host = self
+            .server()
+            .map(|u| u.host().to_string())
+            .unwrap_or_default();
+        format!("{}@{host}", self.user)
+    }
+    /// The server URL of the account (normalised when the file was read).
+    pub fn server(&self) -> Result<ServerUrl> {
+        ServerUrl::parse(&self.url).map_err(|why| {
+            Error::failure(format!(
+                "the account {}@{} has an invalid server URL ({why}): remove it with 'cec config rm' and add it again",
+                self.user, self.url
+            ))
+        })
     }
     pub fn keyring_key(&self) -> String {
         keyring::key(&self.url, &self.user)
@@ -165,53 +182,6 @@ pub fn auth_label(t: &str) -> String {
     }
 }
 
-/// Hostname and port of `scheme://host[:port]` (port defaulted from the scheme).
-pub fn host_port(u: &str) -> (String, String) {
-    match url::Url::parse(u) {
-        Ok(p) => {
-            let host = p.host_str().unwrap_or("").to_string();
-            let port = match p.port() {
-                Some(port) => port.to_string(),
-                None => match p.scheme() {
-                    "http" => "80".into(),
-                    "https" => "443".into(),
-                    _ => String::new(),
-                },
-            };
-            (host, port)
-        }
-        Err(_) => (String::new(), String::new()),
-    }
-}
-
-/// Validate and normalise a server URL to `scheme://host[:port]`.
-/// Errors are plain messages (the caller decides usage vs failure).
-pub fn normalize_url(raw: &str) -> std::result::Result<String, String> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err("field cannot be empty".into());
-    }
-    let p = url::Url::parse(t).map_err(|e| format!("'{t}' is not a valid URL ({e})"))?;
-    if p.scheme() != "http" && p.scheme() != "https" {
-        return Err(format!(
-            "'{t}' is not a valid server URL: the scheme must be http or https"
-        ));
-    }
-    let host = match p.host() {
-        Some(url::Host::Ipv6(a)) => format!("[{a}]"),
-        Some(h) => h.to_string(),
-        None => return Err(format!("'{t}' is not a valid server URL: no host")),
-    };
-    if host.is_empty() {
-        return Err(format!("'{t}' is not a valid server URL: no host"));
-    }
-    let mut out = format!("{}://{}", p.scheme(), host);
-    if let Some(port) = p.port() {
-        out.push_str(&format!(":{port}"));
-    }
-    Ok(out)
-}
-
 /// Top level of config.json.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ConfigFile {
@@ -257,8 +227,8 @@ impl ConfigFile {
             if acc.url.is_empty() {
                 return Err(bad("unknown config format (no Configs and no url)".into()));
             }
-            if let Ok(u) = normalize_url(&acc.url) {
-                acc.url = u;
+            if let Ok(u) = ServerUrl::parse(&acc.url) {
+                acc.url = u.to_string();
             }
             acc.label = acc.compute_label();
             acc.created_at_version = VERSION.into();
@@ -326,9 +296,10 @@ pub struct LockGuard {
 }
 
 impl Store {
-    pub fn new(globals: &GlobalArgs) -> Result<Store> {
-        let dir = match &globals.config_dir {
-            Some(d) if !d.as_os_str().is_empty() => d.clone(),
+    /// The store in `dir` (`--config`), else in the default directory.
+    pub fn new(dir: Option<&Path>) -> Result<Store> {
+        let dir = match dir {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => default_dir()?,
         };
         Ok(Store::at(dir))
@@ -645,22 +616,6 @@ mod tests {
     fn corrupt_is_error() {
         assert!(ConfigFile::parse("{not json", Path::new("x")).is_err());
         assert!(ConfigFile::parse("[1]", Path::new("x")).is_err());
-    }
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            normalize_url(" https://h.example.com/x/y?q#f ").unwrap(),
-            "https://h.example.com"
-        );
-        assert_eq!(
-            normalize_url("http://127.0.0.1:8080/").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert!(normalize_url("files.example.com").is_err());
-        assert!(normalize_url("ftp://x").is_err());
-        assert!(normalize_url("").is_err());
-        assert_eq!(host_port("http://h"), ("h".into(), "80".into()));
     }
 
     #[test]

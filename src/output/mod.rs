@@ -1,8 +1,6 @@
 //! Rendering helpers shared by all commands: tables, IEC/SI sizes, relative dates
 //! (docs/compatibility.md §8.1–§8.3), a small `{{.Field}}` template language, terminal
 //! detection, the logger (`output::log`) and Ctrl-C handling (`output::interrupt`).
-// Shared API: parts are used only by some commands (or later ones).
-#![allow(dead_code)]
 pub mod interrupt;
 pub mod log;
 pub mod table;

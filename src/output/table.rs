@@ -48,14 +48,6 @@ impl Table {
         self
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// Print on stdout, fitted to the terminal width when stdout is a terminal
     /// (where control characters in cells are shown escaped).
     pub fn print(&self) {

@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use crate::api::retry::Retrier;
 use crate::api::Client;
+use crate::config::ServerUrl;
 use crate::error::{Error, Result};
 use transport::Transport;
 
@@ -123,53 +124,6 @@ pub struct S3 {
     cancel: Option<Cancel>,
 }
 
-/// `Host` header for a base URL: host, plus `:port` only when not the scheme default.
-pub fn host_header(base: &str) -> String {
-    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let default = if scheme.eq_ignore_ascii_case("https") {
-        ":443"
-    } else {
-        ":80"
-    };
-    authority
-        .strip_suffix(default)
-        .unwrap_or(authority)
-        .to_ascii_lowercase()
-}
-
-/// `scheme://host[:port]` of a base URL (path, query and user-info dropped).
-fn base_of(base: &str) -> String {
-    let trimmed = base.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed.split_once("://").unwrap_or(("http", trimmed));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    format!("{scheme}://{authority}")
-}
-
-/// `host:port` for the direct path of a plain `http://` base.
-fn direct_addr(base: &str) -> Option<String> {
-    let authority = base.strip_prefix("http://")?;
-    let has_port = match authority.rfind(']') {
-        Some(i) => authority[i..].contains(':'),
-        None => authority.contains(':'),
-    };
-    Some(if has_port {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    })
-}
-
-/// Host name of a base URL (no port, no brackets).
-fn host_name(base: &str) -> String {
-    url::Url::parse(base)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
-        .unwrap_or_default()
-}
-
 impl S3 {
     /// The S3 client of `client`'s server and account: same agent (TLS,
     /// proxy, custom headers), same token, same retry policy. A plain `http://`
@@ -177,29 +131,38 @@ impl S3 {
     /// unless `CEC_S3_DIRECT=0`.
     pub fn for_client(client: &Client) -> S3 {
         let creds_client = client.clone();
-        let base = base_of(client.base_url());
-        let direct = crate::api::http::proxy_for("http", &host_name(&base)).is_none()
+        let server = client.server();
+        let base = server.to_string();
+        let direct = !server.is_https()
+            && crate::api::http::proxy_for("http", server.host()).is_none()
             && std::env::var("CEC_S3_DIRECT").map_or(true, |v| v != "0" && v != "false");
-        let transport = match direct_addr(&base).filter(|_| direct) {
-            Some(addr) => Transport::Direct {
-                base: base.clone(),
-                addr,
-            },
-            None => Transport::Agent {
+        let transport = if direct {
+            Transport::Direct {
+                base,
+                addr: server.address(),
+            }
+        } else {
+            Transport::Agent {
                 agent: client.agent().clone(),
-                base: base.clone(),
-            },
+                base,
+            }
         };
         S3::with_transport(
             transport,
+            server,
             Arc::new(move || creds_client.bearer()),
             client.retrier().clone(),
         )
     }
 
-    fn with_transport(transport: Transport, creds: Credentials, retrier: Arc<Retrier>) -> S3 {
+    fn with_transport(
+        transport: Transport,
+        server: &ServerUrl,
+        creds: Credentials,
+        retrier: Arc<Retrier>,
+    ) -> S3 {
         S3 {
-            host: host_header(transport.base()),
+            host: server.authority(),
             transport,
             bucket: "io".into(),
             secret: sign::GATEWAY_SECRET.into(),
@@ -268,28 +231,6 @@ pub fn read_error(e: io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_headers() {
-        assert_eq!(host_header("http://127.0.0.1:8080"), "127.0.0.1:8080");
-        assert_eq!(
-            host_header("https://Cells.Example.com:443/x"),
-            "cells.example.com"
-        );
-        assert_eq!(host_header("http://h:80"), "h");
-        assert_eq!(host_header("https://h:80"), "h:80");
-        assert_eq!(host_header("http://[::1]:9000"), "[::1]:9000");
-    }
-
-    #[test]
-    fn bases_and_direct_addresses() {
-        assert_eq!(base_of(" http://u@h:8080/x/ "), "http://h:8080");
-        assert_eq!(direct_addr("http://h").as_deref(), Some("h:80"));
-        assert_eq!(direct_addr("http://[::1]:9").as_deref(), Some("[::1]:9"));
-        assert_eq!(direct_addr("https://h"), None);
-        assert_eq!(host_name("http://[::1]:9000"), "::1");
-        assert_eq!(host_name("http://cells.example.com"), "cells.example.com");
-    }
 
     #[test]
     fn etags_compare_loosely() {

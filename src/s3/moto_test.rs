@@ -82,13 +82,15 @@ fn start_moto() -> Option<(Moto, String)> {
 
 fn client(url: &str, token: &str) -> S3 {
     let t = token.to_string();
+    let server = crate::config::ServerUrl::parse(url).unwrap();
     let transport = Transport::Agent {
         agent: ureq::AgentBuilder::new().build(),
-        base: base_of(url),
+        base: server.to_string(),
     };
     let policy = crate::api::retry::Policy::new(2, std::time::Duration::from_millis(100));
     S3::with_transport(
         transport,
+        &server,
         Arc::new(move || Ok(t.clone())),
         Arc::new(Retrier::new(policy)),
     )
