@@ -3,12 +3,15 @@
 //! detection, the logger (`output::log`) and Ctrl-C handling (`output::interrupt`).
 // Shared API: parts are used only by some commands (or later ones).
 #![allow(dead_code)]
+pub mod confirm;
 pub mod interrupt;
+pub mod listing;
 pub mod log;
 pub mod table;
 pub mod template;
 pub mod width;
 
+pub use listing::{print_json_lines, print_listing};
 pub use table::{Align, Table};
 pub use template::Template;
 
