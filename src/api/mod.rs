@@ -9,7 +9,10 @@
 //! Other areas add their models in their own files (`pub mod tree;` etc.).
 pub mod frontend;
 pub mod http;
+pub mod idm;
 pub mod jobs;
+pub mod meta;
+pub mod storage;
 pub mod tree;
 
 use crate::error::{Error, Exit, Result};

@@ -666,10 +666,18 @@ impl Ctx<'_> {
                         .unwrap_or_else(|| "menu-admin-guide-v7".into()),
                 }
             }
-            "idm list-users" => Command::Idm(IdmCmd::ListUsers),
-            "idm list-groups" => Command::Idm(IdmCmd::ListGroups),
-            "idm list-roles" => Command::Idm(IdmCmd::ListRoles),
-            "idm list-workspaces" => Command::Idm(IdmCmd::ListWorkspaces),
+            "idm list-users" => Command::Idm(IdmCmd::ListUsers {
+                json: self.switch("json"),
+            }),
+            "idm list-groups" => Command::Idm(IdmCmd::ListGroups {
+                json: self.switch("json"),
+            }),
+            "idm list-roles" => Command::Idm(IdmCmd::ListRoles {
+                json: self.switch("json"),
+            }),
+            "idm list-workspaces" => Command::Idm(IdmCmd::ListWorkspaces {
+                json: self.switch("json"),
+            }),
             "idm list-acls" => {
                 let nodes: Vec<String> = self
                     .raw
@@ -687,13 +695,23 @@ impl Ctx<'_> {
                 Command::Idm(IdmCmd::ListAcls {
                     nodes,
                     delete: self.switch("delete"),
+                    force: self.switch("force"),
+                    json: self.switch("json"),
                 })
             }
             "info" => Command::Info,
-            "jobs get" => Command::Jobs(JobsCmd::Get {
-                format: self.format_choice()?,
-                filter: self.filter()?,
-            }),
+            "jobs get" => {
+                let format = self.format_choice()?;
+                let json = self.switch("json");
+                if json && format.is_some() {
+                    return Err(self.usage("use either --format or --json, not both"));
+                }
+                Command::Jobs(JobsCmd::Get {
+                    format,
+                    filter: self.filter()?,
+                    json,
+                })
+            }
             "jobs delete" => Command::Jobs(JobsCmd::Delete {
                 format: self.format_choice()?,
                 filter: self.filter()?,
@@ -757,10 +775,17 @@ impl Ctx<'_> {
                 max_downloads: self.num::<u32>("max-downloads", 1, u32::MAX)?,
             }),
             "scp" => Command::Scp(self.scp()?),
-            "storage list-datasources" => Command::Storage(StorageCmd::ListDatasources {
-                raw: self.switch("raw"),
+            "storage list-datasources" => {
+                let (raw, json) = (self.switch("raw"), self.switch("json"));
+                if raw && json {
+                    return Err(self.usage("use either --raw or --json, not both"));
+                }
+                Command::Storage(StorageCmd::ListDatasources { raw, json })
+            }
+            "storage resync-ds" => Command::Storage(StorageCmd::ResyncDs {
+                name: arg(0),
+                timeout_secs: self.num::<u64>("timeout", 1, 30 * 86_400)?.unwrap_or(3600),
             }),
-            "storage resync-ds" => Command::Storage(StorageCmd::ResyncDs { name: arg(0) }),
             "tools hash" => {
                 let file = self
                     .string("file")

@@ -218,6 +218,11 @@ static DOC_FLAGS: &[Flag] = &[
     .def("menu-admin-guide-v7"),
 ];
 
+/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`).
+const LIST_JSON: Flag = sw("json", None, "One JSON object per line (for scripts)");
+
+static IDM_LIST_FLAGS: &[Flag] = &[LIST_JSON];
+
 static LIST_ACLS_FLAGS: &[Flag] = &[
     val(
         "uuid",
@@ -230,6 +235,12 @@ static LIST_ACLS_FLAGS: &[Flag] = &[
         None,
         "Delete the listed ACLs (asks for confirmation)",
     ),
+    sw(
+        "force",
+        Some('f'),
+        "Delete without asking (required with --delete when stdin is not a terminal)",
+    ),
+    LIST_JSON,
 ];
 
 static JOBS_GET_FLAGS: &[Flag] = &[
@@ -242,6 +253,7 @@ static JOBS_GET_FLAGS: &[Flag] = &[
         "JSON",
         "Filter, e.g. '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}'",
     ),
+    LIST_JSON,
 ];
 
 static JOBS_DELETE_FLAGS: &[Flag] = &[
@@ -513,7 +525,15 @@ static SCP_FLAGS: &[Flag] = &[
     .env(),
 ];
 
-static LIST_DS_FLAGS: &[Flag] = &[sw("raw", Some('r'), "Names only, one per line")];
+static LIST_DS_FLAGS: &[Flag] = &[sw("raw", Some('r'), "Names only, one per line"), LIST_JSON];
+
+static RESYNC_FLAGS: &[Flag] = &[val(
+    "timeout",
+    None,
+    "SECS",
+    "Give up waiting for the resync job after SECS seconds (it goes on on the server)",
+)
+.def("3600")];
 
 static HASH_FLAGS: &[Flag] = &[
     val("file", Some('f'), "FILE", "Local file to hash (required)").comp(Complete::Files),
@@ -853,16 +873,35 @@ cec cp --force common-files/a.txt common-files/b.txt personal-files/docs")
         .args("[COMMAND...]", 0, usize::MAX)
         .ex("cec help\ncec help scp\ncec help config add oauth"),
     group("idm", "Identity Management commands")
-        .long("Lists users, groups, roles, workspaces and ACLs (administrator rights needed).")
+        .long("Lists users, groups, roles, workspaces and ACLs (administrator rights needed).
+Every list is complete (paged through); on a terminal it is a table, otherwise one
+tab-separated row per item; --json prints one JSON object per line.")
         .ex("cec idm list-users\ncec idm list-acls -n <node-uuid>"),
     cmd("idm list-acls", "List ACLs by node UUID")
-        .long("Lists the ACLs of the given nodes; with --delete, deletes them after confirmation.")
-        .ex("cec idm list-acls -n 8b3b4c3e-...\ncec idm list-acls -n uuid1,uuid2 --delete")
+        .long("Lists the ACLs of the given nodes (columns: node UUID, role ID, action, workspace ID).
+With --delete, deletes them after confirmation: only y or yes proceeds, and when stdin is not
+a terminal nothing is deleted without --force (exit code 2).
+--json keys: id, node_uuid, role_id, action, value, workspace_id.")
+        .ex("cec idm list-acls -n 8b3b4c3e-...
+cec idm list-acls -n uuid1,uuid2 --delete
+cec idm list-acls -n uuid1 --delete --force")
         .flags(LIST_ACLS_FLAGS),
-    cmd("idm list-groups", "List groups").ex("cec idm list-groups"),
-    cmd("idm list-roles", "List roles").ex("cec idm list-roles"),
-    cmd("idm list-users", "List users").ex("cec idm list-users"),
-    cmd("idm list-workspaces", "List workspaces").ex("cec idm list-workspaces"),
+    cmd("idm list-groups", "List groups")
+        .long("Lists every group (columns: label, group path, UUID).\n--json keys: uuid, label, group_path.")
+        .ex("cec idm list-groups\ncec idm list-groups --json | jq -r .label")
+        .flags(IDM_LIST_FLAGS),
+    cmd("idm list-roles", "List roles")
+        .long("Lists every role (columns: label, type, UUID); the type is group, user, team or empty.\n--json keys: uuid, label, type (group, user, team or role).")
+        .ex("cec idm list-roles")
+        .flags(IDM_LIST_FLAGS),
+    cmd("idm list-users", "List users")
+        .long("Lists every user (columns: login, display name, profile, group path, UUID).\n--json keys: login, uuid, display_name, email, profile, group_path.")
+        .ex("cec idm list-users\ncec idm list-users | cut -f1\ncec idm list-users --json | jq -r .login")
+        .flags(IDM_LIST_FLAGS),
+    cmd("idm list-workspaces", "List workspaces")
+        .long("Lists every workspace and cell (columns: label, slug, scope, UUID, description).\n--json keys: uuid, slug, label, description, scope.")
+        .ex("cec idm list-workspaces")
+        .flags(IDM_LIST_FLAGS),
     cmd("info", "Display the active connection's info: user, server and authentication type")
         .long("Shows the user, server URL and authentication type of the active account (or of the\n--url/--token flags), and the server version when the server tells it.")
         .ex("cec info"),
@@ -870,15 +909,27 @@ cec cp --force common-files/a.txt common-files/b.txt personal-files/docs")
         .long("Lists and deletes server jobs (administrator rights needed for other users' jobs).")
         .ex("cec jobs get\ncec jobs get --format json"),
     cmd("jobs delete", "Delete jobs")
-        .long("Deletes the jobs selected by --filter or --job-id (system jobs only one at a time, with\nconfirmation or --force; this API exists in Cells Enterprise only).")
+        .long("Deletes the job --job-id (exit code 4 if unknown) or the jobs matching --filter ('{}' selects
+every job; both: the job must match). System jobs are deleted one at a time only: a batch
+skips them. Asks for confirmation on a terminal (only y or yes proceeds); when stdin is not a
+terminal nothing is deleted without --force (exit code 2). --dry-run shows the selection.
+The results are a table (ID, Label, Result) or, with --format json, a JSON array of
+{JobID, JobLabel, Result}. Exit code 6 when only some jobs were deleted.
+This API exists in Cells Enterprise only: another edition answers one line, exit code 1.")
         .ex("cec jobs delete --filter '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}' --dry-run
 cec jobs delete --job-id <id> --force")
         .flags(JOBS_DELETE_FLAGS),
     cmd("jobs get", "Query and list existing jobs")
-        .long("Filter fields: owner, numtasks, task_status; operators eq/==, ne/!= and, for numbers, gt/>, lt/<.")
+        .long("Lists every job the account may see, all owners for an administrator (columns: ID, label,
+owner, number of tasks, status of the most recent task).
+Filter: a JSON object of conditions that must all hold, {\"FIELD\":{\"op\":OP,\"value\":V}}.
+Fields: owner, numtasks, task_status; operators eq/==, ne/!= and, for numtasks, gt/>, lt/<.
+--format json prints the server's job objects as a JSON array; --json prints one object per
+line with the keys id, label, owner, system, num_tasks, status, message, start_time, end_time.")
         .ex("cec jobs get
 cec jobs get --filter '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}' --format json
-cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'")
+cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'
+cec jobs get --json | jq -r 'select(.status == \"Error\") | .id'")
         .flags(JOBS_GET_FLAGS),
     cmd("ls", "List files in your Cells server")
         .args("[PATH]", 0, 1)
@@ -903,15 +954,32 @@ cec ls --json common-files | jq -r .path")
         .long("Reads and writes user metadata (namespaces defined on the server) of remote nodes.")
         .ex("cec meta get -p common-files/report.pdf"),
     cmd("meta get", "Get node's metadata")
+        .long("Shows the metadata of a node, sorted by name (exit code 4 when --namespace is not set on it).
+--format json prints one object {\"name\": value, ...} with the values as JSON.
+--all lists the namespaces the server defines and their type (--format json: one object
+per line with namespace, label, type, order, definition).")
         .ex("cec meta get -p common-files/report.pdf
 cec meta get -p common-files/report.pdf -n usermeta-tags --format json
 cec meta get --all")
         .flags(META_GET_FLAGS),
     cmd("meta set", "Set specific metadata for node")
-        .long("Updates or deletes one metadata value. Give exactly one value flag matching the namespace\ntype (-s, -j, -r or -b) for update.")
+        .long("Sets (update) or clears (delete) the value of one namespace on a node.
+The value flag must suit the namespace type, and the value is checked before anything is
+sent (exit code 2 otherwise):
+  string, textarea, css_label  -s TEXT
+  choice                       -s KEY (one of the namespace's choices)
+  tags                         -s TAG[,TAG...] (added to the node's tags)
+  date                         -s YYYY-MM-DD, 'YYYY-MM-DD hh:mm:ss' or YYYY-MM-DDThh:mm:ssZ (UTC)
+  stars_rate                   -r 0..5
+  integer                      -r N
+  boolean                      -b or --boolean-value=false
+  json                         -j JSON
+delete clears the value; for tags, -s removes only those tags (other values are ignored).")
         .ex("cec meta set -p common-files/report.pdf -o update -n usermeta-tags -s urgent
-cec meta set -p common-files/report.pdf -o update -n usermeta-stars -r 4
-cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent")
+cec meta set -p common-files/report.pdf -o update -n usermeta-rating -r 4
+cec meta set -p common-files/report.pdf -o update -n usermeta-deadline -s 2025-06-30
+cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent
+cec meta set -p common-files/report.pdf -o delete -n usermeta-rating")
         .flags(META_SET_FLAGS),
     cmd("mkdir", "Create folder(s) in the remote server")
         .args("PATH...", 1, usize::MAX)
@@ -992,11 +1060,18 @@ cec share common-files/report.pdf --password 's3cret'")
         .long("Lists datasources and launches resynchronisations (administrator rights needed).")
         .ex("cec storage list-datasources"),
     cmd("storage list-datasources", "List configured datasources")
+        .long("Lists every datasource (columns: name, storage type, bucket, folder, versioning policy).
+--raw prints the names only; --json one object per line with the keys name, storage_type,
+bucket, base_folder, versioning_policy, disabled, flat.")
         .ex("cec storage list-datasources\ncec storage list-datasources --raw")
         .flags(LIST_DS_FLAGS),
     cmd("storage resync-ds", "Launch a resync")
         .args("DSNAME", 1, 1)
-        .ex("cec storage resync-ds pydiods1"),
+        .long("Starts the resynchronisation of a datasource and waits for the server job: exit code 0
+when it finished, 1 when it failed or --timeout passed (the job then goes on on the server),
+4 when no datasource has that name.")
+        .ex("cec storage resync-ds pydiods1\ncec storage resync-ds pydiods1 --timeout 600")
+        .flags(RESYNC_FLAGS),
     group("tools", "Additional tools")
         .hide()
         .ex("cec tools hash -f ./file.bin\ncec tools version isgreater 4.3.1 4.2.0"),

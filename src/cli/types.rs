@@ -253,20 +253,37 @@ impl Default for ScpArgs {
     }
 }
 
+/// `json`: `--json` (one object per line instead of the table / rows).
 #[derive(Debug, Clone)]
 #[allow(clippy::enum_variant_names)]
 pub enum IdmCmd {
-    ListUsers,
-    ListGroups,
-    ListRoles,
-    ListWorkspaces,
-    ListAcls { nodes: Vec<String>, delete: bool },
+    ListUsers {
+        json: bool,
+    },
+    ListGroups {
+        json: bool,
+    },
+    ListRoles {
+        json: bool,
+    },
+    ListWorkspaces {
+        json: bool,
+    },
+    /// `nodes` is never empty; `force` (`-f/--force`) skips the `--delete` confirmation.
+    ListAcls {
+        nodes: Vec<String>,
+        delete: bool,
+        force: bool,
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum StorageCmd {
-    ListDatasources { raw: bool },
-    ResyncDs { name: String },
+    /// At most one of `raw` and `json`.
+    ListDatasources { raw: bool, json: bool },
+    /// `timeout_secs` >= 1 (`--timeout`, default 3600).
+    ResyncDs { name: String, timeout_secs: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -296,9 +313,11 @@ pub enum MetaValueKind {
 
 #[derive(Debug, Clone)]
 pub enum JobsCmd {
+    /// At most one of `format` and `json`; `filter` is a JSON object (checked by the parser).
     Get {
         format: Option<String>,
         filter: Option<String>,
+        json: bool,
     },
     Delete {
         format: Option<String>,
