@@ -1,4 +1,4 @@
-//! `cec idm list-users|list-groups|list-roles|list-workspaces|list-acls` (docs/compatibility.md §7.5).
+//! `cec idm list-users|list-groups|list-roles|list-workspaces|list-acls` (docs/compatibility.md §7.6).
 //!
 //! Every list is complete (paged, `api::idm`). On a terminal: a legend and a table; piped:
 //! tab-separated rows in the table's columns; `--json`: one object per line (keys in the

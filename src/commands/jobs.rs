@@ -1,6 +1,6 @@
 //! `cec jobs get [--filter F] [--format table|json | --json]` and
 //! `cec jobs delete (--job-id ID | --filter F) [--force] [--dry-run] [--format table|json]`
-//! (docs/compatibility.md §7.5).
+//! (docs/compatibility.md §7.6).
 //!
 //! - `get`: every job the account may see (all owners for an administrator), filtered;
 //!   the last task is the most recent one. `--format json` prints the server's job objects

@@ -1,6 +1,6 @@
 //! `cec meta get -p PATH [-f table|json] [-n NS]`, `cec meta get --all` and
 //! `cec meta set -p PATH -o update|delete -n NS [-s|-j|-r|-b VALUE]`
-//! (docs/compatibility.md §7.5).
+//! (docs/compatibility.md §7.6).
 //!
 //! - `get`: the node's metadata sorted by name (values decoded: strings unquoted); with
 //!   `-n`, that one (exit 4 when the node has none); `-f json` prints one object

@@ -1,5 +1,5 @@
 //! `cec storage list-datasources [-r|--json]` and `cec storage resync-ds DSNAME
-//! [--timeout SECS]` (docs/compatibility.md §7.5).
+//! [--timeout SECS]` (docs/compatibility.md §7.6).
 //!
 //! `resync-ds` checks that the datasource exists (exit 4), starts the resync job and waits
 //! for its real outcome: exit 0 when it finished, 1 when it failed or the time-out passed.
