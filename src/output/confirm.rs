@@ -22,7 +22,8 @@ pub fn confirm(cmd: &str, force: bool, question: &str, nothing: &str) -> Result<
             format!("refusing to delete without confirmation: stdin is not a terminal and --force was not given; {nothing}"),
         ));
     }
-    crate::errprint!("{question} [y/N] ");
+    // The question may name things the server sent (labels, paths).
+    crate::errprint!("{} [y/N] ", super::escape_control(question));
     let _ = std::io::stderr().flush();
     match read_answer() {
         Answer::Yes => Ok(()),
