@@ -1126,14 +1126,18 @@ fn combine(queries: &[&Value], op: &str, test: impl Fn(&Value) -> bool) -> bool 
     }
 }
 
+/// Items a search answers without `Limit`, and at most with one (a real server bounds
+/// its pages too: clients must follow `Total`).
+const SEARCH_DEFAULT_PAGE: usize = 100;
+const SEARCH_MAX_PAGE: usize = 500;
+
 fn page<T: Clone>(items: Vec<T>, req: &Value) -> Vec<T> {
     let off = int(req, "Offset").max(0) as usize;
-    let lim = int(req, "Limit").max(0) as usize;
-    items
-        .into_iter()
-        .skip(off)
-        .take(if lim == 0 { usize::MAX } else { lim })
-        .collect()
+    let lim = match int(req, "Limit").max(0) as usize {
+        0 => SEARCH_DEFAULT_PAGE,
+        n => n.min(SEARCH_MAX_PAGE),
+    };
+    items.into_iter().skip(off).take(lim).collect()
 }
 
 const GROUPS: &[(&str, &str)] = &[("c0a1b2c3-0000-4000-8000-00000000e001", "engineering")];
