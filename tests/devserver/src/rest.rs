@@ -1131,7 +1131,7 @@ fn combine(queries: &[&Value], op: &str, test: impl Fn(&Value) -> bool) -> bool 
 const SEARCH_DEFAULT_PAGE: usize = 100;
 const SEARCH_MAX_PAGE: usize = 500;
 
-fn page<T: Clone>(items: Vec<T>, req: &Value) -> Vec<T> {
+fn page<T>(items: Vec<T>, req: &Value) -> Vec<T> {
     let off = int(req, "Offset").max(0) as usize;
     let lim = match int(req, "Limit").max(0) as usize {
         0 => SEARCH_DEFAULT_PAGE,
@@ -1143,6 +1143,7 @@ fn page<T: Clone>(items: Vec<T>, req: &Value) -> Vec<T> {
 const GROUPS: &[(&str, &str)] = &[("c0a1b2c3-0000-4000-8000-00000000e001", "engineering")];
 
 /// A user as the idm searches see it: the seeded accounts, then the `--seed-users` set.
+#[derive(Clone)]
 struct IdmUser<'a> {
     login: &'a str,
     uuid: &'a str,
@@ -1183,7 +1184,12 @@ fn user_roles(u: &IdmUser) -> Value {
 fn search_users(st: &State, req: &Value) -> Result<Resp, ApiError> {
     let queries = arr(req, "Queries");
     let op = enum_of(req, "Operation", "serviceOperationType");
-    let mut found: Vec<(bool, Value)> = Vec::new();
+    // Matches first, JSON only for the page (10,000 users stay cheap to page through).
+    enum Hit<'a> {
+        Group(&'a str, &'a str),
+        User(IdmUser<'a>),
+    }
+    let mut found: Vec<Hit> = Vec::new();
     for (uuid, label) in GROUPS {
         let ok = combine(&queries, &op, |q| {
             (str_of(q, "Login").is_empty() || glob(str_of(q, "Login"), label))
@@ -1192,10 +1198,7 @@ fn search_users(st: &State, req: &Value) -> Result<Resp, ApiError> {
                 && str_of(q, "HasProfile").is_empty()
         });
         if ok {
-            found.push((
-                true,
-                json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}),
-            ));
+            found.push(Hit::Group(uuid, label));
         }
     }
     for u in idm_users(st) {
@@ -1208,22 +1211,31 @@ fn search_users(st: &State, req: &Value) -> Result<Resp, ApiError> {
                 && (str_of(q, "HasProfile").is_empty() || str_of(q, "HasProfile") == profile)
         });
         if ok {
-            found.push((
-                false,
-                json!({"Uuid": u.uuid, "Login": u.login, "GroupPath": u.group_path,
-                "Attributes": {"profile": profile, "displayName": u.display},
-                "Roles": user_roles(&u)}),
-            ));
+            found.push(Hit::User(u));
         }
     }
     let total = found.len();
     if bool_of(req, "CountOnly") {
         return Ok(json_resp(json!({"Total": total})));
     }
-    let (groups, users): (Vec<_>, Vec<_>) = page(found, req).into_iter().partition(|(g, _)| *g);
-    let strip = |l: Vec<(bool, Value)>| l.into_iter().map(|(_, v)| v).collect::<Vec<_>>();
+    let (mut users, mut groups) = (Vec::new(), Vec::new());
+    for hit in page(found, req) {
+        match hit {
+            Hit::Group(uuid, label) => groups.push(
+                json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}),
+            ),
+            Hit::User(u) => {
+                let profile = if u.admin { "admin" } else { "standard" };
+                users.push(
+                    json!({"Uuid": u.uuid, "Login": u.login, "GroupPath": u.group_path,
+                    "Attributes": {"profile": profile, "displayName": u.display},
+                    "Roles": user_roles(&u)}),
+                );
+            }
+        }
+    }
     Ok(json_resp(
-        json!({"Users": strip(users), "Groups": strip(groups), "Total": total}),
+        json!({"Users": users, "Groups": groups, "Total": total}),
     ))
 }
 
