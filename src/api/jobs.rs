@@ -12,13 +12,19 @@
 //! - [`job_state`]: one `POST /a/jobs/user` status query.
 //! - [`wait`]: poll one job until it ends (optional progress callback).
 //! - [`wait_all`]: wait for several jobs (e.g. the delete jobs of `rm`).
+//! - [`list_all`] / [`find`]: every job the user may see (all owners for an
+//!   administrator), with their tasks, for `jobs get` / `jobs delete`.
+//! - [`JobFilter`]: the `--filter` of `jobs get` / `jobs delete`.
+//! - [`delete`]: `DELETE /a/scheduler/jobs/{id}`, a Cells Enterprise route
+//!   (docs/protocol.md §3.11); another edition gets [`enterprise_only`].
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 
 /// How often a running job is polled.
 pub const POLL_EVERY: Duration = Duration::from_millis(300);
@@ -104,14 +110,39 @@ pub struct Task {
     pub progress: f64,
     #[serde(rename = "StartTime", default)]
     pub start_time: i64,
+    #[serde(rename = "EndTime", default)]
+    pub end_time: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Job {
     #[serde(rename = "ID", default)]
     pub id: String,
+    #[serde(rename = "Label", default)]
+    pub label: String,
+    #[serde(rename = "Owner", default)]
+    pub owner: String,
     #[serde(rename = "Tasks", default)]
     pub tasks: Vec<Task>,
+}
+
+/// Owner of the server's own jobs (thumbnails, clean-ups, ...).
+pub const SYSTEM_OWNER: &str = "pydio.system.user";
+
+impl Job {
+    /// The most recent task: latest `StartTime`, ties → last in the list.
+    pub fn last_task(&self) -> Option<&Task> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, t)| (t.start_time, *i))
+            .map(|(_, t)| t)
+    }
+
+    /// A job of the server itself (deleted only one at a time, with confirmation).
+    pub fn is_system(&self) -> bool {
+        self.owner == SYSTEM_OWNER
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,13 +164,11 @@ pub enum JobState {
         progress: Option<f64>,
         message: String,
     },
-    Finished,
+    /// `Finished`, with the task's message.
+    Finished { message: String },
     /// `Error`, `Interrupted`, `Unknown` or anything unexpected, with the
     /// task's message.
-    Failed {
-        status: String,
-        message: String,
-    },
+    Failed { status: String, message: String },
 }
 
 /// One status query: `POST /a/jobs/user {"JobIDs":[id],"LoadTasks":"Any"}`;
@@ -158,13 +187,7 @@ pub fn job_state(client: &Client, id: &str) -> Result<JobState> {
     else {
         return Ok(JobState::Vanished);
     };
-    let Some(task) = job
-        .tasks
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, t)| (t.start_time, *i))
-        .map(|(_, t)| t.clone())
-    else {
+    let Some(task) = job.last_task().cloned() else {
         return Ok(JobState::Pending);
     };
     Ok(match task.status.as_str() {
@@ -173,7 +196,9 @@ pub fn job_state(client: &Client, id: &str) -> Result<JobState> {
             progress: task.has_progress.then_some(task.progress),
             message: task.status_message,
         },
-        "Finished" => JobState::Finished,
+        "Finished" => JobState::Finished {
+            message: task.status_message,
+        },
         "" => JobState::Failed {
             status: "Unknown".into(),
             message: task.status_message,
@@ -213,7 +238,7 @@ pub fn wait(
         let st = job_state(client, id)?;
         on_progress(&st);
         match st {
-            JobState::Finished => return Ok(JobEnd::Finished),
+            JobState::Finished { .. } => return Ok(JobEnd::Finished),
             JobState::Vanished => return Ok(JobEnd::Vanished),
             JobState::Failed { status, message } => {
                 let what = match status.as_str() {
@@ -258,4 +283,239 @@ pub fn wait_all(client: &Client, ids: &[String], timeout: Duration) -> Vec<Resul
             wait(client, id, left.max(Duration::from_secs(1)), |_| {})
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- listing and deletion
+
+/// Tasks loaded per job when listing (`jobs get` shows `100+` when a job has more).
+pub const TASKS_LIMIT: usize = 100;
+
+#[derive(Debug, Serialize)]
+struct SearchJobs<'a> {
+    #[serde(rename = "JobIDs", skip_serializing_if = "Vec::is_empty")]
+    job_ids: Vec<&'a str>,
+    #[serde(rename = "Owner")]
+    owner: &'static str,
+    #[serde(rename = "LoadTasks")]
+    load_tasks: &'static str,
+    #[serde(rename = "TasksLimit")]
+    tasks_limit: usize,
+}
+
+/// A listed job: the fields cec reads, and the object as the server sent it (for
+/// `jobs get --format json`).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub job: Job,
+    pub raw: Value,
+}
+
+fn search(client: &Client, ids: Vec<&str>) -> Result<Vec<Listed>> {
+    let req = SearchJobs {
+        job_ids: ids,
+        owner: "*",
+        load_tasks: "Any",
+        tasks_limit: TASKS_LIMIT,
+    };
+    let resp: Value = client
+        .post_json_idempotent("/a/jobs/user", &req)
+        .map_err(|e| e.context("cannot list jobs"))?;
+    let jobs = match resp.get("Jobs") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(Error::failure(
+                "cannot list jobs: unexpected server response (Jobs is not a list)",
+            ))
+        }
+    };
+    jobs.iter()
+        .map(|raw| {
+            let job: Job = serde_json::from_value(raw.clone()).map_err(|e| {
+                Error::failure(format!("cannot list jobs: unexpected server response: {e}"))
+            })?;
+            Ok(Listed {
+                job,
+                raw: raw.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Every job the account may see: all owners for an administrator (the server limits
+/// other accounts to their own jobs), each with up to [`TASKS_LIMIT`] tasks.
+pub fn list_all(client: &Client) -> Result<Vec<Listed>> {
+    let mut jobs = search(client, Vec::new())?;
+    jobs.retain(|j| !j.job.id.is_empty());
+    Ok(jobs)
+}
+
+/// The job `id`, if the server knows it (and the account may see it).
+pub fn find(client: &Client, id: &str) -> Result<Option<Listed>> {
+    Ok(search(client, vec![id])?
+        .into_iter()
+        .find(|j| j.job.id == id))
+}
+
+/// The error for a server that does not serve the Enterprise job deletion route.
+pub fn enterprise_only() -> Error {
+    Error::failure(
+        "deleting jobs needs Cells Enterprise: this server does not serve DELETE /a/scheduler/jobs (no job was deleted)",
+    )
+}
+
+/// How a deletion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Done,
+    /// The job was gone already (e.g. an AutoClean job that finished meanwhile).
+    AlreadyGone,
+    /// The server does not serve the route (not Cells Enterprise): see [`enterprise_only`].
+    NotServed,
+}
+
+/// `DELETE /a/scheduler/jobs/{id}`. A 404 for a job that still exists, a 405 or a 501
+/// mean the route is not served.
+pub fn delete(client: &Client, id: &str) -> Result<Deleted> {
+    let url = format!("/a/scheduler/jobs/{}", super::escape_segment(id));
+    match client.delete_json::<Value>(&url) {
+        Ok(_) => Ok(Deleted::Done),
+        Err(e) if matches!(e.status_code(), Some(405 | 501)) => Ok(Deleted::NotServed),
+        Err(e) if e.exit == Exit::NotFound => match find(client, id)? {
+            Some(_) => Ok(Deleted::NotServed),
+            None => Ok(Deleted::AlreadyGone),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// The `--filter` of `jobs get` / `jobs delete`: a JSON object of conditions, all of which
+/// must hold, e.g. `{"owner":{"op":"eq","value":"admin"},"numtasks":{"op":">","value":3}}`.
+/// Fields: `owner`, `numtasks` (tasks loaded, at most [`TASKS_LIMIT`]), `task_status` (of
+/// the most recent task, `""` without task; compared without regard to case). Operators:
+/// `eq`/`==`, `ne`/`!=`, and for `numtasks` also `gt`/`>`, `lt`/`<`.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    conds: Vec<Cond>,
+}
+
+#[derive(Debug, Clone)]
+enum Cond {
+    Owner(bool, String),
+    Status(bool, String),
+    NumTasks(std::cmp::Ordering, bool, f64),
+}
+
+impl JobFilter {
+    /// Parse the filter text; the error says what is wrong (a usage error for the caller).
+    pub fn parse(text: &str) -> std::result::Result<JobFilter, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let obj = v.as_object().ok_or("expected a JSON object")?;
+        let mut conds = Vec::new();
+        for (field, c) in obj {
+            let op = c.get("op").and_then(Value::as_str).unwrap_or("");
+            let value = c.get("value").unwrap_or(&Value::Null);
+            conds.push(cond(field, op, value)?);
+        }
+        Ok(JobFilter { conds })
+    }
+
+    pub fn matches(&self, job: &Job) -> bool {
+        let status = job.last_task().map_or("", |t| t.status.as_str());
+        self.conds.iter().all(|c| match c {
+            Cond::Owner(eq, v) => (job.owner == *v) == *eq,
+            Cond::Status(eq, v) => status.eq_ignore_ascii_case(v) == *eq,
+            Cond::NumTasks(ord, eq, v) => {
+                let n = job.tasks.len() as f64;
+                (n.partial_cmp(v) == Some(*ord)) == *eq
+            }
+        })
+    }
+}
+
+fn cond(field: &str, op: &str, value: &Value) -> std::result::Result<Cond, String> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (ord, eq) = match op {
+        "eq" | "==" => (Equal, true),
+        "ne" | "!=" => (Equal, false),
+        "gt" | ">" => (Greater, true),
+        "lt" | "<" => (Less, true),
+        _ => {
+            return Err(format!(
+                "unknown operator '{op}' for {field}: use eq, ne, gt or lt"
+            ))
+        }
+    };
+    let text = || match value {
+        Value::String(s) if ord == Equal => Ok(s.clone()),
+        Value::String(_) => Err(format!("{field} is compared with eq or ne only")),
+        _ => Err(format!("{field} needs a text value")),
+    };
+    match field {
+        "owner" => Ok(Cond::Owner(eq, text()?)),
+        "task_status" => Ok(Cond::Status(eq, text()?)),
+        "numtasks" => {
+            let n = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| format!("numtasks needs a number, not {value}"))?;
+            Ok(Cond::NumTasks(ord, eq, n))
+        }
+        other => Err(format!(
+            "unknown filter field '{other}': use owner, numtasks or task_status"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(owner: &str, statuses: &[(&str, i64)]) -> Job {
+        Job {
+            id: "j".into(),
+            owner: owner.into(),
+            tasks: statuses
+                .iter()
+                .map(|(s, t)| Task {
+                    status: s.to_string(),
+                    start_time: *t,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn last_task_is_the_most_recent() {
+        let j = job("a", &[("Error", 30), ("Finished", 10), ("Running", 30)]);
+        assert_eq!(j.last_task().unwrap().status, "Running");
+        assert!(job("a", &[]).last_task().is_none());
+    }
+
+    #[test]
+    fn filters() {
+        let j = job(SYSTEM_OWNER, &[("Finished", 1), ("Error", 2)]);
+        let f = |t: &str| JobFilter::parse(t).unwrap().matches(&j);
+        assert!(f(r#"{"task_status":{"op":"eq","value":"error"}}"#));
+        assert!(!f(r#"{"task_status":{"op":"!=","value":"Error"}}"#));
+        assert!(f(
+            r#"{"owner":{"op":"==","value":"pydio.system.user"},"numtasks":{"op":">","value":1}}"#
+        ));
+        assert!(!f(r#"{"numtasks":{"op":"lt","value":"2"}}"#));
+        assert!(f(r#"{"numtasks":{"op":"ne","value":3}}"#));
+        assert!(f("{}"));
+        for bad in [
+            r#"{"nope":{"op":"eq","value":1}}"#,
+            r#"{"owner":{"op":"gt","value":"a"}}"#,
+            r#"{"owner":{"op":"~","value":"a"}}"#,
+            r#"{"numtasks":{"op":"gt","value":"x"}}"#,
+            r#"[1]"#,
+        ] {
+            assert!(JobFilter::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -10,10 +10,13 @@
 //! Other areas add their models in their own files (`pub mod tree;` etc.).
 pub mod frontend;
 pub mod http;
+pub mod idm;
 pub mod jobs;
+pub mod meta;
 pub mod neterr;
 pub mod reply;
 pub mod retry;
+pub mod storage;
 pub mod tree;
 
 use crate::config::ServerUrl;
@@ -220,6 +223,11 @@ impl Client {
 
     pub fn put_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
         let r = self.json_req("PUT", path, Some(body))?;
+        reply::decode_json(&self.send(r)?)
+    }
+
+    pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let r = self.json_req::<()>("DELETE", path, None)?;
         reply::decode_json(&self.send(r)?)
     }
 

@@ -158,23 +158,25 @@ pub fn idm_list_acls(p: &Parsed) -> Result<Command> {
     Ok(Command::Idm(IdmCmd::ListAcls {
         nodes: p.v.uuids.clone(),
         delete: p.v.delete,
+        force: p.v.force,
+        json: p.v.json,
     }))
 }
 
-pub fn idm_list_groups(_: &Parsed) -> Result<Command> {
-    Ok(Command::Idm(IdmCmd::ListGroups))
+pub fn idm_list_groups(p: &Parsed) -> Result<Command> {
+    Ok(Command::Idm(IdmCmd::ListGroups { json: p.v.json }))
 }
 
-pub fn idm_list_roles(_: &Parsed) -> Result<Command> {
-    Ok(Command::Idm(IdmCmd::ListRoles))
+pub fn idm_list_roles(p: &Parsed) -> Result<Command> {
+    Ok(Command::Idm(IdmCmd::ListRoles { json: p.v.json }))
 }
 
-pub fn idm_list_users(_: &Parsed) -> Result<Command> {
-    Ok(Command::Idm(IdmCmd::ListUsers))
+pub fn idm_list_users(p: &Parsed) -> Result<Command> {
+    Ok(Command::Idm(IdmCmd::ListUsers { json: p.v.json }))
 }
 
-pub fn idm_list_workspaces(_: &Parsed) -> Result<Command> {
-    Ok(Command::Idm(IdmCmd::ListWorkspaces))
+pub fn idm_list_workspaces(p: &Parsed) -> Result<Command> {
+    Ok(Command::Idm(IdmCmd::ListWorkspaces { json: p.v.json }))
 }
 
 pub fn info(_: &Parsed) -> Result<Command> {
@@ -182,9 +184,13 @@ pub fn info(_: &Parsed) -> Result<Command> {
 }
 
 pub fn jobs_get(p: &Parsed) -> Result<Command> {
+    if p.v.json && p.v.jobs_get_format.is_some() {
+        return Err(p.usage("use either --format or --json, not both"));
+    }
     Ok(Command::Jobs(JobsCmd::Get {
-        format: p.v.table_format,
+        format: p.v.jobs_get_format.unwrap_or_default(),
         filter: p.v.filter.clone(),
+        json: p.v.json,
     }))
 }
 
@@ -335,13 +341,20 @@ pub fn share(p: &Parsed) -> Result<Command> {
 }
 
 pub fn storage_list_datasources(p: &Parsed) -> Result<Command> {
+    if p.v.raw && p.v.json {
+        return Err(p.usage("use either --raw or --json, not both"));
+    }
     Ok(Command::Storage(StorageCmd::ListDatasources {
         raw: p.v.raw,
+        json: p.v.json,
     }))
 }
 
 pub fn storage_resync_ds(p: &Parsed) -> Result<Command> {
-    Ok(Command::Storage(StorageCmd::ResyncDs { name: p.arg(0) }))
+    Ok(Command::Storage(StorageCmd::ResyncDs {
+        name: p.arg(0),
+        timeout: p.v.job_timeout,
+    }))
 }
 
 pub fn tools_hash(p: &Parsed) -> Result<Command> {

@@ -25,8 +25,9 @@ static RELOG_FLAGS: &[&Flag] = &[
 ];
 static CPMV_FLAGS: &[&Flag] = &[&FORCE_REPLACE, &JOB_TIMEOUT];
 static DOC_FLAGS: &[&Flag] = &[&DOC_PATH, &MENU];
-static LIST_ACLS_FLAGS: &[&Flag] = &[&UUID, &DELETE];
-static JOBS_GET_FLAGS: &[&Flag] = &[&JOBS_FORMAT, &FILTER_OWNER];
+static IDM_LIST_FLAGS: &[&Flag] = &[&LIST_JSON];
+static LIST_ACLS_FLAGS: &[&Flag] = &[&UUID, &DELETE, &FORCE_ACLS, &LIST_JSON];
+static JOBS_GET_FLAGS: &[&Flag] = &[&JOBS_GET_FORMAT, &FILTER_OWNER, &LIST_JSON];
 static JOBS_DELETE_FLAGS: &[&Flag] = &[
     &JOBS_FORMAT,
     &FILTER_STATUS,
@@ -72,7 +73,8 @@ static SHARE_FLAGS: &[&Flag] = &[
     &EXPIRE_DAYS,
     &MAX_DOWNLOADS,
 ];
-static LIST_DS_FLAGS: &[&Flag] = &[&RAW_NAMES];
+static LIST_DS_FLAGS: &[&Flag] = &[&RAW_NAMES, &LIST_JSON];
+static RESYNC_FLAGS: &[&Flag] = &[&RESYNC_TIMEOUT];
 static HASH_FLAGS: &[&Flag] = &[&FILE, &RAW_HASH];
 static QUIET_FLAGS: &[&Flag] = &[&QUIET_VERDICT];
 static UPDATE_FLAGS: &[&Flag] = &[&UPDATE_VERSION, &DRY_RUN_UPDATE, &DEV];
@@ -410,21 +412,40 @@ cec cp --force common-files/a.txt common-files/b.txt personal-files/docs")
         .args("[COMMAND...]", 0, usize::MAX)
         .ex("cec help\ncec help scp\ncec help config add oauth"),
     group("idm", "Identity Management commands")
-        .long("Lists users, groups, roles, workspaces and ACLs (administrator rights needed).")
+        .long("Lists users, groups, roles, workspaces and ACLs (administrator rights needed).
+Every list is complete (paged through); on a terminal it is a table, otherwise one
+tab-separated row per item; --json prints one JSON object per line.")
         .ex("cec idm list-users\ncec idm list-acls -n <node-uuid>"),
     cmd("idm list-acls", "List ACLs by node UUID")
         .build(build::idm_list_acls)
-        .long("Lists the ACLs of the given nodes; with --delete, deletes them after confirmation.")
-        .ex("cec idm list-acls -n 8b3b4c3e-...\ncec idm list-acls -n uuid1,uuid2 --delete")
+        .long("Lists the ACLs of the given nodes (columns: node UUID, role ID, action, workspace ID).
+With --delete, deletes them after confirmation: only y or yes proceeds, and when stdin is not
+a terminal nothing is deleted without --force (exit code 2).
+--json keys: id, node_uuid, role_id, action, value, workspace_id.")
+        .ex("cec idm list-acls -n 8b3b4c3e-...
+cec idm list-acls -n uuid1,uuid2 --delete
+cec idm list-acls -n uuid1 --delete --force")
         .flags(LIST_ACLS_FLAGS),
     cmd("idm list-groups", "List groups")
-        .build(build::idm_list_groups).ex("cec idm list-groups"),
+        .build(build::idm_list_groups)
+        .long("Lists every group (columns: label, group path, UUID).\n--json keys: uuid, label, group_path.")
+        .ex("cec idm list-groups\ncec idm list-groups --json | jq -r .label")
+        .flags(IDM_LIST_FLAGS),
     cmd("idm list-roles", "List roles")
-        .build(build::idm_list_roles).ex("cec idm list-roles"),
+        .build(build::idm_list_roles)
+        .long("Lists every role (columns: label, type, UUID); the type is group, user, team or empty.\n--json keys: uuid, label, type (group, user, team or role).")
+        .ex("cec idm list-roles")
+        .flags(IDM_LIST_FLAGS),
     cmd("idm list-users", "List users")
-        .build(build::idm_list_users).ex("cec idm list-users"),
+        .build(build::idm_list_users)
+        .long("Lists every user (columns: login, display name, profile, group path, UUID).\n--json keys: login, uuid, display_name, email, profile, group_path.")
+        .ex("cec idm list-users\ncec idm list-users | cut -f1\ncec idm list-users --json | jq -r .login")
+        .flags(IDM_LIST_FLAGS),
     cmd("idm list-workspaces", "List workspaces")
-        .build(build::idm_list_workspaces).ex("cec idm list-workspaces"),
+        .build(build::idm_list_workspaces)
+        .long("Lists every workspace and cell (columns: label, slug, scope, UUID, description).\n--json keys: uuid, slug, label, description, scope.")
+        .ex("cec idm list-workspaces")
+        .flags(IDM_LIST_FLAGS),
     cmd("info", "Display the active connection's info: user, server and authentication type")
         .build(build::info)
         .long("Shows the user, server URL and authentication type of the active account (or of the\n--url/--token flags), and the server version when the server tells it.")
@@ -434,16 +455,28 @@ cec cp --force common-files/a.txt common-files/b.txt personal-files/docs")
         .ex("cec jobs get\ncec jobs get --format json"),
     cmd("jobs delete", "Delete jobs")
         .build(build::jobs_delete)
-        .long("Deletes the jobs selected by --filter or --job-id (system jobs only one at a time, with\nconfirmation or --force; this API exists in Cells Enterprise only).")
+        .long("Deletes the job --job-id (exit code 4 if unknown) or the jobs matching --filter ('{}' selects
+every job; both: the job must match). System jobs are deleted one at a time only: a batch
+skips them. Asks for confirmation on a terminal (only y or yes proceeds); when stdin is not a
+terminal nothing is deleted without --force (exit code 2). --dry-run shows the selection.
+The results are a table (ID, Label, Result) or, with --format json, a JSON array of
+{JobID, JobLabel, Result}. Exit code 6 when only some jobs were deleted.
+This API exists in Cells Enterprise only: another edition answers one line, exit code 1.")
         .ex("cec jobs delete --filter '{\"task_status\":{\"op\":\"eq\",\"value\":\"Error\"}}' --dry-run
 cec jobs delete --job-id <id> --force")
         .flags(JOBS_DELETE_FLAGS),
     cmd("jobs get", "Query and list existing jobs")
         .build(build::jobs_get)
-        .long("Filter fields: owner, numtasks, task_status; operators eq/==, ne/!= and, for numbers, gt/>, lt/<.")
+        .long("Lists every job the account may see, all owners for an administrator (columns: ID, label,
+owner, number of tasks, status of the most recent task).
+Filter: a JSON object of conditions that must all hold, {\"FIELD\":{\"op\":OP,\"value\":V}}.
+Fields: owner, numtasks, task_status; operators eq/==, ne/!= and, for numtasks, gt/>, lt/<.
+--format json prints the server's job objects as a JSON array; --json prints one object per
+line with the keys id, label, owner, system, num_tasks, status, message, start_time, end_time.")
         .ex("cec jobs get
 cec jobs get --filter '{\"owner\":{\"op\":\"eq\",\"value\":\"admin\"}}' --format json
-cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'")
+cec jobs get --filter '{\"numtasks\":{\"op\":\"gt\",\"value\":10}}'
+cec jobs get --json | jq -r 'select(.status == \"Error\") | .id'")
         .flags(JOBS_GET_FLAGS),
     cmd("ls", "List files in your Cells server")
         .build(build::ls)
@@ -470,16 +503,33 @@ cec ls --json common-files | jq -r .path")
         .ex("cec meta get -p common-files/report.pdf"),
     cmd("meta get", "Get node's metadata")
         .build(build::meta_get)
+        .long("Shows the metadata of a node, sorted by name (exit code 4 when --namespace is not set on it).
+--format json prints one object {\"name\": value, ...} with the values as JSON.
+--all lists the namespaces the server defines and their type (--format json: one object
+per line with namespace, label, type, order, definition).")
         .ex("cec meta get -p common-files/report.pdf
 cec meta get -p common-files/report.pdf -n usermeta-tags --format json
 cec meta get --all")
         .flags(META_GET_FLAGS),
     cmd("meta set", "Set specific metadata for node")
         .build(build::meta_set)
-        .long("Updates or deletes one metadata value. Give exactly one value flag matching the namespace\ntype (-s, -j, -r or -b) for update.")
+        .long("Sets (update) or clears (delete) the value of one namespace on a node.
+The value flag must suit the namespace type, and the value is checked before anything is
+sent (exit code 2 otherwise):
+  string, textarea, css_label  -s TEXT
+  choice                       -s KEY (one of the namespace's choices)
+  tags                         -s TAG[,TAG...] (added to the node's tags)
+  date                         -s YYYY-MM-DD, 'YYYY-MM-DD hh:mm:ss' or YYYY-MM-DDThh:mm:ssZ (UTC)
+  stars_rate                   -r 0..5
+  integer                      -r N
+  boolean                      -b or --boolean-value=false
+  json                         -j JSON
+delete clears the value; for tags, -s removes only those tags (other values are ignored).")
         .ex("cec meta set -p common-files/report.pdf -o update -n usermeta-tags -s urgent
-cec meta set -p common-files/report.pdf -o update -n usermeta-stars -r 4
-cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent")
+cec meta set -p common-files/report.pdf -o update -n usermeta-rating -r 4
+cec meta set -p common-files/report.pdf -o update -n usermeta-deadline -s 2025-06-30
+cec meta set -p common-files/report.pdf -o delete -n usermeta-tags -s urgent
+cec meta set -p common-files/report.pdf -o delete -n usermeta-rating")
         .flags(META_SET_FLAGS),
     cmd("mkdir", "Create folder(s) in the remote server")
         .build(build::mkdir)
@@ -571,12 +621,19 @@ CEC_LINK_PASSWORD=\"$(pass show link)\" cec share common-files/report.pdf")
         .ex("cec storage list-datasources"),
     cmd("storage list-datasources", "List configured datasources")
         .build(build::storage_list_datasources)
+        .long("Lists every datasource (columns: name, storage type, bucket, folder, versioning policy).
+--raw prints the names only; --json one object per line with the keys name, storage_type,
+bucket, base_folder, versioning_policy, disabled, flat.")
         .ex("cec storage list-datasources\ncec storage list-datasources --raw")
         .flags(LIST_DS_FLAGS),
     cmd("storage resync-ds", "Launch a resync")
         .build(build::storage_resync_ds)
         .args("DSNAME", 1, 1)
-        .ex("cec storage resync-ds pydiods1"),
+        .long("Starts the resynchronisation of a datasource and waits for the server job: exit code 0
+when it finished, 1 when it failed or --timeout passed (the job then goes on on the server),
+4 when no datasource has that name.")
+        .ex("cec storage resync-ds pydiods1\ncec storage resync-ds pydiods1 --timeout 600")
+        .flags(RESYNC_FLAGS),
     group("tools", "Additional tools")
         .hide()
         .ex("cec tools hash -f ./file.bin\ncec tools version isgreater 4.3.1 4.2.0"),

@@ -40,25 +40,9 @@ pub enum Command {
     Mv(CpMvArgs),
     Share(ShareArgs),
     Scp(ScpArgs),
-    #[expect(
-        dead_code,
-        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-    )]
     Idm(IdmCmd),
-    #[expect(
-        dead_code,
-        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-    )]
     Storage(StorageCmd),
-    #[expect(
-        dead_code,
-        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-    )]
     Meta(MetaCmd),
-    #[expect(
-        dead_code,
-        reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-    )]
     Jobs(JobsCmd),
     #[expect(
         dead_code,
@@ -217,33 +201,38 @@ pub struct ScpArgs {
 
 #[derive(Debug, Clone)]
 #[allow(clippy::enum_variant_names)]
-#[expect(
-    dead_code,
-    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-)]
+/// `json`: `--json` (one object per line instead of the table / rows).
 pub enum IdmCmd {
-    ListUsers,
-    ListGroups,
-    ListRoles,
-    ListWorkspaces,
-    ListAcls { nodes: Vec<String>, delete: bool },
+    ListUsers {
+        json: bool,
+    },
+    ListGroups {
+        json: bool,
+    },
+    ListRoles {
+        json: bool,
+    },
+    ListWorkspaces {
+        json: bool,
+    },
+    /// `nodes` is never empty; `force` (`-f/--force`) skips the `--delete` confirmation.
+    ListAcls {
+        nodes: Vec<String>,
+        delete: bool,
+        force: bool,
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-)]
 pub enum StorageCmd {
-    ListDatasources { raw: bool },
-    ResyncDs { name: String },
+    /// At most one of `raw` and `json`.
+    ListDatasources { raw: bool, json: bool },
+    /// `--timeout`: how long to wait for the resync job.
+    ResyncDs { name: String, timeout: Duration },
 }
 
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-)]
 pub enum MetaCmd {
     Get {
         path: String,
@@ -283,14 +272,12 @@ pub enum MetaValueKind {
 }
 
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "issue 11: idm, storage, meta and jobs are parsed and validated, not run yet"
-)]
 pub enum JobsCmd {
+    /// `--format json` and `--json` are not both given; `filter` is a JSON object.
     Get {
         format: TableFormat,
         filter: Option<String>,
+        json: bool,
     },
     Delete {
         format: TableFormat,

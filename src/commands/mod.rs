@@ -7,13 +7,17 @@ pub mod config;
 pub mod cp;
 pub mod doc;
 pub mod help;
+pub mod idm;
 pub mod info;
+pub mod jobs;
 pub mod ls;
+pub mod meta;
 pub mod mkdir;
 pub mod mv;
 pub mod rm;
 pub mod scp;
 pub mod share;
+pub mod storage;
 pub mod tools;
 pub mod version;
 
@@ -40,10 +44,10 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Mv(a) => mv::run(&globals, &a),
         Command::Share(a) => share::run(&globals, &a),
         Command::Scp(a) => scp::run(&globals, &a),
-        Command::Idm(_) => Err(Error::not_available("idm")),
-        Command::Storage(_) => Err(Error::not_available("storage")),
-        Command::Meta(_) => Err(Error::not_available("meta")),
-        Command::Jobs(_) => Err(Error::not_available("jobs")),
+        Command::Idm(c) => idm::run(&globals, &c),
+        Command::Storage(c) => storage::run(&globals, &c),
+        Command::Meta(c) => meta::run(&globals, &c),
+        Command::Jobs(c) => jobs::run(&globals, &c),
         Command::Update(_) => Err(Error::not_available("update")),
     }
 }

@@ -12,14 +12,12 @@
 //!    were deleted).
 
 use std::collections::HashSet;
-use std::io::{BufRead, Write};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::api::{jobs, tree};
 use crate::auth::GlobalArgs;
 use crate::cli::RmArgs;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 use crate::output;
 
 /// Upper bound for the delete jobs.
@@ -74,39 +72,17 @@ pub fn run(globals: &GlobalArgs, args: &RmArgs) -> Result<()> {
         "to the recycle bin"
     };
     // 2. Confirmation.
-    if !args.force {
-        if !output::is_stdin_tty() {
-            return Err(Error::usage(
-                "rm",
-                "refusing to delete without confirmation: stdin is not a terminal and --force was not given; nothing was deleted",
-            ));
-        }
-        let what = describe(&targets);
-        let verb = if args.permanently {
-            "Delete permanently"
-        } else {
-            "Move to the recycle bin"
-        };
-        errprint!("{verb} {what}? [y/N] ");
-        let _ = std::io::stderr().flush();
-        match read_answer() {
-            Answer::Yes => {}
-            Answer::No => return Err(Error::failure("aborted by user, nothing was deleted")),
-            Answer::Eof => {
-                errln!();
-                return Err(Error::failure(
-                    "no answer (end of input), nothing was deleted",
-                ));
-            }
-            Answer::Interrupted => {
-                errln!();
-                return Err(Error::new(
-                    Exit::Interrupted,
-                    "interrupted, nothing was deleted",
-                ));
-            }
-        }
-    }
+    let verb = if args.permanently {
+        "Delete permanently"
+    } else {
+        "Move to the recycle bin"
+    };
+    output::confirm::confirm(
+        "rm",
+        args.force,
+        &format!("{verb} {}?", describe(&targets)),
+        "nothing was deleted",
+    )?;
 
     // 3. Delete and wait for the real outcome.
     let mut job_ids = Vec::new();
@@ -195,39 +171,4 @@ pub(crate) fn still_present(
         .filter(|p| present.contains(*p))
         .cloned()
         .collect())
-}
-
-enum Answer {
-    Yes,
-    No,
-    Eof,
-    Interrupted,
-}
-
-/// Read one answer line; only `y`/`yes` (any case) confirm. Ctrl-C is caught
-/// (graceful mode) so the command can say that nothing was deleted.
-fn read_answer() -> Answer {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let n = std::io::stdin().lock().read_line(&mut line).unwrap_or(0);
-        let _ = tx.send((n, line));
-    });
-    output::interrupt::set_graceful(true);
-    let answer = loop {
-        if output::interrupt::interrupted() {
-            break Answer::Interrupted;
-        }
-        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
-            Ok((0, _)) => break Answer::Eof,
-            Ok((_, line)) if matches!(line.trim().to_lowercase().as_str(), "y" | "yes") => {
-                break Answer::Yes
-            }
-            Ok(_) => break Answer::No,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break Answer::Eof,
-        }
-    };
-    output::interrupt::set_graceful(false);
-    answer
 }

@@ -1,12 +1,15 @@
 //! Rendering helpers shared by all commands: tables, IEC/SI sizes, relative dates
 //! (docs/compatibility.md §8.1–§8.3), a small `{{.Field}}` template language, terminal
 //! detection, the logger (`output::log`) and Ctrl-C handling (`output::interrupt`).
+pub mod confirm;
 pub mod interrupt;
+pub mod listing;
 pub mod log;
 pub mod table;
 pub mod template;
 pub mod width;
 
+pub use listing::{print_json_lines, print_listing};
 pub use table::{Align, Table};
 pub use template::Template;
 

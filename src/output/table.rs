@@ -48,6 +48,11 @@ impl Table {
         self
     }
 
+    /// The rows added so far.
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
     /// Print on stdout, fitted to the terminal width when stdout is a terminal
     /// (where control characters in cells are shown escaped).
     pub fn print(&self) {

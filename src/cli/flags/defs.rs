@@ -343,8 +343,35 @@ pub static DELETE: Flag = sw(
     |v, b| v.delete = b,
 );
 
+pub static FORCE_ACLS: Flag = sw(
+    "force",
+    Some('f'),
+    "Delete without asking (required with --delete when stdin is not a terminal)",
+    |v, b| v.force = b,
+);
+
+/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`).
+pub static LIST_JSON: Flag = sw(
+    "json",
+    None,
+    "One JSON object per line (for scripts)",
+    |v, b| v.json = b,
+);
+
 // jobs
 
+/// `jobs get --format`: no default, so that giving it with `--json` can be refused.
+pub static JOBS_GET_FORMAT: Flag = val(
+    "format",
+    None,
+    "FORMAT",
+    "Output format: table (the default) or json",
+    &Choice {
+        words: &[("table", TableFormat::Table), ("json", TableFormat::Json)],
+        fold: false,
+        set: |v, f| v.jobs_get_format = Some(f),
+    },
+);
 pub static JOBS_FORMAT: Flag =
     val("format", None, "FORMAT", "Output format", &TABLE_OR_JSON).def("table");
 pub static FILTER_OWNER: Flag = val(
@@ -755,6 +782,19 @@ pub static FAIL_FAST: Flag = sw(
 
 // storage list-datasources, tools hash, tools version
 
+pub static RESYNC_TIMEOUT: Flag = val(
+    "timeout",
+    None,
+    "SECS",
+    "Give up waiting for the resync job after SECS seconds (it goes on on the server)",
+    &Num {
+        min: 1u64,
+        max: 30 * 86_400,
+        step: None,
+        set: |v, n| v.job_timeout = Duration::from_secs(n),
+    },
+)
+.def("3600");
 pub static RAW_NAMES: Flag = sw("raw", Some('r'), "Names only, one per line", |v, b| {
     v.raw = b
 });

@@ -231,6 +231,7 @@ pub struct Values {
     pub uuids: Vec<String>,
     pub delete: bool,
     // jobs
+    pub jobs_get_format: Option<TableFormat>,
     pub filter: Option<String>,
     pub job_id: Option<String>,
     // ls

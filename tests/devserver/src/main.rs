@@ -3,7 +3,8 @@
 //! ```text
 //! cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
 //!     [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-//!     [--require-pkce] [--job-delay-ms N] [--seed N]
+//!     [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
+//!     [--seed-users N]
 //! cells-devserver token --root DIR -u USER [-e 90d]
 //! ```
 //! See README.md for what is served.
@@ -36,7 +37,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::host::Host;
-use crate::state::{Config, State};
+use crate::state::{Config, Edition, State};
 
 type StdError = Box<dyn std::error::Error + Send + Sync>;
 type Out = Response<BoxBody<Bytes, StdError>>;
@@ -44,7 +45,8 @@ type Out = Response<BoxBody<Bytes, StdError>>;
 const USAGE: &str = "usage:
   cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
       [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-      [--require-pkce] [--job-delay-ms N] [--seed N]
+      [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
+      [--seed-users N]
   cells-devserver token --root DIR -u USER [-e 90d]   (-e: Ns|Nm|Nh|Nd, may be negative)";
 
 fn die(msg: &str) -> ! {
@@ -135,6 +137,8 @@ fn serve(args: Vec<String>) {
         require_pkce: false,
         job_delay_ms: 0,
         seed: 42,
+        edition: Edition::Enterprise,
+        seed_users: 0,
     };
     let mut root = None;
     while let Some(a) = it.next() {
@@ -150,6 +154,14 @@ fn serve(args: Vec<String>) {
             "--require-pkce" => cfg.require_pkce = true,
             "--job-delay-ms" => cfg.job_delay_ms = num(&a, it.next()),
             "--seed" => cfg.seed = num(&a, it.next()),
+            "--edition" => {
+                cfg.edition = match it.next().as_deref() {
+                    Some("enterprise") => Edition::Enterprise,
+                    Some("community") => Edition::Community,
+                    _ => die("--edition takes enterprise or community"),
+                }
+            }
+            "--seed-users" => cfg.seed_users = num(&a, it.next()),
             _ => die(&format!("unknown argument {a}")),
         }
     }

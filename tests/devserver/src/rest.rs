@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value};
 use crate::host::{Denied, Host};
 use crate::schema::{self, arr, bool_of, enum_of, int, prune, str_of, strs};
 use crate::state::{
-    self, is_admin, new_uuid, now_ms, now_secs, parent_of, user, Entry, Inner, Job, Resolved,
-    State, Ws, DATASOURCES, RECYCLE, USERS, WORKSPACES,
+    self, is_admin, new_uuid, now_ms, now_secs, parent_of, user, Edition, Entry, Inner, Job,
+    Resolved, State, Ws, DATASOURCES, RECYCLE, USERS, WORKSPACES,
 };
 
 pub type Resp = Response<Full<Bytes>>;
@@ -163,7 +163,10 @@ fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<R
             _ => Err(err(405, "method not allowed")),
         };
     }
-    if let Some(id) = path.strip_prefix("/scheduler/jobs/") {
+    if let Some(id) = path
+        .strip_prefix("/scheduler/jobs/")
+        .filter(|_| st.cfg.edition == Edition::Enterprise)
+    {
         if m != Method::DELETE {
             return Err(err(405, "method not allowed"));
         }
@@ -187,11 +190,11 @@ fn route(st: &Arc<State>, parts: &http::request::Parts, body: &[u8]) -> Result<R
         }
         (Method::POST, "/user") => {
             admin_only(login)?;
-            search_users(&parse_body(body, "restSearchUserRequest")?)
+            search_users(st, &parse_body(body, "restSearchUserRequest")?)
         }
         (Method::POST, "/role") => {
             admin_only(login)?;
-            search_roles(&parse_body(body, "restSearchRoleRequest")?)
+            search_roles(st, &parse_body(body, "restSearchRoleRequest")?)
         }
         (Method::POST, "/workspace") => {
             admin_only(login)?;
@@ -278,12 +281,16 @@ fn front_state(st: &State, parts: &http::request::Parts) -> Resp {
 
 fn bootconf(st: &State, parts: &http::request::Parts) -> Resp {
     let logged = bearer(parts).and_then(|t| st.user_for_token(&t)).is_some();
+    let (kind, label) = match st.cfg.edition {
+        Edition::Enterprise => ("PydioEnterprise", "Pydio Cells Enterprise (devserver)"),
+        Edition::Community => ("PydioHome", "Pydio Cells Home Edition (devserver)"),
+    };
     let backend = if logged {
-        json!({"PackageType":"PydioHome","PackageLabel":"Pydio Cells Home Edition (devserver)","Version":"4.4.3",
+        json!({"PackageType":kind,"PackageLabel":label,"Version":"4.4.3",
                "BuildRevision":"devserver","BuildStamp":"2024-06-10T10:03:36","License":"agplv3","ServerOffset":0,
                "PackagingInfo":["cells-devserver"]})
     } else {
-        json!({"PackageType":"PydioHome","PackageLabel":"Pydio Cells Home Edition (devserver)",
+        json!({"PackageType":kind,"PackageLabel":label,
                "Version":"9e107d9d372bb6826bd81d3542a419d6","BuildRevision":"","BuildStamp":"","License":"agplv3",
                "ServerOffset":0,"PackagingInfo":null})
     };
@@ -621,6 +628,7 @@ pub fn start_job(st: &Arc<State>, owner: &str, id: &str, label: &str, work: Work
         start: 0,
         end: 0,
         auto_clean: true,
+        history: Vec::new(),
     };
     st.lock().set_job(job);
     let st = st.clone();
@@ -722,9 +730,10 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
         "datasource-resync" => {
             admin_only(login)?;
             let ds = str_of(&params, "dsName").to_string();
-            if !DATASOURCES.contains(&ds.as_str()) {
+            let Some(def) = state::ds_by_name(&ds) else {
                 return Err(err(404, format!("Cannot find datasource {ds}")));
-            }
+            };
+            let unreachable = def.s3_host;
             let id = format!("resync-ds-{ds}-{}", new_uuid());
             let ds2 = ds.clone();
             start_job(
@@ -732,10 +741,12 @@ fn create_job(st: &Arc<State>, login: &str, name: &str, req: Value) -> Result<Re
                 login,
                 &id,
                 &format!("Resynchronize datasource {ds}"),
-                Box::new(move |st| {
-                    st.resync(&ds2)
+                Box::new(move |st| match unreachable {
+                    Some(host) => Err(format!("cannot reach the storage at {host}")),
+                    None => st
+                        .resync(&ds2)
                         .map(|n| format!("Resynchronized {n} nodes"))
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string()),
                 }),
             );
             Ok(json_resp(json!({"JobUuid": id})))
@@ -836,22 +847,36 @@ fn copy_move(
     ))
 }
 
-fn job_json(j: &Job, load_tasks: &str, tasks_limit: i64) -> Value {
+/// A job and the tasks of `load_tasks` status (`Any`: all), at most `tasks_limit` (0 = no
+/// limit) of the most recent ones, oldest first.
+fn job_json(j: &Job, load_tasks: &str, tasks_limit: usize) -> Value {
     let mut v = json!({
         "ID": j.id, "Owner": j.owner, "Label": j.label, "AutoStart": true, "AutoClean": j.auto_clean,
         "MaxConcurrency": 1, "CreatedAt": j.created,
     });
-    let include = match load_tasks {
+    let task = |id: &str, status: &str, msg: &str, progress: f64, start: i64, end: i64| {
+        json!({"ID": id, "JobID": j.id, "Status": status, "StatusMessage": msg,
+            "HasProgress": true, "Progress": progress, "StartTime": start, "EndTime": end,
+            "CanStop": false, "TriggerOwner": j.owner})
+    };
+    let mut tasks: Vec<Value> = j
+        .history
+        .iter()
+        .map(|r| task(&r.id, &r.status, &r.message, 1.0, r.start, r.end))
+        .collect();
+    tasks.push(task(
+        &j.task_id, &j.status, &j.message, j.progress, j.start, j.end,
+    ));
+    tasks.retain(|t| match load_tasks {
         "" | "Unknown" => false,
         "Any" => true,
-        s => s == j.status,
-    };
-    if include && tasks_limit >= 0 {
-        v["Tasks"] = json!([{
-            "ID": j.task_id, "JobID": j.id, "Status": j.status, "StatusMessage": j.message,
-            "HasProgress": true, "Progress": j.progress, "StartTime": j.start, "EndTime": j.end,
-            "CanStop": false, "TriggerOwner": j.owner,
-        }]);
+        s => t["Status"] == s,
+    });
+    if tasks_limit > 0 && tasks.len() > tasks_limit {
+        tasks.drain(..tasks.len() - tasks_limit);
+    }
+    if !tasks.is_empty() {
+        v["Tasks"] = Value::Array(tasks);
     }
     v
 }
@@ -867,11 +892,7 @@ fn list_jobs(st: &State, login: &str, req: &Value) -> Result<Resp, ApiError> {
         Some(login.to_string())
     };
     let load = enum_of(req, "LoadTasks", "jobsTaskStatus");
-    let limit = if req.get("TasksLimit").is_some() && int(req, "TasksLimit") == 0 {
-        -1
-    } else {
-        1
-    };
+    let limit = int(req, "TasksLimit").max(0) as usize;
     let mut g = st.lock();
     // Auto-clean: successful jobs disappear 2 s after they finished.
     let now = now_secs();
@@ -1105,19 +1126,51 @@ fn combine(queries: &[&Value], op: &str, test: impl Fn(&Value) -> bool) -> bool 
     }
 }
 
-fn page<T: Clone>(items: Vec<T>, req: &Value) -> Vec<T> {
+/// Items a search answers without `Limit`, and at most with one (a real server bounds
+/// its pages too: clients must follow `Total`).
+const SEARCH_DEFAULT_PAGE: usize = 100;
+const SEARCH_MAX_PAGE: usize = 500;
+
+fn page<T>(items: Vec<T>, req: &Value) -> Vec<T> {
     let off = int(req, "Offset").max(0) as usize;
-    let lim = int(req, "Limit").max(0) as usize;
-    items
-        .into_iter()
-        .skip(off)
-        .take(if lim == 0 { usize::MAX } else { lim })
-        .collect()
+    let lim = match int(req, "Limit").max(0) as usize {
+        0 => SEARCH_DEFAULT_PAGE,
+        n => n.min(SEARCH_MAX_PAGE),
+    };
+    items.into_iter().skip(off).take(lim).collect()
 }
 
 const GROUPS: &[(&str, &str)] = &[("c0a1b2c3-0000-4000-8000-00000000e001", "engineering")];
 
-fn user_roles(u: &state::User) -> Value {
+/// A user as the idm searches see it: the seeded accounts, then the `--seed-users` set.
+#[derive(Clone)]
+struct IdmUser<'a> {
+    login: &'a str,
+    uuid: &'a str,
+    display: &'a str,
+    admin: bool,
+    group_path: &'a str,
+}
+
+fn idm_users(st: &State) -> impl Iterator<Item = IdmUser<'_>> {
+    let fixed = USERS.iter().map(|u| IdmUser {
+        login: u.login,
+        uuid: u.uuid,
+        display: u.display,
+        admin: u.admin,
+        group_path: "/",
+    });
+    let seeded = st.extra_users.iter().map(|u| IdmUser {
+        login: &u.login,
+        uuid: &u.uuid,
+        display: &u.display,
+        admin: false,
+        group_path: &u.group_path,
+    });
+    fixed.chain(seeded)
+}
+
+fn user_roles(u: &IdmUser) -> Value {
     let mut roles = vec![json!({"Uuid":"ROOT_GROUP","Label":"Root Group","GroupRole":true})];
     if u.admin {
         roles.push(json!({"Uuid":"ADMINS","Label":"Administrators"}));
@@ -1126,26 +1179,17 @@ fn user_roles(u: &state::User) -> Value {
     Value::Array(roles)
 }
 
-fn search_users(req: &Value) -> Result<Resp, ApiError> {
+/// Users and groups matching the queries; `Offset`/`Limit` page the whole list (groups
+/// first), as one search.
+fn search_users(st: &State, req: &Value) -> Result<Resp, ApiError> {
     let queries = arr(req, "Queries");
     let op = enum_of(req, "Operation", "serviceOperationType");
-    let mut users = Vec::new();
-    for u in USERS {
-        let ok = combine(&queries, &op, |q| {
-            (str_of(q, "Login").is_empty() || glob(str_of(q, "Login"), u.login))
-                && (str_of(q, "Uuid").is_empty() || str_of(q, "Uuid") == u.uuid)
-                && (str_of(q, "GroupPath").is_empty() || str_of(q, "GroupPath") == "/")
-                && enum_of(q, "NodeType", "idmNodeType") != "GROUP"
-                && (str_of(q, "HasProfile").is_empty()
-                    || str_of(q, "HasProfile") == if u.admin { "admin" } else { "standard" })
-        });
-        if ok {
-            users.push(json!({"Uuid": u.uuid, "Login": u.login, "GroupPath": "/",
-                "Attributes": {"profile": if u.admin { "admin" } else { "standard" }, "displayName": u.display},
-                "Roles": user_roles(u)}));
-        }
+    // Matches first, JSON only for the page (10,000 users stay cheap to page through).
+    enum Hit<'a> {
+        Group(&'a str, &'a str),
+        User(IdmUser<'a>),
     }
-    let mut groups = Vec::new();
+    let mut found: Vec<Hit> = Vec::new();
     for (uuid, label) in GROUPS {
         let ok = combine(&queries, &op, |q| {
             (str_of(q, "Login").is_empty() || glob(str_of(q, "Login"), label))
@@ -1154,21 +1198,48 @@ fn search_users(req: &Value) -> Result<Resp, ApiError> {
                 && str_of(q, "HasProfile").is_empty()
         });
         if ok {
-            groups.push(
-                json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}),
-            );
+            found.push(Hit::Group(uuid, label));
         }
     }
-    let total = users.len() + groups.len();
+    for u in idm_users(st) {
+        let profile = if u.admin { "admin" } else { "standard" };
+        let ok = combine(&queries, &op, |q| {
+            (str_of(q, "Login").is_empty() || glob(str_of(q, "Login"), u.login))
+                && (str_of(q, "Uuid").is_empty() || str_of(q, "Uuid") == u.uuid)
+                && (str_of(q, "GroupPath").is_empty() || str_of(q, "GroupPath") == u.group_path)
+                && enum_of(q, "NodeType", "idmNodeType") != "GROUP"
+                && (str_of(q, "HasProfile").is_empty() || str_of(q, "HasProfile") == profile)
+        });
+        if ok {
+            found.push(Hit::User(u));
+        }
+    }
+    let total = found.len();
     if bool_of(req, "CountOnly") {
         return Ok(json_resp(json!({"Total": total})));
     }
+    let (mut users, mut groups) = (Vec::new(), Vec::new());
+    for hit in page(found, req) {
+        match hit {
+            Hit::Group(uuid, label) => groups.push(
+                json!({"Uuid": uuid, "IsGroup": true, "GroupLabel": label, "GroupPath": "/"}),
+            ),
+            Hit::User(u) => {
+                let profile = if u.admin { "admin" } else { "standard" };
+                users.push(
+                    json!({"Uuid": u.uuid, "Login": u.login, "GroupPath": u.group_path,
+                    "Attributes": {"profile": profile, "displayName": u.display},
+                    "Roles": user_roles(&u)}),
+                );
+            }
+        }
+    }
     Ok(json_resp(
-        json!({"Users": page(users, req), "Groups": groups, "Total": total}),
+        json!({"Users": users, "Groups": groups, "Total": total}),
     ))
 }
 
-fn all_roles() -> Vec<Value> {
+fn all_roles(st: &State) -> Vec<Value> {
     let mut roles = vec![
         json!({"Uuid":"ROOT_GROUP","Label":"Root Group","GroupRole":true}),
         json!({"Uuid":"ADMINS","Label":"Administrators"}),
@@ -1177,16 +1248,16 @@ fn all_roles() -> Vec<Value> {
     for (uuid, label) in GROUPS {
         roles.push(json!({"Uuid": uuid, "Label": format!("Group {label}"), "GroupRole": true}));
     }
-    for u in USERS {
+    for u in idm_users(st) {
         roles.push(json!({"Uuid": u.uuid, "Label": format!("User {}", u.login), "UserRole": true}));
     }
     roles
 }
 
-fn search_roles(req: &Value) -> Result<Resp, ApiError> {
+fn search_roles(st: &State, req: &Value) -> Result<Resp, ApiError> {
     let queries = arr(req, "Queries");
     let op = enum_of(req, "Operation", "serviceOperationType");
-    let roles: Vec<Value> = all_roles()
+    let roles: Vec<Value> = all_roles(st)
         .into_iter()
         .filter(|r| {
             combine(&queries, &op, |q| {
@@ -1362,10 +1433,17 @@ fn delete_acl(st: &State, acl: &Value) -> Result<Resp, ApiError> {
 fn list_datasources(st: &State) -> Result<Resp, ApiError> {
     let list: Vec<Value> = DATASOURCES
         .iter()
-        .map(|ds| {
-            json!({"Name": ds, "ObjectsBucket": ds, "ObjectsBaseFolder": st.data.join(ds).to_string_lossy(),
-                "ObjectsServiceName": "gateway", "StorageConfiguration": {"folder": st.data.join(ds).to_string_lossy(), "normalize": "false"},
-                "VersioningPolicyName": if *ds == "personal" { "" } else { "default-policy" }})
+        .map(|ds| match ds.s3_host {
+            None => {
+                let folder = st.data.join(ds.name);
+                json!({"Name": ds.name, "ObjectsBucket": ds.name, "ObjectsBaseFolder": folder.to_string_lossy(),
+                    "ObjectsServiceName": "gateway", "StorageConfiguration": {"folder": folder.to_string_lossy(), "normalize": "false"},
+                    "VersioningPolicyName": if ds.name == "personal" { "" } else { "default-policy" }})
+            }
+            Some(host) => json!({"Name": ds.name, "StorageType": "S3", "ObjectsBucket": "cells-archive",
+                "ObjectsHost": host, "ObjectsPort": 443, "ObjectsSecure": true, "FlatStorage": true,
+                "ApiKey": "archive-key", "ApiSecret": state::ARCHIVE_SECRET,
+                "VersioningPolicyName": "default-policy"}),
         })
         .collect();
     let total = list.len();

@@ -107,7 +107,69 @@ pub const WORKSPACES: &[Ws] = &[
     },
 ];
 
-pub const DATASOURCES: &[&str] = &["personal", "common", "cells"];
+/// A datasource: its folder under `DIR/data/` (local ones), or an S3 storage that the
+/// dev server cannot reach (its resync jobs fail).
+pub struct Ds {
+    pub name: &'static str,
+    /// `None` for a local datasource; the S3 host otherwise.
+    pub s3_host: Option<&'static str>,
+}
+
+pub const DATASOURCES: &[Ds] = &[
+    Ds {
+        name: "personal",
+        s3_host: None,
+    },
+    Ds {
+        name: "common",
+        s3_host: None,
+    },
+    Ds {
+        name: "cells",
+        s3_host: None,
+    },
+    Ds {
+        name: "archive",
+        s3_host: Some("s3.archive.invalid"),
+    },
+];
+
+/// The secret key shown in the `archive` datasource (`ApiSecret`), for tests that check
+/// that clients never print it.
+pub const ARCHIVE_SECRET: &str = "archive-secret-5f3b9c1d7e";
+
+pub fn ds_by_name(name: &str) -> Option<&'static Ds> {
+    DATASOURCES.iter().find(|d| d.name == name)
+}
+
+/// Which Cells edition the server plays: the Enterprise API (`DELETE /scheduler/jobs`)
+/// is served only by `Enterprise`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edition {
+    Enterprise,
+    Community,
+}
+
+/// A user of the `--seed-users N` set: listed by the idm searches, cannot log in.
+#[derive(Clone, Debug)]
+pub struct SeedUser {
+    pub login: String,
+    pub uuid: String,
+    pub display: String,
+    pub group_path: String,
+}
+
+/// `user00001` ... `userN`; every tenth one is in the `engineering` group.
+pub fn seed_users(n: usize) -> Vec<SeedUser> {
+    (1..=n)
+        .map(|i| SeedUser {
+            login: format!("user{i:05}"),
+            uuid: format!("5eed0000-0000-4000-8000-{i:012}"),
+            display: format!("Seeded User {i}"),
+            group_path: if i % 10 == 0 { "/engineering" } else { "/" }.to_string(),
+        })
+        .collect()
+}
 
 impl Ws {
     pub fn root_key(&self, login: &str) -> String {
@@ -239,6 +301,94 @@ pub struct Job {
     pub end: i64,
     #[serde(default)]
     pub auto_clean: bool,
+    /// Earlier runs of the job (oldest first), listed before the current task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<TaskRun>,
+}
+
+/// One past run of a job.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TaskRun {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// The owner of the server's own jobs.
+pub const SYSTEM_OWNER: &str = "pydio.system.user";
+
+/// The jobs of a fresh root: system jobs (one with runs that ended in an error) and a
+/// failed user job of alice. `jobs delete` tests remove some: each has its own purpose.
+fn seeded_jobs(now: i64) -> Vec<Job> {
+    let run = |i: usize, status: &str, msg: &str, start: i64| TaskRun {
+        id: format!("seed-task-{i}"),
+        status: status.into(),
+        message: msg.into(),
+        start,
+        end: start + 5,
+    };
+    let job = |id: &str, owner: &str, label: &str, status: &str, msg: &str, history| Job {
+        id: id.into(),
+        task_id: format!("{id}-task"),
+        owner: owner.into(),
+        label: label.into(),
+        status: status.into(),
+        message: msg.into(),
+        progress: if status == "Finished" { 1.0 } else { 0.0 },
+        created: now - 86_400,
+        start: now - 600,
+        end: now - 590,
+        auto_clean: false,
+        history,
+    };
+    vec![
+        job(
+            "thumbs-job",
+            SYSTEM_OWNER,
+            "Generate thumbnails",
+            "Error",
+            "cannot decode image",
+            vec![
+                run(1, "Finished", "Done", now - 3000),
+                run(2, "Finished", "Done", now - 2000),
+            ],
+        ),
+        job(
+            "clean-shares-job",
+            SYSTEM_OWNER,
+            "Clean expired share links",
+            "Finished",
+            "Removed 0 links",
+            vec![run(3, "Finished", "Removed 2 links", now - 4000)],
+        ),
+        job(
+            "archive-sync-job",
+            SYSTEM_OWNER,
+            "Synchronise the archive",
+            "Error",
+            "storage unreachable",
+            Vec::new(),
+        ),
+        job(
+            "versions-prune-job",
+            SYSTEM_OWNER,
+            "Prune old versions",
+            "Finished",
+            "Nothing to prune",
+            Vec::new(),
+        ),
+        job(
+            "alice-export-job",
+            "alice",
+            "Export alice's files",
+            "Error",
+            "disk full",
+            Vec::new(),
+        ),
+    ]
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -332,6 +482,9 @@ pub struct Config {
     pub require_pkce: bool,
     pub job_delay_ms: u64,
     pub seed: u64,
+    pub edition: Edition,
+    /// Extra users listed by the idm searches (`--seed-users N`).
+    pub seed_users: usize,
 }
 
 pub struct Inner {
@@ -346,6 +499,8 @@ pub struct Inner {
 
 pub struct State {
     pub cfg: Config,
+    /// The `--seed-users` set.
+    pub extra_users: Vec<SeedUser>,
     pub data: PathBuf,
     secret: Vec<u8>,
     pub public_url: OnceLock<String>,
@@ -448,7 +603,8 @@ impl State {
         let secret = load_secret(&root)?;
         let data = root.join("data");
         // First start on this root (no metadata yet): add the sample content.
-        seed(&data, !root.join("meta.json").exists())?;
+        let fresh = !root.join("meta.json").exists();
+        seed(&data, fresh)?;
         fs::create_dir_all(root.join("fronts"))?;
         // Load the snapshot and replay the journal.
         let mut snap: Snapshot = match fs::read(root.join("meta.json")) {
@@ -460,6 +616,11 @@ impl State {
                 if let Ok(op) = serde_json::from_str::<Op>(line) {
                     snap.apply(op);
                 }
+            }
+        }
+        if fresh {
+            for j in seeded_jobs(now_secs()) {
+                snap.jobs.insert(j.id.clone(), j);
             }
         }
         // Jobs interrupted by a restart.
@@ -480,6 +641,7 @@ impl State {
             journal_lines: 0,
         };
         let st = State {
+            extra_users: seed_users(cfg.seed_users),
             cfg,
             data,
             secret,

@@ -890,12 +890,101 @@ fn idm_users_roles_workspaces_acls_datasources() {
         .iter()
         .map(|d| d["Name"].as_str().unwrap())
         .collect();
-    assert_eq!(ds, vec!["personal", "common", "cells"]);
+    assert_eq!(ds, vec!["personal", "common", "cells", "archive"]);
     // Deleted ACLs stay deleted after a restart.
     let root = s.stop();
     let s = Srv::start_on(root, &[]);
     let (_, v) = s.post("/a/acl", &a, json!({"Queries":[{"NodeIDs":[node]}]}));
     assert_eq!(v["ACLs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn seeded_users_editions_and_system_jobs() {
+    let s = Srv::start("admin", &["--seed-users", "2500", "--edition", "community"]);
+    let a = s.token("admin");
+    // Users page over the whole set (3 accounts + 2500 seeded), groups apart; pages are
+    // capped at 500 items (100 without Limit).
+    let mut logins: Vec<String> = Vec::new();
+    while logins.len() < 2503 {
+        let (c, v) = s.post(
+            "/a/user",
+            &a,
+            json!({"Queries":[{"Login":"*","NodeType":"USER"}],"Offset": logins.len().to_string(),"Limit":"1000"}),
+        );
+        assert_eq!(c, 200, "{v}");
+        assert_eq!(v["Total"], 2503);
+        assert!(v.get("Groups").is_none(), "{v}");
+        let page = v["Users"].as_array().cloned().unwrap_or_default();
+        assert_eq!(page.len(), 500.min(2503 - logins.len()));
+        logins.extend(
+            page.iter()
+                .map(|u| u["Login"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(logins[3], "user00001");
+    let (_, v) = s.post("/a/user", &a, json!({}));
+    assert_eq!(v["Users"].as_array().unwrap().len() + 1, 100);
+    let (_, v) = s.post("/a/user", &a, json!({"Queries":[{"NodeType":"GROUP"}]}));
+    assert_eq!(v["Groups"][0]["GroupLabel"], "engineering");
+    assert!(v.get("Users").is_none());
+    let (_, v) = s.post("/a/role", &a, json!({"Limit":"10","Offset":"2500"}));
+    assert_eq!(v["Total"], 2503 + 4);
+    assert_eq!(v["Roles"].as_array().unwrap().len(), 7);
+    // Community edition: no Enterprise job deletion, Home in bootconf.
+    let (c, _) = s.call("DELETE", "/a/scheduler/jobs/thumbs-job", Some(&a), None);
+    assert_eq!(c, 404);
+    let (_, v) = s.call("GET", "/a/frontend/bootconf", Some(&a), None);
+    assert_eq!(v["backend"]["PackageType"], "PydioHome");
+    // Seeded system jobs with their past runs; TasksLimit keeps the most recent tasks.
+    let (_, v) = s.post(
+        "/a/jobs/user",
+        &a,
+        json!({"Owner":"*","LoadTasks":"Any","TasksLimit":100}),
+    );
+    let thumbs = v["Jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["ID"] == "thumbs-job")
+        .cloned()
+        .unwrap();
+    assert_eq!(thumbs["Owner"], "pydio.system.user");
+    let st: Vec<&str> = thumbs["Tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["Status"].as_str().unwrap())
+        .collect();
+    assert_eq!(st, vec!["Finished", "Finished", "Error"]);
+    let (_, v) = s.post(
+        "/a/jobs/user",
+        &a,
+        json!({"JobIDs":["thumbs-job"],"Owner":"*","LoadTasks":"Any","TasksLimit":1}),
+    );
+    assert_eq!(v["Jobs"][0]["Tasks"].as_array().unwrap().len(), 1);
+    assert_eq!(v["Jobs"][0]["Tasks"][0]["Status"], "Error");
+    // Alice sees her own jobs only.
+    let (_, v) = s.post(
+        "/a/jobs/user",
+        &s.token("alice"),
+        json!({"Owner":"*","LoadTasks":"Any"}),
+    );
+    let ids: Vec<&str> = v["Jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["ID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["alice-export-job"]);
+    // The S3 datasource cannot be reached: its resync fails.
+    let (c, v) = s.call(
+        "PUT",
+        "/a/jobs/user/datasource-resync",
+        Some(&a),
+        Some(json!({"JsonParameters":"{\"dsName\":\"archive\"}"})),
+    );
+    assert_eq!(c, 200, "{v}");
+    assert_eq!(s.wait_job(&a, v["JobUuid"].as_str().unwrap()), "Error");
 }
 
 #[test]
