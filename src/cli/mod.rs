@@ -797,6 +797,7 @@ impl Ctx<'_> {
                 version: self.string("version").filter(|s| !s.is_empty()),
                 dry_run: self.switch("dry_run"),
                 dev: self.switch("dev"),
+                rollback: self.switch("rollback"),
             }),
             other => {
                 return Err(Error::failure(format!(

@@ -536,10 +536,15 @@ static UPDATE_FLAGS: &[Flag] = &[
     sw(
         "dry_run",
         Some('d'),
-        "Download and verify into a temporary file, do not replace the binary",
+        "Download, verify and try the new binary (or the kept one, with --rollback), replace nothing",
     ),
     sw("dry-run", None, "Same as --dry_run").alias("dry_run"),
     sw("dev", None, "Use the dev channel instead of stable"),
+    sw(
+        "rollback",
+        None,
+        "Put back the binary that the last update replaced",
+    ),
 ];
 
 static VERSION_FLAGS: &[Flag] = &[val(
@@ -1019,8 +1024,11 @@ cec share common-files/report.pdf --password 's3cret'")
         .ex("cec tools version isvalid 4.1.1-dev.20240425\ncec tools version isvalid -q foo")
         .flags(QUIET_FLAGS),
     cmd("update", "Check for available updates and apply them")
-        .long("Lists the newer versions offered by the update server; with --version, downloads that\nversion, checks its checksum and signature and replaces the running binary.")
-        .ex("cec update\ncec update --version 4.3.2\ncec update --dev")
+        .long("Lists the newer versions offered by the update server; with --version, downloads that
+version, checks its size, checksum and signature, runs it once, keeps the current binary in
+the configuration folder and replaces the running binary atomically. --rollback puts the
+kept binary back. A build without an update server says so (see README, Updating).")
+        .ex("cec update\ncec update --version 4.3.2\ncec update --dev\ncec update --rollback")
         .flags(UPDATE_FLAGS),
     cmd("version", "Show Cells Client version information")
         .long("Prints the version, build time, git commit, OS/architecture and Rust version.\nWith --format, prints a template with the fields {{.Version}}, {{.Built}}, {{.GitCommit}},\n{{.OS}}, {{.Arch}} and {{.RustVersion}}, without an added newline.")

@@ -314,6 +314,7 @@ pub struct UpdateArgs {
     pub version: Option<String>,
     pub dry_run: bool,
     pub dev: bool,
+    pub rollback: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub mod rm;
 pub mod scp;
 pub mod share;
 pub mod tools;
+pub mod update;
 pub mod version;
 
 use crate::cli::{Command, Invocation};
@@ -43,6 +44,6 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Storage(_) => Err(Error::not_available("storage")),
         Command::Meta(_) => Err(Error::not_available("meta")),
         Command::Jobs(_) => Err(Error::not_available("jobs")),
-        Command::Update(_) => Err(Error::not_available("update")),
+        Command::Update(a) => update::run(&a),
     }
 }
