@@ -15,6 +15,7 @@ use update_common::*;
 
 #[test]
 fn a_build_without_update_server_says_so_and_contacts_nobody() {
+    assert_keyless_build();
     // Every request would have to go through this proxy: it must see none.
     let trap = Hostile::start(|_| Reply::status(500));
     let mut cec = Cec::new();

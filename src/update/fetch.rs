@@ -91,6 +91,7 @@ fn read_error(label: &str, got: u64, size: u64, e: &std::io::Error) -> Error {
 fn get(url: &str, label: &str) -> Result<ureq::Response> {
     let mut u = check_url(url, "binary")?;
     for _ in 0..=MAX_REDIRECTS {
+        http::debug(format!("update: GET {}", http::redact_url(u.as_str())));
         let resp = match agent(&u)?.get(u.as_str()).call() {
             Ok(r) => r,
             Err(ureq::Error::Status(code, r)) => return Err(status(label, code, r)),

@@ -201,6 +201,10 @@ pub fn list(src: &Source, channel: &str) -> Result<Vec<Offer>> {
         "GOOS": goos(),
         "GOARCH": goarch(),
     });
+    http::debug(format!(
+        "update: POST {} {body}",
+        http::redact_url(url.as_str())
+    ));
     let resp = match agent(&url)?
         .post(url.as_str())
         .set("Content-Type", "application/json")

@@ -83,6 +83,16 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// These tests give cec the test key at run time, which only a build without a key of its
+/// own accepts (README, Updating).
+pub fn assert_keyless_build() {
+    let set = |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty());
+    assert!(
+        !set(option_env!("CEC_BUILD_UPDATE_URL")) && !set(option_env!("CEC_BUILD_UPDATE_KEY")),
+        "the update tests need a cec built without CEC_BUILD_UPDATE_URL/CEC_BUILD_UPDATE_KEY"
+    );
+}
+
 /// A dev server with an update front, and a copy of cec pointed at it.
 pub struct Rig {
     pub server: Server,
@@ -98,6 +108,7 @@ impl Rig {
     }
 
     pub fn with_server(server: Server) -> Rig {
+        assert_keyless_build();
         let dir = tempfile::Builder::new()
             .prefix("cec-update-")
             .tempdir()
