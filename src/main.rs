@@ -11,6 +11,9 @@ mod s3;
 mod transfer;
 mod update;
 
+#[cfg(test)]
+mod proptests;
+
 fn main() {
     output::interrupt::install();
     output::ignore_sigpipe();

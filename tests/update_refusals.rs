@@ -218,6 +218,11 @@ fn a_server_error_shows_its_title() {
         );
         rig.assert_untouched(&out);
     }
+    // Its text cannot drive the terminal.
+    rig.manifest(json!({"binaries": [], "fail": "\u{1b}[2Jgone"}));
+    let out = rig.run(&["update"]);
+    assert_refused(&out, 1, "answered 500: \\x1b[2Jgone");
+    assert!(!out.stderr.contains('\u{1b}'), "{out}");
 }
 
 type ListingReply = fn() -> Reply;

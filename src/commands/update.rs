@@ -2,7 +2,7 @@
 //! The work is in `crate::update`; this file checks the flags and prints.
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
-use crate::output::{escape_control, for_stdout, Align, Table};
+use crate::output::{for_stdout, Align, Table};
 use crate::update::{self, SemVer, CURRENT_VERSION};
 
 pub fn run(a: &UpdateArgs) -> Result<()> {
@@ -19,10 +19,7 @@ pub fn run(a: &UpdateArgs) -> Result<()> {
         if SemVer::parse(v).is_none() {
             return Err(Error::usage(
                 "update",
-                format!(
-                    "--version '{}' is not a semantic version (like 4.3.2)",
-                    escape_control(v)
-                ),
+                format!("--version '{}' is not a semantic version (like 4.3.2)", v),
             ));
         }
     }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::server::{agent, check_url};
 use crate::api::http;
 use crate::error::{Error, Result};
-use crate::output::{self, escape_control, human_size, log};
+use crate::output::{self, human_size, log};
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -120,7 +120,7 @@ fn get(url: &str, label: &str) -> Result<ureq::Response> {
 fn status(label: &str, code: u16, resp: ureq::Response) -> Error {
     let mut body = String::new();
     let _ = resp.into_reader().take(64 * 1024).read_to_string(&mut body);
-    let text = escape_control(&http::error_text(&body)).into_owned();
+    let text = http::error_text(&body);
     let sep = if text.is_empty() { "" } else { ": " };
     Error::failure(format!(
         "cannot download {label}: the server answered {code}{sep}{text}"

@@ -16,7 +16,7 @@ mod verify;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::output::{escape_control, human_size};
+use crate::output::human_size;
 pub use replace::Exe;
 pub use semver::SemVer;
 pub use server::{source, Offer, Source};
@@ -64,7 +64,7 @@ fn check_offer(o: &Offer, label: &str) -> Result<Checked> {
     if !o.hash_type.is_empty() && !o.hash_type.eq_ignore_ascii_case("sha256") {
         return Err(refuse(
             label,
-            &format!("unknown hash type '{}'", escape_control(&o.hash_type)),
+            &format!("unknown hash type '{}'", o.hash_type),
         ));
     }
     let size = match o.size.trim().parse::<u64>() {
@@ -72,10 +72,7 @@ fn check_offer(o: &Offer, label: &str) -> Result<Checked> {
         _ => {
             return Err(refuse(
                 label,
-                &format!(
-                    "the update server gave no usable size ('{}')",
-                    escape_control(&o.size)
-                ),
+                &format!("the update server gave no usable size ('{}')", o.size),
             ))
         }
     };

@@ -14,7 +14,7 @@ use super::semver::SemVer;
 use super::{key, CURRENT_VERSION};
 use crate::api::http;
 use crate::error::{Error, Result};
-use crate::output::{escape_control, log};
+use crate::output::log;
 
 const BUILTIN_URL: &str = env!("CEC_BUILTIN_UPDATE_URL");
 const BUILTIN_KEY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/update-key.der"));
@@ -102,12 +102,7 @@ fn endpoint(base: &str) -> Result<String> {
 /// Only https, except http to this machine (a local test server): a listing seen or
 /// changed in transit could hold back updates even though binaries are signed.
 pub fn check_url(u: &str, what: &str) -> Result<url::Url> {
-    let bad = |why: &str| {
-        Error::failure(format!(
-            "{what} URL {}: {why}",
-            escape_control(&http::redact_url(u))
-        ))
-    };
+    let bad = |why: &str| Error::failure(format!("{what} URL {}: {why}", http::redact_url(u)));
     let parsed = url::Url::parse(u).map_err(|e| bad(&e.to_string()))?;
     let loopback = match parsed.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -247,7 +242,7 @@ pub fn list(src: &Source, channel: &str) -> Result<Vec<Offer>> {
 fn status_error(code: u16, resp: ureq::Response) -> Error {
     let mut body = String::new();
     let _ = resp.into_reader().take(64 * 1024).read_to_string(&mut body);
-    let text = escape_control(&http::error_text(&body)).into_owned();
+    let text = http::error_text(&body);
     if text.is_empty() {
         Error::failure(format!("the update server answered {code}"))
     } else {
@@ -274,7 +269,7 @@ fn select(items: &[Value]) -> Vec<Offer> {
         let Some(semver) = SemVer::parse(&version) else {
             log::warn(&format!(
                 "the update server offers '{}', which is not a semantic version: ignored",
-                escape_control(&version)
+                version
             ));
             continue;
         };
