@@ -2,6 +2,10 @@
 //! Works without git, without a .git directory (tarball) and with a shallow clone:
 //! missing values become "unknown". `CEC_GIT_COMMIT` and `SOURCE_DATE_EPOCH` in the
 //! build environment override the detected values (reproducible builds).
+//!
+//! Also embeds the update server of this build (README, Updating): `CEC_BUILD_UPDATE_URL`
+//! (https) and `CEC_BUILD_UPDATE_KEY` (path to the PEM public key that signs its binaries)
+//! go together; the key is checked here, so a bad one fails the build, not `cec update`.
 use std::path::Path;
 use std::process::Command;
 
@@ -35,8 +39,42 @@ fn iso(secs: i64) -> String {
     )
 }
 
+#[path = "src/update/key.rs"]
+mod key;
+
+/// `CEC_BUILTIN_UPDATE_URL` and `$OUT_DIR/update-key.der` (both empty without a server).
+fn update_server() {
+    println!("cargo:rerun-if-env-changed=CEC_BUILD_UPDATE_URL");
+    println!("cargo:rerun-if-env-changed=CEC_BUILD_UPDATE_KEY");
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let (url, der) = match (get("CEC_BUILD_UPDATE_URL"), get("CEC_BUILD_UPDATE_KEY")) {
+        (None, None) => (String::new(), Vec::new()),
+        (Some(url), Some(file)) => {
+            let url = url.trim().to_string();
+            let rest = url.strip_prefix("https://").unwrap_or("");
+            if rest.is_empty() || rest.starts_with('/') {
+                panic!("CEC_BUILD_UPDATE_URL must be an https:// URL, not {url:?}");
+            }
+            println!("cargo:rerun-if-changed={file}");
+            let pem = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("CEC_BUILD_UPDATE_KEY {file}: {e}"));
+            let der = key::rsa_public_key_der(&pem)
+                .unwrap_or_else(|e| panic!("CEC_BUILD_UPDATE_KEY {file}: {e}"));
+            (url, der)
+        }
+        _ => {
+            panic!("CEC_BUILD_UPDATE_URL and CEC_BUILD_UPDATE_KEY go together: set both or neither")
+        }
+    };
+    let out = std::env::var("OUT_DIR").expect("OUT_DIR");
+    std::fs::write(Path::new(&out).join("update-key.der"), der).expect("write update-key.der");
+    println!("cargo:rustc-env=CEC_BUILTIN_UPDATE_URL={url}");
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/update/key.rs");
+    update_server();
     println!("cargo:rerun-if-env-changed=CEC_GIT_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());

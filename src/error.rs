@@ -169,10 +169,6 @@ impl Error {
         self.kind = kind;
         self
     }
-    /// Commands owned by later work answer this until they land.
-    pub fn not_available(cmd: &str) -> Self {
-        Self::failure(format!("'cec {cmd}' is not available yet in this build"))
-    }
     pub fn code(&self) -> i32 {
         self.exit as i32
     }

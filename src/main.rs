@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod s3;
 mod transfer;
+mod update;
 
 #[cfg(test)]
 mod proptests;

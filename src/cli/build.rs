@@ -394,6 +394,7 @@ pub fn update(p: &Parsed) -> Result<Command> {
         version: p.v.update_version.clone(),
         dry_run: p.v.dry_run,
         dev: p.v.dev,
+        rollback: p.v.rollback,
     }))
 }
 

@@ -77,7 +77,7 @@ static LIST_DS_FLAGS: &[&Flag] = &[&RAW_NAMES, &LIST_JSON];
 static RESYNC_FLAGS: &[&Flag] = &[&RESYNC_TIMEOUT];
 static HASH_FLAGS: &[&Flag] = &[&FILE, &RAW_HASH];
 static QUIET_FLAGS: &[&Flag] = &[&QUIET_VERDICT];
-static UPDATE_FLAGS: &[&Flag] = &[&UPDATE_VERSION, &DRY_RUN_UPDATE, &DEV];
+static UPDATE_FLAGS: &[&Flag] = &[&UPDATE_VERSION, &DRY_RUN_UPDATE, &DEV, &ROLLBACK];
 static VERSION_FLAGS: &[&Flag] = &[&VERSION_FORMAT];
 
 /// Turns the parsed values into the command's typed arguments.
@@ -661,8 +661,11 @@ when it finished, 1 when it failed or --timeout passed (the job then goes on on 
         .flags(QUIET_FLAGS),
     cmd("update", "Check for available updates and apply them")
         .build(build::update)
-        .long("Lists the newer versions offered by the update server; with --version, downloads that\nversion, checks its checksum and signature and replaces the running binary.")
-        .ex("cec update\ncec update --version 4.3.2\ncec update --dev")
+        .long("Lists the newer versions offered by the update server; with --version, downloads that
+version, checks its size, checksum and signature, runs it once, keeps the current binary in
+the configuration folder and replaces the running binary atomically. --rollback puts the
+kept binary back. A build without an update server says so (see README, Updating).")
+        .ex("cec update\ncec update --version 4.3.2\ncec update --dev\ncec update --rollback")
         .flags(UPDATE_FLAGS),
     cmd("version", "Show Cells Client version information")
         .build(build::version)

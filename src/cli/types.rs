@@ -44,10 +44,6 @@ pub enum Command {
     Storage(StorageCmd),
     Meta(MetaCmd),
     Jobs(JobsCmd),
-    #[expect(
-        dead_code,
-        reason = "issue 12: update is parsed and validated, not run yet"
-    )]
     Update(UpdateArgs),
     Doc {
         path: PathBuf,
@@ -289,14 +285,11 @@ pub enum JobsCmd {
 }
 
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "issue 12: update is parsed and validated, not run yet"
-)]
 pub struct UpdateArgs {
     pub version: Option<String>,
     pub dry_run: bool,
     pub dev: bool,
+    pub rollback: bool,
 }
 
 #[derive(Debug, Clone)]

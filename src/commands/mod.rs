@@ -1,6 +1,4 @@
 //! One file per command; `run` dispatches the parsed invocation.
-//! Commands whose module does not exist yet answer `Error::not_available` (exit 1).
-//! Add a `mod` line and replace the matching arm when a command lands.
 pub mod clear;
 pub mod completion;
 pub mod config;
@@ -19,12 +17,13 @@ pub mod scp;
 pub mod share;
 pub mod storage;
 pub mod tools;
+pub mod update;
 pub mod version;
 
 use crate::api::tree::{self, Node};
 use crate::api::Client;
 use crate::cli::{Command, Invocation};
-use crate::error::{Error, Exit, Result};
+use crate::error::{Exit, Result};
 
 pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { globals, command } = inv;
@@ -48,7 +47,7 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Storage(c) => storage::run(&globals, &c),
         Command::Meta(c) => meta::run(&globals, &c),
         Command::Jobs(c) => jobs::run(&globals, &c),
-        Command::Update(_) => Err(Error::not_available("update")),
+        Command::Update(a) => update::run(&a),
     }
 }
 

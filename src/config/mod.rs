@@ -459,7 +459,7 @@ impl Store {
     }
 }
 
-fn create_dir(dir: &Path) -> Result<()> {
+pub fn create_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

@@ -786,6 +786,8 @@ pub struct Cec {
     cwd: Option<PathBuf>,
     timeout: Duration,
     keyring: bool,
+    exe: Option<PathBuf>,
+    wrapper: Vec<OsString>,
 }
 
 impl Default for Cec {
@@ -813,7 +815,21 @@ impl Cec {
             cwd: None,
             timeout: Duration::from_secs(180),
             keyring: false,
+            exe: None,
+            wrapper: Vec::new(),
         }
+    }
+
+    /// Run this binary instead of the `cec` under test (e.g. a copy that may be replaced).
+    pub fn exe(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.exe = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Run cec through a command: `wrapper... <cec> <args>` (e.g. `setpriv --reuid=...`).
+    pub fn wrapper<S: AsRef<OsStr>>(&mut self, argv: &[S]) -> &mut Self {
+        self.wrapper = argv.iter().map(|a| a.as_ref().to_owned()).collect();
+        self
     }
 
     /// The temporary HOME.
@@ -909,12 +925,17 @@ impl Cec {
     /// A `std::process::Command` for the current args and env (for tests that need to
     /// spawn and signal cec themselves). Does not clear the args.
     pub fn command(&self) -> Command {
+        let exe = self.exe.clone().unwrap_or_else(cec_bin);
         let mut cmd = if self.keyring {
             let mut c = Command::new(repo_root().join("tests/tools/keyring-session.sh"));
-            c.arg(cec_bin());
+            c.arg(exe);
+            c
+        } else if let Some((first, rest)) = self.wrapper.split_first() {
+            let mut c = Command::new(first);
+            c.args(rest).arg(exe);
             c
         } else {
-            Command::new(cec_bin())
+            Command::new(exe)
         };
         cmd.args(&self.args);
         self.apply_env(&mut cmd);

@@ -827,7 +827,7 @@ pub static UPDATE_VERSION: Flag = val(
 pub static DRY_RUN_UPDATE: Flag = sw(
     "dry_run",
     Some('d'),
-    "Download and verify into a temporary file, do not replace the binary",
+    "Download, verify and try the new binary (or the kept one, with --rollback), replace nothing",
     |v, b| v.dry_run = b,
 )
 .aka(&[Alias {
@@ -839,6 +839,12 @@ pub static DEV: Flag = sw(
     None,
     "Use the dev channel instead of stable",
     |v, b| v.dev = b,
+);
+pub static ROLLBACK: Flag = sw(
+    "rollback",
+    None,
+    "Put back the binary that the last update replaced",
+    |v, b| v.rollback = b,
 );
 
 // version

@@ -275,6 +275,7 @@ pub struct Values {
     // update
     pub update_version: Option<String>,
     pub dev: bool,
+    pub rollback: bool,
     // version
     pub version_format: Option<Template>,
 }

@@ -36,9 +36,11 @@
 //! The listing keeps binaries of the requested channel, package, GOOS and GOARCH whose
 //! version is greater than `CurrentVersion` (semantic versions; unparsable ones are kept).
 //!
-//! **Test key**: `cec` verifies with an embedded public key; tests of `cec update` against
-//! this server need a `cec` built with `testdata/update-test-pub.pem` (PEM label
-//! `PUBLIC KEY`, PKCS#1 `RSAPublicKey` inside, the same format as the official key).
+//! **Test key**: `cec` verifies with the public key built into it; a build without one (the
+//! default) takes `CEC_UPDATE_URL=<this server>` and
+//! `CEC_UPDATE_PUBKEY_FILE=testdata/update-test-pub.pem` at run time (PEM label
+//! `PUBLIC KEY`, PKCS#1 `RSAPublicKey` inside, the same format as the official key). The
+//! tests are tests/update_*.rs; a packaged build is tested in tests/update_packager.rs.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
