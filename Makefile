@@ -9,7 +9,8 @@
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
 #   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
 #   make demo      walk through the main job with the real binary against the dev server
-#   make deps      install test/bench tools only (Debian packages, prism, awscli)
+#   make deps      install test/bench tools only (Debian packages incl. chromium, prism,
+#                  oidc-provider + playwright-core, awscli + moto)
 #   make prereqs   only check what make test needs (fails fast, says how to get it)
 
 SHELL := /bin/bash
@@ -40,7 +41,7 @@ export PATH := $(TOOLS)/py/bin:$(PATH)
 .PHONY: build static test lint bench demo deps prereqs devserver prism-spec clean-tools help
 
 help:
-	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
 
 build:
 	$(CARGO) build --release

@@ -145,6 +145,12 @@ fn spawn_daemon(mut cmd: Command) -> std::io::Result<Child> {
     rrx.recv().expect("harness spawner thread is gone")
 }
 
+/// Spawn a long-lived helper process (a server a test starts itself) that dies with the
+/// test process, even on a crash (see `spawn_daemon`).
+pub fn spawn_helper(cmd: Command) -> std::io::Result<Child> {
+    spawn_daemon(cmd)
+}
+
 /// Pids to kill and directories to remove when the test process exits normally
 /// (the shared server lives in a static and is never dropped).
 static AT_EXIT: Mutex<Vec<AtExit>> = Mutex::new(Vec::new());
