@@ -282,6 +282,16 @@ fn login_at_provider(front: &Front, cec: &mut Cec, port: u16, browser: &Browser)
     browser.give_to(cec, common::ALICE);
     let out = add_oauth(cec, &front.url, port, &[]);
     out.assert_ok();
+    let (at, rt) = tokens(cec);
+    assert!(
+        front.accepts(&at, "alice"),
+        "the provider does not know {at:?}"
+    );
+    assert!(!rt.is_empty(), "no refresh token saved");
+    assert!(
+        !out.stderr.contains(&at) && !out.stderr.contains(&rt),
+        "{out}"
+    );
     assert_eq!(browser.callback_text(port), DONE_TEXT);
     let visited = browser.result()["visited"].to_string();
     assert!(
@@ -291,16 +301,6 @@ fn login_at_provider(front: &Front, cec: &mut Cec, port: u16, browser: &Browser)
     let a = account(cec);
     assert_eq!(a["authType"], "oauth2");
     assert_eq!(a["user"], "alice");
-    let (at, rt) = tokens(cec);
-    assert!(!at.is_empty() && !rt.is_empty(), "{a}");
-    assert!(
-        !out.stderr.contains(&at) && !out.stderr.contains(&rt),
-        "{out}"
-    );
-    assert!(
-        front.accepts(&at, "alice"),
-        "the provider does not know {a}"
-    );
 }
 
 #[test]
@@ -332,7 +332,8 @@ fn provider_login_in_chromium_then_ls_and_revoked_grant() {
 fn provider_refresh_then_replayed_refresh_token_revokes_the_grant() {
     let dev = Server::start(&[]);
     let port = free_port();
-    let front = Front::start(&dev, port, 5);
+    // Short enough to wait for, long enough for a loaded machine to finish the login.
+    let front = Front::start(&dev, port, 15);
     let browser = Browser::new("provider_refresh_and_replay");
     let mut cec = Cec::new();
     login_at_provider(&front, &mut cec, port, &browser);
