@@ -195,6 +195,7 @@ impl Browser {
 
     /// Make `cec` open this browser, logging in as `user`.
     fn give_to(&self, cec: &mut Cec, user: (&str, &str)) {
+        common::register_secret(user.1);
         let script = repo_root().join("tests/tools/browser-login.mjs");
         cec.env("BROWSER", format!("node {}", script.display()))
             .env("BROWSER_LOGIN", user.0)
