@@ -9,7 +9,8 @@
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
 #   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
 #   make demo      walk through the main job with the real binary against the dev server
-#   make deps      install test/bench tools only (Debian packages, prism, awscli)
+#   make deps      install test/bench tools only (Debian packages incl. chromium, prism,
+#                  oidc-provider + playwright-core, awscli + moto)
 #   make prereqs   only check what make test needs (fails fast, says how to get it)
 
 SHELL := /bin/bash
@@ -31,6 +32,8 @@ STATIC_TARGET := x86_64-unknown-linux-gnu
 STATIC_OUT := target/cec-static
 STATIC_MAX_BYTES := 6291456
 LOGS := target/test-logs
+# Each Prism proxy of cec's tests appends "<binary> <requests> <violations>" here.
+PRISM_COUNTS := $(CURDIR)/$(LOGS)/prism-counts
 # $(MAKE) written through a plain variable: GNU make runs a recipe line that names $(MAKE)
 # even under `make -n`, which would start the whole test run for a dry run.
 SUBMAKE := $(MAKE)
@@ -40,7 +43,7 @@ export PATH := $(TOOLS)/py/bin:$(PATH)
 .PHONY: build static test lint bench demo deps prereqs devserver prism-spec clean-tools help
 
 help:
-	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
 
 build:
 	$(CARGO) build --release
@@ -99,8 +102,9 @@ test:
 		echo; echo "=== make test: $$name"; \
 		if "$$@" 2>&1 | tee "$(LOGS)/$$name.log"; then st=ok; else st=FAILED; rc=1; fi; \
 		echo "$$name: $$st ($$(( $$(date +%s) - s )) s)" >> "$(LOGS)/steps"; }; \
-	: > "$(LOGS)/steps"; \
+	: > "$(LOGS)/steps"; : > "$(PRISM_COUNTS)"; \
 	step cec-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" CELLS_DEVSERVER="$(DEVSERVER)" \
+		CEC_PRISM_COUNTS="$(PRISM_COUNTS)" \
 		timeout 45m $(CARGO) test --workspace --no-fail-fast; \
 	step devserver-tests env CEC_SPEC="$(SPEC_FILE)" CEC_PRISM="$(PRISM)" CEC_PRISM_SPEC="$(PRISM_SPEC)" \
 		timeout 20m $(CARGO) test --release --no-fail-fast --manifest-path $(DEVSERVER_MANIFEST); \
@@ -116,6 +120,9 @@ test:
 			| sed -E 's/^ *Running ([^ ]+).*/\1/' || true; \
 	done; \
 	echo "---"; cat "$(LOGS)/steps"; \
+	read -r preq pviol pprox < <(awk '{r += $$2; v += $$3; n++} END {print r+0, v+0, n+0}' "$(PRISM_COUNTS)"); \
+	echo "prism: $$preq REST requests of cec's tests validated against the description ($$pprox proxies), $$pviol violations"; \
+	if [ "$$pviol" != 0 ] || [ "$$preq" = 0 ]; then echo "prism: FAILED (violations, or no request validated)"; rc=1; fi; \
 	echo "make test: $$([ $$rc = 0 ] && echo PASSED || echo FAILED) in $$(( $$(date +%s) - t0 )) s (logs in $(LOGS)/)"; \
 	exit $$rc
 

@@ -44,19 +44,23 @@ fn in_keyring_session(cec: &Cec, script: &str) -> String {
     text
 }
 
-fn skip() -> bool {
-    let ok = have("dbus-run-session") && have("gnome-keyring-daemon") && have("secret-tool");
-    if !ok {
-        eprintln!("SKIPPED: needs dbus-run-session, gnome-keyring-daemon and secret-tool (apt-get install gnome-keyring dbus-x11 libsecret-tools)");
+fn require_keyring_tools() {
+    for tool in [
+        "dbus-run-session",
+        "dbus-send",
+        "gnome-keyring-daemon",
+        "secret-tool",
+    ] {
+        assert!(
+            have(tool),
+            "{tool} not found: run `make deps` (apt-get install gnome-keyring dbus libsecret-tools)"
+        );
     }
-    !ok
 }
 
 #[test]
 fn secrets_go_to_the_keyring_and_back() {
-    if skip() {
-        return;
-    }
+    require_keyring_tools();
     let m = Mock::start(600);
     let t = m.pat("alice");
     let cec = Cec::new();
@@ -106,9 +110,7 @@ echo "AFTER [$(secret-tool lookup service com.pydio.cells-client username '{url}
 
 #[test]
 fn items_written_by_the_go_client_are_found() {
-    if skip() {
-        return;
-    }
+    require_keyring_tools();
     let m = Mock::start(600);
     let t = m.pat("bob");
     let cec = Cec::new();
@@ -140,9 +142,7 @@ $CEC info; echo "INFO rc=$?"
 
 #[test]
 fn oauth_refresh_rotates_the_keyring_value() {
-    if skip() {
-        return;
-    }
+    require_keyring_tools();
     let m = Mock::start(5);
     let (at, rt) = m.grant("carol");
     let cec = Cec::new();
@@ -200,4 +200,59 @@ $CEC info; echo "INFO2 rc=$?"
             .unwrap()
             >= exp
     );
+}
+
+/// Login/password accounts: a password cells-client stored (go-keyring: label, `username`
+/// and `service` attributes, login collection) logs cec in; the one cec stores is found
+/// by go-keyring's own query (SearchItems on the login collection by those two
+/// attributes) and by `secret-tool lookup`.
+#[test]
+fn session_passwords_shared_with_the_reference() {
+    require_keyring_tools();
+    let m = Mock::start(600);
+    let cec = Cec::new();
+    let host = m.url.trim_start_matches("http://").to_string();
+    let f = cec.config_file();
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"ActiveConfigID":"erin@{host}","Configs":{{"erin@{host}":{{"authType":"session","url":"{url}","user":"erin","skipVerify":false,"useTokenCache":true,"CustomHeaders":null,"label":"erin@127.0.0.1","skipKeyring":false,"createdAtVersion":"4.3.1"}}}}}}"#,
+            url = m.url
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        r#"
+$CEC info; echo "BEFORE rc=$?"
+printf '%s' 'erin123' | secret-tool store --label="Password for '{url}::erin' on 'com.pydio.cells-client'" username '{url}::erin' service com.pydio.cells-client
+$CEC info; echo "INFO rc=$?"
+$CEC config add client-auth --url {url} --login dave --password dave123; echo "ADD rc=$?"
+echo "FILE $(tr -d '\n\t ' < {file})"
+echo "LOOKUP [$(secret-tool lookup service com.pydio.cells-client username '{url}::dave')]"
+dbus-send --session --print-reply --dest=org.freedesktop.secrets \
+    /org/freedesktop/secrets/collection/login org.freedesktop.Secret.Collection.SearchItems \
+    dict:string:string:username,'{url}::dave',service,com.pydio.cells-client |
+    grep -c 'object path "/org/freedesktop/secrets/collection/login/' | sed 's/^/GO-KEYRING ITEMS /'
+"#,
+        url = m.url,
+        file = f.display(),
+    );
+    let out = in_keyring_session(&cec, &script);
+    for want in [
+        "BEFORE rc=3",
+        "INFO rc=0",
+        "| erin",
+        "ADD rc=0",
+        "LOOKUP [dave123]",
+        "GO-KEYRING ITEMS 1",
+    ] {
+        assert!(out.contains(want), "missing {want:?}:\n{out}");
+    }
+    let file_line = out.lines().find(|l| l.starts_with("FILE ")).unwrap();
+    assert!(
+        !file_line.contains("dave123"),
+        "password in the file: {out}"
+    );
+    assert!(file_line.contains("\"skipKeyring\":false"), "{out}");
 }

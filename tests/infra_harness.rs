@@ -114,6 +114,7 @@ fn prism_reports_violations() {
         return;
     }
     let s = Server::start_validated(&[]);
+    s.expect_violations();
     assert!(s.validated());
     let token = s.token("admin");
     // A literal '/' in {Node} does not match the spec's single-segment path parameter

@@ -11,6 +11,7 @@
 //! - `CEC_PRISM`: path to the `prism` binary; REST calls then go through `prism proxy --errors`.
 //! - `CEC_PRISM_SPEC`: an already rewritten spec (else tests/tools/prism-spec.py writes one).
 //! - `CEC_PRISM_LENIENT=1`: do not fail the test binary at exit on Prism violations.
+//! - `CEC_PRISM_COUNTS`: a file each Prism proxy appends its counts to (`make test`).
 #![allow(dead_code)]
 
 use std::ffi::{OsStr, OsString};
@@ -145,6 +146,12 @@ fn spawn_daemon(mut cmd: Command) -> std::io::Result<Child> {
     rrx.recv().expect("harness spawner thread is gone")
 }
 
+/// Spawn a long-lived helper process (a server a test starts itself) that dies with the
+/// test process, even on a crash (see `spawn_daemon`).
+pub fn spawn_helper(cmd: Command) -> std::io::Result<Child> {
+    spawn_daemon(cmd)
+}
+
 /// Pids to kill and directories to remove when the test process exits normally
 /// (the shared server lives in a static and is never dropped).
 static AT_EXIT: Mutex<Vec<AtExit>> = Mutex::new(Vec::new());
@@ -171,7 +178,10 @@ extern "C" fn run_at_exit() {
             AtExit::Kill(pid) => unsafe {
                 libc::kill(*pid as libc::pid_t, libc::SIGKILL);
             },
-            AtExit::CheckPrismLog(log) => violations.extend(prism_violations(log)),
+            AtExit::CheckPrismLog(log) => {
+                record_prism_counts(log);
+                violations.extend(prism_violations(log))
+            }
             AtExit::Remove(_) => {}
         }
     }
@@ -294,6 +304,8 @@ pub struct Server {
     child: Mutex<Option<Child>>,
     prism: Option<Prism>,
     tmp: Option<TempDir>,
+    /// Violations provoked on purpose (a test of Prism itself): left out of the counts.
+    violations_expected: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -360,6 +372,7 @@ impl Server {
             child: Mutex::new(Some(child)),
             prism,
             tmp: Some(tmp),
+            violations_expected: Default::default(),
         }
     }
 
@@ -489,6 +502,13 @@ impl Server {
         );
     }
 
+    /// This server's requests provoke violations on purpose (a test of Prism itself):
+    /// they stay out of `make test`'s Prism counts.
+    pub fn expect_violations(&self) {
+        self.violations_expected
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Prism's log (empty without Prism).
     pub fn prism_log(&self) -> String {
         self.prism
@@ -514,6 +534,13 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        let expected = self
+            .violations_expected
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = self.prism.as_ref().filter(|_| !expected) {
+            let _ = self.violations(); // waits for Prism to log what it received
+            record_prism_counts(&p.log);
+        }
         self.kill();
         if let Some(mut p) = self.prism.take() {
             let _ = p.child.kill();
@@ -731,6 +758,25 @@ fn prism_violations(log: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// Append one Prism's counts to the file `CEC_PRISM_COUNTS` names (set by `make test`),
+/// one line per Prism proxy: `<test binary> <requests validated> <violations>`. The
+/// summary of `make test` adds them up over all test binaries.
+fn record_prism_counts(log: &Path) {
+    let Some(path) = std::env::var_os("CEC_PRISM_COUNTS").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let requests = read_lossy(log).matches("Request received").count();
+    let violations = prism_violations(log).len();
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    // One short O_APPEND write per line: lines of concurrent binaries do not mix.
+    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
+        let _ = f.write_all(format!("{exe} {requests} {violations}\n").as_bytes());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ have python3 || pkgs+=(python3)
 if have python3 && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then pkgs+=(python3-venv); fi
 have node || pkgs+=(nodejs)
 have npm || pkgs+=(npm)
+[ -x /usr/bin/chromium ] || pkgs+=(chromium)
 if [ "${#pkgs[@]}" -gt 0 ]; then
     if ! have apt-get; then
         miss "missing ${pkgs[*]} (Debian package names) and no apt-get: install them with your package manager"
@@ -112,14 +113,14 @@ fi
 
 if have node; then
     nv="$(node --version 2>/dev/null | tr -d v)"
-    if [ -n "$nv" ] && ! ver_ge "$nv" 18.0.0; then
-        miss "Node.js $nv is too old for Stoplight Prism 5.14.2 (needs >= 18.20.1): install a newer nodejs"
-    elif [ -n "$nv" ] && ! ver_ge "$nv" 18.20.1; then
-        note "Node.js $nv is older than 18.20.1, the minimum Prism 5.14.2 declares; npm will warn"
+    if [ -n "$nv" ] && ! ver_ge "$nv" 20.0.0; then
+        miss "Node.js $nv is too old for Prism 5.14.2 and playwright-core 1.65 (the browser tests): install Node.js >= 20"
     fi
 fi
+[ -d .tools/browser/node_modules/oidc-provider ] || note "make test will npm install oidc-provider and playwright-core into .tools/browser (needs the npm registry)"
 [ -x .tools/prism/node_modules/.bin/prism ] || note "make test will npm install @stoplight/prism-cli into .tools/prism (needs the npm registry)"
-[ -x .tools/py/bin/aws ] || note "make test will pip install awscli into .tools/py (needs PyPI)"
+[ -x .tools/py/bin/aws ] && .tools/py/bin/python3 -c 'import moto.server' 2>/dev/null ||
+    note "make test will pip install awscli and moto[server] into .tools/py (needs PyPI)"
 
 # The chroot check (make static) needs root, or unprivileged user namespaces.
 if [ "$(id -u)" != 0 ]; then

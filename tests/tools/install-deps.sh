@@ -2,16 +2,23 @@
 # Install what `make test` / `make bench` / `make demo` need, only when missing.
 #   Debian packages: tmux, gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
 #                    time (GNU time: peak memory of cec in tests), python3-venv,
-#                    nodejs/npm (only if node is absent)
-#   npm:  @stoplight/prism-cli (pinned) into .tools/prism
-#   PyPI: awscli (pinned, brings botocore) into the venv .tools/py
+#                    nodejs/npm (only if node is absent), chromium
+#   npm:  @stoplight/prism-cli (pinned) into .tools/prism;
+#         oidc-provider and playwright-core (pinned) into .tools/browser (tests/auth_browser.rs)
+#   PyPI: awscli (pinned, brings botocore) and moto[server] (pinned, the second S3
+#         implementation of src/s3/moto_test.rs) into the venv .tools/py
 #   bench: rclone (Debian) for `make bench`
-# Usage: tests/tools/install-deps.sh [apt|prism|py|bench|all]...   (default: all = apt prism py)
+# Usage: tests/tools/install-deps.sh [apt|prism|browser|py|bench|all]...
+#        (default: all = apt prism browser py)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
 AWSCLI_VERSION="${AWSCLI_VERSION:-1.45.11}"
+MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+# oidc-provider 8.x: the 9.x line no longer supports Node.js 20, the node of this machine.
+OIDC_PROVIDER_VERSION="${OIDC_PROVIDER_VERSION:-8.8.1}"
+PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.1}"
 TOOLS="$PWD/.tools"
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -41,6 +48,7 @@ apt_deps() {
     fi
     command -v node >/dev/null || missing+=(nodejs)
     command -v npm >/dev/null || missing+=(npm)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
     if [ "${#missing[@]}" -eq 0 ]; then
         return 0
     fi
@@ -65,16 +73,38 @@ prism_deps() {
     "$bin" --version >/dev/null
 }
 
-py_deps() {
-    local py="$TOOLS/py/bin/python3"
-    if [ -x "$py" ] && "$py" -c 'import botocore' 2>/dev/null && [ -x "$TOOLS/py/bin/aws" ]; then
+# The npm packages of the browser tests (playwright-core brings no browser: the tests use
+# Debian's chromium).
+browser_deps() {
+    local dir="$TOOLS/browser/node_modules"
+    if [ "$(npm_version "$dir/oidc-provider")" = "$OIDC_PROVIDER_VERSION" ] &&
+        [ "$(npm_version "$dir/playwright-core")" = "$PLAYWRIGHT_VERSION" ]; then
         return 0
     fi
-    log "pip install awscli==$AWSCLI_VERSION into .tools/py"
-    rm -rf "$TOOLS/py"
-    python3 -m venv "$TOOLS/py"
-    "$TOOLS/py/bin/pip" install -q --disable-pip-version-check "awscli==$AWSCLI_VERSION"
-    "$py" -c 'import botocore'
+    log "npm install oidc-provider@$OIDC_PROVIDER_VERSION playwright-core@$PLAYWRIGHT_VERSION into .tools/browser"
+    mkdir -p "$TOOLS/browser"
+    npm install --no-audit --no-fund --loglevel=error --prefix "$TOOLS/browser" \
+        "oidc-provider@$OIDC_PROVIDER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+}
+
+# The "version" of an installed npm package (empty when missing).
+npm_version() {
+    [ -f "$1/package.json" ] || return 0
+    node -e 'process.stdout.write(require(process.argv[1]).version)' "$1/package.json"
+}
+
+py_deps() {
+    local py="$TOOLS/py/bin/python3"
+    if [ -x "$py" ] && "$py" -c 'import botocore, boto3, moto.server' 2>/dev/null &&
+        [ -x "$TOOLS/py/bin/aws" ]; then
+        return 0
+    fi
+    log "pip install awscli==$AWSCLI_VERSION moto[server]==$MOTO_VERSION into .tools/py"
+    [ -x "$py" ] || python3 -m venv "$TOOLS/py"
+    # One resolution for both: moto's boto3 must match the botocore awscli pins.
+    "$TOOLS/py/bin/pip" install -q --disable-pip-version-check \
+        "awscli==$AWSCLI_VERSION" "moto[server]==$MOTO_VERSION"
+    "$py" -c 'import botocore, boto3, moto.server'
 }
 
 bench_deps() {
@@ -90,9 +120,10 @@ for what in "$@"; do
     case "$what" in
         apt) apt_deps ;;
         prism) prism_deps ;;
+        browser) browser_deps ;;
         py) py_deps ;;
         bench) bench_deps ;;
-        all) apt_deps; prism_deps; py_deps ;;
+        all) apt_deps; prism_deps; browser_deps; py_deps ;;
         *) log "unknown: $what"; exit 2 ;;
     esac
 done
