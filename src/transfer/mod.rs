@@ -1365,7 +1365,7 @@ fn download_file(
             let mut left = start;
             f.seek(SeekFrom::Start(0))?;
             while left > 0 {
-                let want = (left as usize).min(buf.len());
+                let want = left.min(buf.len() as u64) as usize;
                 f.read_exact(&mut buf[..want])?;
                 hasher.update(&buf[..want]);
                 left -= want as u64;
