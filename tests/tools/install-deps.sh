@@ -5,9 +5,15 @@
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism
 #   PyPI: awscli (pinned, brings botocore) into the venv .tools/py
 #   bench: rclone (Debian) for `make bench`
-# Usage: tests/tools/install-deps.sh [apt|prism|py|bench|all]...   (default: all = apt prism py)
+#   dist: for `make dist` and the emulated tests: cross linkers + static C libraries
+#         (gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, libc6-dev-*-cross), qemu-user-static,
+#         and each target's Rust standard library: `rustup target add` when rustup can
+#         download it, else Debian's rustc-web + libstd-rust-web-dev:<arch> (tests/tools/cross.sh)
+# Usage: tests/tools/install-deps.sh [apt|prism|py|bench|dist|all]...
+#        (default: all = apt prism py dist)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/tools/cross.sh
 
 PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
 AWSCLI_VERSION="${AWSCLI_VERSION:-1.45.11}"
@@ -83,6 +89,54 @@ bench_deps() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
 }
 
+apt_install() {
+    command -v apt-get >/dev/null || { log "missing $* and no apt-get: install them by hand"; return 1; }
+    log "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A target's standard library: rustup's if it can download it, else Debian's rustc-web
+# (installed as /usr/bin/cargo and /usr/bin/rustc, next to rustup's) with the foreign
+# architecture's libstd-rust-web-dev.
+rust_target() {
+    arch_info "$1"
+    toolchain_for "$TRIPLE" >/dev/null && return 0
+    if [ "${CEC_DIST_RUST:-auto}" != debian ] && command -v rustup >/dev/null; then
+        log "rustup target add $TRIPLE"
+        if timeout 600 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
+            return 0
+        fi
+        log "rustup could not add $TRIPLE: trying Debian's rustc-web"
+    fi
+    [ "${CEC_DIST_RUST:-auto}" != rustup ] || { log "no $TRIPLE for rustup"; return 1; }
+    if dpkg-query -W -f='${Status}' rustup 2>/dev/null | grep -q 'ok installed'; then
+        log "Debian's rustup package conflicts with rustc-web: rustup target add $TRIPLE by hand"
+        return 1
+    fi
+    if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] \
+        && ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+        log "dpkg --add-architecture $DEB_ARCH"
+        as_root dpkg --add-architecture "$DEB_ARCH"
+    fi
+    apt_install rustc-web cargo-web "libstd-rust-web-dev:$DEB_ARCH"
+    toolchain_for "$TRIPLE" >/dev/null || { log "still no standard library for $TRIPLE"; return 1; }
+}
+
+dist_deps() {
+    local missing=() a
+    command -v file >/dev/null || missing+=(file)
+    command -v strip >/dev/null || missing+=(binutils)
+    for a in "${DIST_ARCHES[@]}"; do
+        mapfile -t -O "${#missing[@]}" missing < <(arch_packages "$a")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+        apt_install "${missing[@]}"
+    fi
+    for a in "${DIST_ARCHES[@]}"; do rust_target "$a"; done
+}
+
 [ $# -eq 0 ] && set -- all
 for what in "$@"; do
     case "$what" in
@@ -90,7 +144,8 @@ for what in "$@"; do
         prism) prism_deps ;;
         py) py_deps ;;
         bench) bench_deps ;;
-        all) apt_deps; prism_deps; py_deps ;;
+        dist) dist_deps ;;
+        all) apt_deps; prism_deps; py_deps; dist_deps ;;
         *) log "unknown: $what"; exit 2 ;;
     esac
 done
