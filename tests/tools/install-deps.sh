@@ -96,31 +96,44 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# A target's standard library: rustup's if it can download it, else Debian's rustc-web
+# Each target's standard library: rustup's if it can download it, else Debian's rustc-web
 # (installed as /usr/bin/cargo and /usr/bin/rustc, next to rustup's) with the foreign
-# architecture's libstd-rust-web-dev.
-rust_target() {
-    arch_info "$1"
-    toolchain_for "$TRIPLE" >/dev/null && return 0
-    if [ "${CEC_DIST_RUST:-auto}" != debian ] && command -v rustup >/dev/null; then
-        log "rustup target add $TRIPLE"
-        if timeout 600 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
-            return 0
+# architectures' libstd-rust-web-dev, in one apt-get run.
+rust_targets() {
+    local a deb=() want="${CEC_DIST_RUST:-auto}"
+    for a in "${DIST_ARCHES[@]}"; do
+        arch_info "$a"
+        toolchain_for "$TRIPLE" >/dev/null && continue
+        if [ "$want" != debian ] && command -v rustup >/dev/null; then
+            log "rustup target add $TRIPLE"
+            if timeout 600 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
+                continue
+            fi
+            log "rustup could not add $TRIPLE: trying Debian's rustc-web"
         fi
-        log "rustup could not add $TRIPLE: trying Debian's rustc-web"
-    fi
-    [ "${CEC_DIST_RUST:-auto}" != rustup ] || { log "no $TRIPLE for rustup"; return 1; }
-    if dpkg-query -W -f='${Status}' rustup 2>/dev/null | grep -q 'ok installed'; then
-        log "Debian's rustup package conflicts with rustc-web: rustup target add $TRIPLE by hand"
+        [ "$want" != rustup ] || { log "no $TRIPLE for rustup"; return 1; }
+        deb+=("$a")
+    done
+    [ "${#deb[@]}" -gt 0 ] || return 0
+    if grep -q 'ok installed' <<<"$(dpkg-query -W -f='${Status}' rustup 2>/dev/null)"; then
+        log "Debian's rustup package conflicts with rustc-web: install the targets with rustup by hand"
         return 1
     fi
-    if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] \
-        && ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
-        log "dpkg --add-architecture $DEB_ARCH"
-        as_root dpkg --add-architecture "$DEB_ARCH"
-    fi
-    apt_install rustc-web cargo-web "libstd-rust-web-dev:$DEB_ARCH"
-    toolchain_for "$TRIPLE" >/dev/null || { log "still no standard library for $TRIPLE"; return 1; }
+    local pkgs=(rustc-web cargo-web)
+    for a in "${deb[@]}"; do
+        arch_info "$a"
+        if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] \
+            && ! grep -qx "$DEB_ARCH" <<<"$(dpkg --print-foreign-architectures)"; then
+            log "dpkg --add-architecture $DEB_ARCH"
+            as_root dpkg --add-architecture "$DEB_ARCH"
+        fi
+        pkgs+=("libstd-rust-web-dev:$DEB_ARCH")
+    done
+    apt_install "${pkgs[@]}"
+    for a in "${deb[@]}"; do
+        arch_info "$a"
+        toolchain_for "$TRIPLE" >/dev/null || { log "still no standard library for $TRIPLE"; return 1; }
+    done
 }
 
 dist_deps() {
@@ -134,7 +147,7 @@ dist_deps() {
         mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
         apt_install "${missing[@]}"
     fi
-    for a in "${DIST_ARCHES[@]}"; do rust_target "$a"; done
+    rust_targets
 }
 
 [ $# -eq 0 ] && set -- all
