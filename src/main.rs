@@ -10,6 +10,9 @@ mod error;
 mod s3;
 mod transfer;
 
+#[cfg(test)]
+mod proptests;
+
 fn main() {
     output::interrupt::install();
     output::ignore_sigpipe();

@@ -5,9 +5,8 @@
 mod auth_mock;
 mod common;
 
-use auth_mock::browser_login;
+use auth_mock::{browser_login, oauth_oob};
 use common::{cmd_with, query, spawn, wait_exit, wait_line, Cec, Server};
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -140,34 +139,6 @@ fn add_token_and_client_auth_then_ls_use_rm() {
         .run()
         .assert_ok()
         .assert_stdout_contains("admin");
-}
-
-/// `config add oauth` in copy/paste mode, logging in like a browser.
-fn oauth_oob(url: &str, cec: &Cec, user: (&str, &str), extra: &[&str]) -> (i32, String) {
-    let mut args = vec!["config", "add", "oauth", "--url", url, "--no-browser"];
-    args.extend_from_slice(extra);
-    let (mut child, rx) = spawn(cec, &args);
-    let auth = wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
-    let p = query(auth.trim());
-    assert_eq!(p["client_id"], "cells-client");
-    assert_eq!(p["redirect_uri"], format!("{url}/oauth2/oob"));
-    assert_eq!(p["state"].len(), 16);
-    assert_eq!(
-        p.contains_key("code_challenge"),
-        !extra.contains(&"--no-pkce")
-    );
-    let loc = browser_login(auth.trim(), user.0, user.1);
-    let lq = query(url::Url::parse(url).unwrap().join(&loc).unwrap().as_str());
-    let mut stdin = child.stdin.take().unwrap();
-    match lq.get("code") {
-        Some(code) => {
-            assert_eq!(lq["state"], p["state"]);
-            writeln!(stdin, "{code}").unwrap();
-        }
-        None => writeln!(stdin).unwrap(),
-    }
-    drop(stdin);
-    wait_exit(child, &rx)
 }
 
 #[test]
@@ -317,4 +288,56 @@ fn oauth_loopback_callback_flow() {
         .assert_ok()
         .assert_stdout_contains("bob")
         .assert_stdout_contains("OAuth2");
+}
+
+/// Every auth mode with `--log debug`, including a refresh and an S3 transfer (whose
+/// signature uses the token as access key): no secret in any output (the harness checks
+/// every run against the tokens and passwords it gave and those saved in the config).
+#[test]
+fn debug_logs_never_show_secrets() {
+    let s = Server::start(&["--token-lifetime", "30"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("secret-test.txt");
+    std::fs::write(&f, b"hello").unwrap();
+    let up = ["scp", f.to_str().unwrap(), "cells://common-files/"];
+    // PAT in environment mode.
+    let mut pat = Cec::new();
+    pat.env("CEC_URL", &s.url)
+        .env("CEC_TOKEN", s.token("admin"))
+        .env("CEC_LOG", "debug");
+    let out = pat.args(["ls", "common-files"]).run();
+    out.assert_ok().assert_stderr_contains("DEBUG");
+    pat.args(up).run().assert_ok();
+    // Login and password in environment mode.
+    let mut session = Cec::new();
+    session
+        .env("CEC_URL", &s.url)
+        .env("CEC_LOGIN", common::ALICE.0)
+        .env("CEC_PASSWORD", common::ALICE.1)
+        .env("CEC_LOG", "debug");
+    session.args(["ls", "common-files"]).run().assert_ok();
+    // OAuth: login, then a refresh (30 s tokens are within the refresh margin).
+    let mut oauth = Cec::new();
+    oauth.env("CEC_SKIP_KEYRING", "1").env("CEC_LOG", "debug");
+    let (code, err) = oauth_oob(&s.url, &oauth, common::BOB, &[]);
+    assert_eq!(code, 0, "{err}");
+    let secrets = oauth.known_secrets();
+    assert!(secrets.len() >= 2, "tokens saved: {secrets:?}");
+    for s in &secrets {
+        assert!(!err.contains(s.as_str()), "secret in the login output");
+    }
+    let out = oauth.args(["--log", "debug", "info"]).run();
+    out.assert_ok()
+        .assert_stderr_contains("token has been refreshed");
+    out.assert_no_secrets(&secrets);
+    oauth
+        .args([
+            "--log",
+            "debug",
+            "scp",
+            f.to_str().unwrap(),
+            "cells://personal-files/",
+        ])
+        .run()
+        .assert_ok();
 }

@@ -289,3 +289,79 @@ fn endless_nesting_stops_at_the_depth_limit() {
     let listings = srv.count("POST /a/tree/stats");
     assert!((256..=257).contains(&listings), "{listings} listings");
 }
+
+const RED: &str = "esc\x1b[31mred.txt";
+const RED_SHOWN: &str = "esc\\x1b[31mred.txt";
+
+fn colourful_server() -> hostile::Hostile {
+    let path = format!("ws/evil/{RED}");
+    let content: &'static [u8] = b"red";
+    let files: Vec<(&str, &[u8])> = vec![(Box::leak(path.clone().into_boxed_str()), content)];
+    evil_server(
+        move |folder| match folder {
+            "ws/evil" => vec![node(&path, "red", false, 3)],
+            _ => vec![],
+        },
+        &files,
+    )
+}
+
+/// Regression: a node named `esc\x1b[31mred.txt` coloured the terminal in `ls`, and scp's
+/// log lines carried the escape too. On a terminal it is shown escaped; piped output and
+/// `--json` keep the exact name, the file on disk has it too.
+#[test]
+fn control_characters_from_the_server_never_reach_the_terminal_raw() {
+    let srv = colourful_server();
+    // ls on a terminal (tmux): the escape is shown, not interpreted.
+    let tty = cec_at(&srv.url).args(["ls", "ws/evil"]).tty();
+    let screen = tty.wait_for("Get more info", Duration::from_secs(20));
+    assert!(screen.contains(RED_SHOWN), "{screen}");
+    assert_eq!(tty.wait_exit(Duration::from_secs(10)), 0);
+    // Raw and template listings on a terminal too.
+    for args in [
+        vec!["ls", "-r", "ws/evil"],
+        vec!["ls", "--format", "{{.Name}} end", "ws/evil"],
+    ] {
+        let tty = cec_at(&srv.url).args(args).tty();
+        assert_eq!(tty.wait_exit(Duration::from_secs(20)), 0);
+        let screen = tty.screen();
+        assert!(screen.contains(RED_SHOWN), "{screen}");
+    }
+    // Piped: exact bytes, like GNU ls; JSON: exact name, JSON-escaped.
+    let out = cec_at(&srv.url).args(["ls", "-r", "ws/evil"]).run();
+    assert_eq!(out.stdout, format!("ws/evil/{RED}\n"));
+    let out = cec_at(&srv.url).args(["ls", "--json", "ws/evil"]).run();
+    let v: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["name"], RED);
+    // scp: log lines escaped, the file has its real name.
+    let base = tempfile::tempdir().unwrap();
+    let out = download(&srv.url, base.path(), &[]);
+    out.assert_ok();
+    assert!(!out.stderr.contains('\x1b'), "{out}");
+    assert!(
+        out.stderr.contains(&format!("Downloaded evil/{RED_SHOWN}")),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read(base.path().join("dl/evil").join(RED)).unwrap(),
+        b"red"
+    );
+}
+
+/// Error messages built from server text are escaped too.
+#[test]
+fn server_error_text_is_escaped() {
+    let srv = hostile::Hostile::start(|_| {
+        hostile::Reply::json(
+            500,
+            serde_json::json!({"Title": "boom\x1b]0;pwned\x07\x1b[2J", "Code": 500}),
+        )
+    });
+    let out = cec_at(&srv.url).args(["ls", "ws"]).run();
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        !out.stderr.contains('\x1b') && !out.stderr.contains('\x07'),
+        "{out}"
+    );
+    assert!(out.stderr.contains("boom\\x1b]0;pwned\\x07"), "{out}");
+}

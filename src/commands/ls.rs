@@ -80,7 +80,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
     if args.raw {
         let mut out = String::new();
         for n in &children {
-            out.push_str(&n.path);
+            out.push_str(&output::for_stdout(&n.path));
             if n.is_dir() {
                 out.push('/');
             }
@@ -92,7 +92,8 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
     if let Some(t) = template {
         let mut out = String::new();
         for n in &children {
-            out.push_str(&t.render(|f| template_field(n, n.name(), f)));
+            let line = t.render(|f| template_field(n, n.name(), f));
+            out.push_str(&output::for_stdout(&line));
             out.push('\n');
         }
         output::print_out(&out);
@@ -155,7 +156,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
             let n = rows.len();
             format!("Found {n} node{} at {path}:", if n == 1 { "" } else { "s" })
         };
-        output::println_out(&legend);
+        output::println_out(&output::escape_control(&legend));
         table.print();
         if !args.details {
             output::println_out("Get more info by adding the -d (details) flag");

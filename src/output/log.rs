@@ -43,6 +43,7 @@ pub fn debug_enabled() -> bool {
 }
 
 fn emit(prefix: &str, msg: &str, stamp: bool) {
+    let msg = super::escape_message(msg);
     let mut err = std::io::stderr().lock();
     let _ = if stamp {
         writeln!(err, "{} {prefix}{msg}", timestamp())

@@ -87,8 +87,9 @@ fn die_of_sigpipe() -> ! {
 
 /// Write a message line to stderr. Never panics (unlike `eprintln!`, which panics when
 /// stderr is a closed pipe and SIGPIPE is ignored): a lost message is not worth a crash.
+/// Server text inside a message is escaped (line breaks stay: messages may span lines).
 pub fn eprint_line(s: &str) {
-    eprint_text(&format!("{s}\n"));
+    eprint_text(&format!("{}\n", escape_message(s)));
 }
 
 /// Write text to stderr as is (prompts, progress); never panics, see [`eprint_line`].
@@ -131,6 +132,19 @@ pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_control`] that keeps line breaks: for messages of several lines.
+pub fn escape_message(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.split('\n')
+            .map(|l| escape_control(l).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 fn is_unsafe_char(c: char) -> bool {
@@ -274,6 +288,7 @@ mod tests {
         assert_eq!(escape_control("a\nb\tc\rd\x7f"), "a\\nb\\tc\\rd\\x7f");
         assert_eq!(escape_control("x\u{202e}y\u{85}"), "x\\u{202e}y\\x85");
         assert_eq!(escape_control("été ✓"), "été ✓");
+        assert_eq!(escape_message("a\x1b[2J\nb\rc"), "a\\x1b[2J\nb\\rc");
     }
 
     #[test]

@@ -56,14 +56,17 @@ impl Table {
         self.rows.is_empty()
     }
 
-    /// Print on stdout, fitted to the terminal width when stdout is a terminal.
+    /// Print on stdout, fitted to the terminal width when stdout is a terminal
+    /// (where control characters in cells are shown escaped).
     pub fn print(&self) {
-        let width = if super::is_stdout_tty() {
-            super::terminal_width()
-        } else {
-            None
-        };
-        super::print_out(&self.render(width));
+        if !super::is_stdout_tty() {
+            return super::print_out(&self.render(None));
+        }
+        let mut safe = self.clone();
+        for cell in safe.rows.iter_mut().flatten() {
+            *cell = super::escape_control(cell).into_owned();
+        }
+        super::print_out(&safe.render(super::terminal_width()));
     }
 
     /// Tab-separated lines (header first), for scripts.

@@ -294,9 +294,10 @@ enum FileDone {
     Skipped,
 }
 
-/// Display name of a relative path (`""` = the root item's own name).
+/// Display name of a relative path (`""` = the root item's own name), safe
+/// for a terminal or a log (control characters escaped).
 fn display_rel(root_name: &str, rel: &str) -> String {
-    join_rel(root_name, rel)
+    crate::output::escape_control(&join_rel(root_name, rel)).into_owned()
 }
 
 /// Run `f` on every item with `n` threads; stops taking new items when

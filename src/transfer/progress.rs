@@ -110,7 +110,7 @@ impl Progress {
     pub fn begin(&self, name: &str, size: u64) -> Arc<Active> {
         let a = Arc::new(Active {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            name: name.to_string(),
+            name: crate::output::escape_control(name).into_owned(),
             size,
             done: AtomicI64::new(0),
         });
@@ -158,7 +158,7 @@ impl Progress {
             let _ = write!(err, "{}", erase(*drawn));
             *drawn = 0;
         }
-        let _ = writeln!(err, "{msg}");
+        let _ = writeln!(err, "{}", crate::output::escape_message(msg));
     }
 
     /// Run the live display until [`Progress::finish`]; call from its own thread.

@@ -293,3 +293,37 @@ pub fn browser_login(auth_url: &str, login: &str, password: &str) -> String {
     );
     resp.header("Location").unwrap().to_string()
 }
+
+/// `config add oauth` in copy/paste mode, logging in like a browser.
+pub fn oauth_oob(
+    url: &str,
+    cec: &crate::common::Cec,
+    user: (&str, &str),
+    extra: &[&str],
+) -> (i32, String) {
+    let mut args = vec!["config", "add", "oauth", "--url", url, "--no-browser"];
+    args.extend_from_slice(extra);
+    let (mut child, rx) = crate::common::spawn(cec, &args);
+    let auth = crate::common::wait_line(&rx, |l| l.contains("/oidc/oauth2/auth?"));
+    let p = crate::common::query(auth.trim());
+    assert_eq!(p["client_id"], "cells-client");
+    assert_eq!(p["redirect_uri"], format!("{url}/oauth2/oob"));
+    assert_eq!(p["state"].len(), 16);
+    assert_eq!(
+        p.contains_key("code_challenge"),
+        !extra.contains(&"--no-pkce")
+    );
+    let loc = browser_login(auth.trim(), user.0, user.1);
+    let lq = crate::common::query(url::Url::parse(url).unwrap().join(&loc).unwrap().as_str());
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    match lq.get("code") {
+        Some(code) => {
+            assert_eq!(lq["state"], p["state"]);
+            writeln!(stdin, "{code}").unwrap();
+        }
+        None => writeln!(stdin).unwrap(),
+    }
+    drop(stdin);
+    crate::common::wait_exit(child, &rx)
+}

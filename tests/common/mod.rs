@@ -981,6 +981,37 @@ impl Cec {
         if timed_out {
             panic!("cec timed out after {:?} (killed):\n{out}", self.timeout);
         }
+        out.assert_no_secrets(&self.known_secrets());
+        out
+    }
+
+    /// The secrets this run knows: the token and password variables given to cec, the
+    /// credentials saved in its config file, and those registered with
+    /// [`register_secret`]. None may ever appear in what cec prints.
+    pub fn known_secrets(&self) -> Vec<String> {
+        let mut out = registered_secrets();
+        for (k, v) in &self.envs {
+            let k = k.to_string_lossy();
+            if let (true, Some(v)) = (SECRET_VARS.contains(&k.as_ref()), v) {
+                out.push(v.to_string_lossy().into_owned());
+            }
+        }
+        if let Ok(text) = fs::read_to_string(self.config_file()) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                for acc in v["Configs"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|m| m.values())
+                {
+                    for key in ["idToken", "refreshToken", "password", "clientSecret"] {
+                        if let Some(s) = acc[key].as_str() {
+                            out.push(s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out.retain(|s| s.len() >= 8);
         out
     }
 
@@ -991,6 +1022,28 @@ impl Cec {
         self.stdin = None;
         Tty::spawn(cmd)
     }
+}
+
+/// Variables whose values are secrets.
+const SECRET_VARS: &[&str] = &[
+    "CEC_TOKEN",
+    "CEC_PASSWORD",
+    "CEC_LINK_PASSWORD",
+    "CELLS_CLIENT_TARGET_USER_PWD",
+];
+
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Declare a secret (a password, a token, an OAuth code) that no cec output may show.
+pub fn register_secret(s: &str) {
+    SECRETS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(s.to_string());
+}
+
+fn registered_secrets() -> Vec<String> {
+    SECRETS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// The result of one cec run.
@@ -1061,6 +1114,19 @@ impl Out {
 
     /// No panic message, no backtrace.
     #[track_caller]
+    /// Fails if any of `secrets` appears on stdout or stderr.
+    pub fn assert_no_secrets(&self, secrets: &[String]) -> &Self {
+        for s in secrets {
+            assert!(
+                !self.stdout.contains(s.as_str()) && !self.stderr.contains(s.as_str()),
+                "a secret ({}…) appears in the output of cec {:?}",
+                s.chars().take(4).collect::<String>(),
+                self.args
+            );
+        }
+        self
+    }
+
     pub fn assert_no_panic(&self) -> &Self {
         assert!(
             !self.stderr.contains("panicked at") && !self.stderr.contains("RUST_BACKTRACE"),

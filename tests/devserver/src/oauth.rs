@@ -862,6 +862,8 @@ fn refresh_grant(
     }
     if grant.current.as_deref() != Some(h.as_str()) {
         // A spent token presented again: someone replays it. Revoke the whole grant.
+        // (Logged: tests count replays in the server log.)
+        eprintln!("oauth: refresh token replayed, grant {gid} revoked");
         if let Some(gr) = g.grants.get_mut(&gid) {
             gr.revoked = true;
             gr.current = None;
@@ -901,6 +903,7 @@ fn refresh_grant(
     g.by_rt.insert(nh, gid);
     st.save(&g);
     drop(g);
+    eprintln!("oauth: refresh token rotated");
     token_response(host, st, &grant.login, &scope, Some(new_rt), None)
 }
 
