@@ -124,7 +124,7 @@ test:
 	else echo "emulated-main-job: not run (no dist binaries): FAILED" >> "$(LOGS)/steps"; rc=1; fi; \
 	step lint $(SUBMAKE) --no-print-directory lint; \
 	echo; echo "=== make test: summary"; \
-	for f in cec-tests devserver-tests; do \
+	for f in cec-tests devserver-tests emulated-unit-tests; do \
 		echo "--- $$f"; \
 		grep -E '^( *Running |test result:|error: test failed|    [a-z_0-9:]+$$)' "$(LOGS)/$$f.log" \
 			| sed -E 's/^ *Running ([^ ]+).*/\1/' || true; \
