@@ -100,16 +100,19 @@ apt_install() {
 # (installed as /usr/bin/cargo and /usr/bin/rustc, next to rustup's) with the foreign
 # architectures' libstd-rust-web-dev, in one apt-get run.
 rust_targets() {
-    local a deb=() want="${CEC_DIST_RUST:-auto}"
+    local a deb=() want="${CEC_DIST_RUST:-auto}" rustup=0
+    [ "$want" != debian ] && command -v rustup >/dev/null && rustup=1
     for a in "${DIST_ARCHES[@]}"; do
         arch_info "$a"
         toolchain_for "$TRIPLE" >/dev/null && continue
-        if [ "$want" != debian ] && command -v rustup >/dev/null; then
+        if [ "$rustup" = 1 ]; then
             log "rustup target add $TRIPLE"
-            if timeout 600 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
+            if timeout 300 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
                 continue
             fi
-            log "rustup could not add $TRIPLE: trying Debian's rustc-web"
+            # Unreachable or refused: do not wait for it again for the next target.
+            log "rustup could not add $TRIPLE: using Debian's rustc-web"
+            rustup=0
         fi
         [ "$want" != rustup ] || { log "no $TRIPLE for rustup"; return 1; }
         deb+=("$a")
