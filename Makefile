@@ -2,15 +2,18 @@
 #
 #   make build     release binary: target/release/cec
 #   make static    fully static x86_64 binary target/cec-static (+ size budget, chroot check)
+#   make dist      static binaries for linux amd64, arm64, arm (armv7) in dist/ + SHA256SUMS
+#   make emulated  make dist, then the arm64/armv7 unit tests and main job under qemu-user
 #   make test      checks prerequisites (tests/tools/check-prereqs.sh), installs missing test
 #                  tools, builds the dev server, runs every test
 #                  (REST validated by Prism against the official spec), the dev server's
-#                  tests, `make static` (+ chroot check), the demo (static binary), `make lint`
+#                  tests, `make static` (+ chroot check), the demo (static binary), `make dist`,
+#                  the unit tests and the main job on arm64/armv7 under qemu-user, `make lint`
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
 #   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
 #   make demo      walk through the main job with the real binary against the dev server
 #   make deps      install test/bench tools only (Debian packages incl. chromium, prism,
-#                  oidc-provider + playwright-core, awscli + moto)
+#                  oidc-provider + playwright-core, awscli + moto, cross toolchains)
 #   make prereqs   only check what make test needs (fails fast, says how to get it)
 
 SHELL := /bin/bash
@@ -28,9 +31,9 @@ DEVSERVER := $(CURDIR)/$(DEVSERVER_DIR)/target/release/cells-devserver
 SPEC ?= $(CURDIR)/tests/spec/cells-rest.swagger.json
 SPEC_FILE := $(abspath $(SPEC))
 PRISM_SPEC := $(CURDIR)/target/prism/cells-rest-prism.json
-STATIC_TARGET := x86_64-unknown-linux-gnu
 STATIC_OUT := target/cec-static
-STATIC_MAX_BYTES := 6291456
+VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+DIST := dist
 LOGS := target/test-logs
 # Each Prism proxy of cec's tests appends "<binary> <requests> <violations>" here.
 PRISM_COUNTS := $(CURDIR)/$(LOGS)/prism-counts
@@ -40,10 +43,10 @@ SUBMAKE := $(MAKE)
 # Tests and benches find the pinned awscli/botocore venv first.
 export PATH := $(TOOLS)/py/bin:$(PATH)
 
-.PHONY: build static test lint bench demo deps prereqs devserver prism-spec clean-tools help
+.PHONY: build static dist emulated test lint bench demo deps prereqs devserver prism-spec clean-tools help
 
 help:
-	@sed -n '1,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '/^$$/q;p' Makefile | sed 's/^# \{0,1\}//'
 
 build:
 	$(CARGO) build --release
@@ -52,19 +55,24 @@ build:
 devserver:
 	$(CARGO) build --release --manifest-path $(DEVSERVER_MANIFEST)
 
-# glibc, statically linked (the musl target is not installed). RUSTFLAGS only reach the
-# target crates because --target is given, so build scripts and proc macros stay dynamic.
+# glibc, statically linked (the musl target is not installed): the amd64 build of
+# `make dist` (tests/tools/dist.sh: static, stripped, 6 MiB budget, runs), then the chroot check.
 static: devserver
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --target $(STATIC_TARGET)
-	cp target/$(STATIC_TARGET)/release/cec $(STATIC_OUT)
-	strip $(STATIC_OUT)
-	file $(STATIC_OUT)
-	@file -b $(STATIC_OUT) | grep -Eq 'statically linked|static-pie linked' \
-		|| { echo "static: $(STATIC_OUT) is not statically linked" >&2; exit 1; }
-	@size=$$(stat -c %s $(STATIC_OUT)); \
-		echo "static: size $$size bytes ($$((size / 1024)) KiB), budget $(STATIC_MAX_BYTES)"; \
-		[ $$size -le $(STATIC_MAX_BYTES) ] || { echo "static: over the 6 MiB budget" >&2; exit 1; }
+	CARGO="$(CARGO)" tests/tools/dist.sh --out target/static amd64
+	cp target/static/cec-$(VERSION)-linux-amd64 $(STATIC_OUT)
 	CELLS_DEVSERVER=$(DEVSERVER) tests/tools/chroot-check.sh $(STATIC_OUT)
+
+# Static binaries for every release architecture, checked, with SHA256SUMS; installs the
+# cross toolchains first when missing (see tests/tools/cross.sh for which provides what).
+dist:
+	tests/tools/install-deps.sh dist
+	CARGO="$(CARGO)" tests/tools/dist.sh --out $(DIST)
+
+# The checks `make test` runs for the ARM binaries, alone.
+EMULATED_BINS := $(DIST)/cec-$(VERSION)-linux-arm64 $(DIST)/cec-$(VERSION)-linux-arm
+emulated: dist devserver
+	CARGO="$(CARGO)" tests/tools/emulated-unit-tests.sh arm64 arm
+	CELLS_DEVSERVER=$(DEVSERVER) tests/tools/emulated-main-job.sh $(EMULATED_BINS)
 
 deps:
 	tests/tools/install-deps.sh
@@ -112,9 +120,14 @@ test:
 	if [ -x $(STATIC_OUT) ] && grep -q '^static: ok' "$(LOGS)/steps"; then \
 		step demo env CEC_BIN="$(CURDIR)/$(STATIC_OUT)" CELLS_DEVSERVER="$(DEVSERVER)" tests/tools/demo.sh; \
 	else echo "demo: skipped (no static binary)" >> "$(LOGS)/steps"; rc=1; fi; \
+	step dist env CARGO="$(CARGO)" tests/tools/dist.sh --out $(DIST); \
+	step emulated-unit-tests env CARGO="$(CARGO)" tests/tools/emulated-unit-tests.sh arm64 arm; \
+	if grep -q '^dist: ok' "$(LOGS)/steps"; then \
+		step emulated-main-job env CELLS_DEVSERVER="$(DEVSERVER)" tests/tools/emulated-main-job.sh $(EMULATED_BINS); \
+	else echo "emulated-main-job: not run (no dist binaries): FAILED" >> "$(LOGS)/steps"; rc=1; fi; \
 	step lint $(SUBMAKE) --no-print-directory lint; \
 	echo; echo "=== make test: summary"; \
-	for f in cec-tests devserver-tests; do \
+	for f in cec-tests devserver-tests emulated-unit-tests; do \
 		echo "--- $$f"; \
 		grep -E '^( *Running |test result:|error: test failed|    [a-z_0-9:]+$$)' "$(LOGS)/$$f.log" \
 			| sed -E 's/^ *Running ([^ ]+).*/\1/' || true; \

@@ -176,7 +176,7 @@ impl S3 {
             };
             let drop = skip.min(n as u64) as usize;
             skip -= drop as u64;
-            let take = ((plan.target - g.pos) as usize).min(n - drop);
+            let take = (plan.target - g.pos).min((n - drop) as u64) as usize;
             let chunk = &buf[drop..drop + take];
             if chunk.is_empty() {
                 continue;

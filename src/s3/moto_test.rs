@@ -13,11 +13,11 @@
 use super::*;
 use crate::api::retry::Retrier;
 use crate::error::Exit;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const SCRIPT: &str = r#"
 import os, sys
@@ -105,13 +105,27 @@ fn start_moto() -> (Moto, String) {
 }
 
 fn client(url: &str, token: &str) -> S3 {
+    client_via(url, token, false, 2)
+}
+
+/// An S3 client through ureq, or the direct path (`direct`: sendfile bodies,
+/// spliced downloads), making at most `attempts` attempts per request.
+fn client_via(url: &str, token: &str, direct: bool, attempts: u32) -> S3 {
     let t = token.to_string();
     let server = crate::config::ServerUrl::parse(url).unwrap();
-    let transport = Transport::Agent {
-        agent: ureq::AgentBuilder::new().build(),
-        base: server.to_string(),
+    let base = server.to_string();
+    let transport = if direct {
+        Transport::Direct {
+            base,
+            addr: server.address(),
+        }
+    } else {
+        Transport::Agent {
+            agent: ureq::AgentBuilder::new().build(),
+            base,
+        }
     };
-    let policy = crate::api::retry::Policy::new(2, std::time::Duration::from_millis(100));
+    let policy = crate::api::retry::Policy::new(attempts, std::time::Duration::from_millis(100));
     S3::with_transport(
         transport,
         &server,
@@ -326,7 +340,7 @@ fn transfers_against_moto_both_http_paths() {
     let (_moto, url) = start_moto();
     let (_dir, f, big) = data_file("data", 11 * MIB + 12345);
     for direct in [false, true] {
-        let s3 = client(&url, TOKEN).with_direct_http(direct);
+        let s3 = client_via(&url, TOKEN, direct, 2);
         let key = format!("personal-files/single-{direct}.bin");
         let r = s3.put_object(&key, &f, 0, 3 * MIB, None).unwrap();
         assert_eq!(
@@ -354,8 +368,8 @@ fn transfers_against_moto_both_http_paths() {
         assert_eq!(info.size, big.len() as u64);
 
         // Parallel ranged download into one file, segments out of order.
-        let out_path = _dir.path().join(format!("down-{direct}"));
-        let out = File::create(&out_path).unwrap();
+        let out_path = &_dir.path().join(format!("down-{direct}"));
+        let out = File::create(out_path).unwrap();
         out.set_len(info.size).unwrap();
         let seg = 2 * MIB + 7;
         let starts: Vec<u64> = (0..info.size).step_by(seg as usize).collect();
@@ -365,13 +379,23 @@ fn transfers_against_moto_both_http_paths() {
                 sc.spawn(move || {
                     let b = (a + seg).min(info.size);
                     let (_, n) = s3
-                        .get_range(key, a, Some(b), Some(etag), Sink::File(out), None)
+                        .get_range(
+                            key,
+                            a,
+                            Some(b),
+                            Some(etag),
+                            Sink::File {
+                                file: out,
+                                path: out_path,
+                            },
+                            None,
+                        )
                         .unwrap();
                     assert_eq!(n, b - a);
                 });
             }
         });
-        assert!(std::fs::read(&out_path).unwrap() == big, "direct={direct}");
+        assert!(std::fs::read(out_path).unwrap() == big, "direct={direct}");
 
         // A range in the middle, into a writer.
         let mut mid = Vec::new();
@@ -405,13 +429,23 @@ fn download_resumes_after_a_cut_connection() {
         .unwrap();
     let proxy = CutProxy::start(&url);
     for direct in [false, true] {
-        let s3 = client(&proxy.url, TOKEN).with_direct_http(direct);
+        let s3 = client_via(&proxy.url, TOKEN, direct, 2);
         let before = proxy.cuts.load(Ordering::SeqCst);
         proxy.cut_response.store(MIB + 333, Ordering::SeqCst);
         let out_path = dir.path().join(format!("down-{direct}"));
         let out = File::create(&out_path).unwrap();
         let (info, n) = s3
-            .get_range(key, 0, None, None, Sink::File(&out), None)
+            .get_range(
+                key,
+                0,
+                None,
+                None,
+                Sink::File {
+                    file: &out,
+                    path: &out_path,
+                },
+                None,
+            )
             .unwrap();
         assert_eq!((n, info.size), (big.len() as u64, big.len() as u64));
         assert_eq!(proxy.cuts.load(Ordering::SeqCst), before + 1, "no cut");
@@ -432,7 +466,7 @@ fn multipart_upload_resumes_after_an_interruption() {
     let parts = [(1u32, 0, 5 * MIB), (2, 5 * MIB, big.len() as u64 - 5 * MIB)];
 
     // First process: part 1 goes through a cut and a retry; part 2 is cut with no retry left.
-    let mut first = client(&proxy.url, TOKEN).with_direct_http(true);
+    let first = client_via(&proxy.url, TOKEN, true, 2);
     let id = first.create_multipart(key).unwrap();
     proxy.cut_request.store(2 * MIB, Ordering::SeqCst);
     let p1 = first
@@ -440,7 +474,8 @@ fn multipart_upload_resumes_after_an_interruption() {
         .unwrap();
     assert_eq!(proxy.cuts.load(Ordering::SeqCst), 1);
     assert!(first.retries() >= 1);
-    first.retry.max_attempts = 1;
+    // The same process, its retries spent: one attempt left.
+    let first = client_via(&proxy.url, TOKEN, true, 1);
     proxy.cut_request.store(MIB, Ordering::SeqCst);
     first
         .upload_part(key, &id, 2, &f, parts[1].1, parts[1].2, None, None)

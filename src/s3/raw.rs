@@ -86,7 +86,7 @@ pub fn splice_to_file(
         Err(e) => return (done, Err(e)),
     };
     while done < len {
-        let want = ((len - done) as usize).min(SPLICE_PIECE);
+        let want = (len - done).min(SPLICE_PIECE as u64) as usize;
         let n = match pipe.fill(&plain.stream, want) {
             Ok(n) => n,
             Err(e) => return (done, Err(e)),
@@ -235,13 +235,18 @@ fn send_file(
     each: &mut dyn FnMut(u64) -> io::Result<()>,
 ) -> io::Result<()> {
     use std::os::fd::AsRawFd;
+    // 32-bit glibc's plain `off_t`/`sendfile` cannot reach past 2 GiB.
+    #[cfg(target_env = "gnu")]
+    use libc::{off64_t as off_t, sendfile64 as sendfile};
+    #[cfg(not(target_env = "gnu"))]
+    use libc::{off_t, sendfile};
     let end = offset + len;
-    let mut off = offset as libc::off_t;
+    let mut off = offset as off_t;
     while (off as u64) < end {
-        let want = ((end - off as u64) as usize).min(SENDFILE_PIECE);
+        let want = (end - off as u64).min(SENDFILE_PIECE as u64) as usize;
         // SAFETY: both descriptors are open for the duration of the call and
         // `off` is a valid pointer; the kernel advances it by the bytes sent.
-        let n = unsafe { libc::sendfile(stream.as_raw_fd(), file.as_raw_fd(), &mut off, want) };
+        let n = unsafe { sendfile(stream.as_raw_fd(), file.as_raw_fd(), &mut off, want) };
         if n < 0 {
             let e = io::Error::last_os_error();
             match e.kind() {
@@ -274,7 +279,7 @@ fn send_file(
     let mut buf = vec![0u8; 64 * 1024];
     let mut pos = offset;
     while pos < offset + len {
-        let want = ((offset + len - pos) as usize).min(buf.len());
+        let want = (offset + len - pos).min(buf.len() as u64) as usize;
         let n = file.read_at(&mut buf[..want], pos)?;
         if n == 0 {
             return Err(io::Error::other(super::ShrankError));
@@ -602,5 +607,94 @@ mod tests {
         assert_eq!(h[0], ("Content-Range".into(), "bytes 0-1/2".into()));
         assert!(parse_head("\u{15}\u{3}\u{3}\0\u{2}\u{2}2").is_none());
         assert!(parse_head("HTTP/1.1 abc").is_none());
+    }
+
+    // Sizes and offsets past 4 GiB: a 32-bit `usize` or `off_t` (armv7, run
+    // under emulation by `make test`) must not truncate them.
+    const PAST_4_GIB: u64 = (1 << 32) + 4096 + 7;
+
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n as u32).map(|i| (i * 31 + i / 997) as u8).collect()
+    }
+
+    #[test]
+    fn lengths_of_4_gib_and_more() {
+        let mut e = Exact {
+            inner: Box::new(io::Cursor::new(b"abc".to_vec())),
+            left: 1 << 32,
+        };
+        let mut buf = [0u8; 8];
+        assert_eq!(e.read(&mut buf).unwrap(), 3);
+        assert_eq!(e.left, (1 << 32) - 3);
+        let mut c = Chunked {
+            inner: Box::new(io::Cursor::new(b"100000000\r\nabc".to_vec())),
+            left: 0,
+            done: false,
+        };
+        assert_eq!(c.read(&mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn send_file_past_4_gib() {
+        use std::os::unix::fs::FileExt;
+        let data = pattern(3_000_000);
+        let file = tempfile::tempfile().unwrap();
+        file.write_all_at(&data, PAST_4_GIB).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reader = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).unwrap();
+            got
+        });
+        let stream = TcpStream::connect(addr).unwrap();
+        let mut sent = 0;
+        let len = data.len() as u64 - 100;
+        send_file(&stream, &file, PAST_4_GIB + 100, len, &mut |n| {
+            sent += n;
+            Ok(())
+        })
+        .unwrap();
+        drop(stream);
+        assert_eq!(sent, len);
+        assert!(reader.join().unwrap() == data[100..], "wrong bytes sent");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn splice_to_file_past_4_gib() {
+        use std::os::unix::fs::FileExt;
+        let data = pattern(3_000_000);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let body = data[10..].to_vec();
+        let writer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(&body).unwrap();
+        });
+        let plain = Plain {
+            leftover: data[..10].to_vec(),
+            stream: TcpStream::connect(addr).unwrap(),
+            len: data.len() as u64,
+        };
+        let file = tempfile::tempfile().unwrap();
+        let (done, res) = splice_to_file(
+            &plain,
+            &file,
+            PAST_4_GIB,
+            plain.len,
+            &mut |_| Ok(()),
+            &|e| e,
+        );
+        res.unwrap();
+        writer.join().unwrap();
+        assert_eq!(done, plain.len);
+        assert_eq!(file.metadata().unwrap().len(), PAST_4_GIB + plain.len);
+        let mut back = vec![0u8; data.len()];
+        file.read_exact_at(&mut back, PAST_4_GIB).unwrap();
+        assert!(back == data, "wrong bytes written");
     }
 }

@@ -295,7 +295,7 @@ impl RegionReader<'_> {
         if self.cancel.is_some_and(|c| c()) {
             return Err(io::Error::other(Stopped));
         }
-        let want = ((self.end - self.pos) as usize).min(IO_BUF);
+        let want = (self.end - self.pos).min(IO_BUF as u64) as usize;
         self.buf.resize(want, 0);
         let n = read_at_full(self.file, &mut self.buf[..want], self.pos)
             .map_err(|e| io::Error::other(ReadFailed(e)))?;
@@ -324,5 +324,37 @@ impl Read for RegionReader<'_> {
             p(n as i64);
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+
+    /// A region of 4 GiB or more past 4 GiB of a sparse file: a 32-bit
+    /// `usize` (armv7, run under emulation) must not truncate its length.
+    #[test]
+    fn region_reader_past_4_gib() {
+        const AT: u64 = (1 << 32) + 4096 + 7;
+        let file = tempfile::tempfile().unwrap();
+        file.write_all_at(b"marker", AT).unwrap();
+        file.set_len(AT + (1 << 32)).unwrap();
+        let mut sent = 0;
+        let mut r = RegionReader {
+            file: &file,
+            pos: AT,
+            end: AT + (1 << 32),
+            buf: Vec::new(),
+            buf_pos: 0,
+            progress: None,
+            sent: &mut sent,
+            cancel: None,
+        };
+        let mut got = [0u8; 6];
+        r.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"marker");
+        assert_eq!(sent, 6);
     }
 }

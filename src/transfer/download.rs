@@ -379,7 +379,7 @@ impl Download<'_> {
         let mut left = start;
         f.seek(SeekFrom::Start(0)).map_err(err)?;
         while left > 0 {
-            let want = (left as usize).min(buf.len());
+            let want = left.min(buf.len() as u64) as usize;
             f.read_exact(&mut buf[..want]).map_err(err)?;
             hasher.update(&buf[..want]);
             left -= want as u64;

@@ -115,9 +115,14 @@ pub fn reserve(file: &File, len: u64) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::io::AsRawFd;
-        let len = libc::off_t::try_from(len).map_err(io::Error::other)?;
+        // 64-bit lengths on 32-bit glibc too.
+        #[cfg(target_env = "gnu")]
+        use libc::{off64_t as off_t, posix_fallocate64 as posix_fallocate};
+        #[cfg(not(target_env = "gnu"))]
+        use libc::{off_t, posix_fallocate};
+        let len = off_t::try_from(len).map_err(io::Error::other)?;
         // SAFETY: plain syscall on an open descriptor.
-        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+        let rc = unsafe { posix_fallocate(file.as_raw_fd(), 0, len) };
         match rc {
             0 | libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS => Ok(()),
             e => Err(io::Error::from_raw_os_error(e)),

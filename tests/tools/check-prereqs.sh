@@ -11,6 +11,7 @@
 #                          test, 2 for demo; what target/ and .tools/ already hold counts)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/tools/cross.sh
 
 what="${1:-test}"
 case "$what" in
@@ -101,6 +102,11 @@ if have python3 && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then pkgs+
 have node || pkgs+=(nodejs)
 have npm || pkgs+=(npm)
 [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+# make dist and the emulated tests: cross linkers, static C libraries, qemu-user.
+for a in "${DIST_ARCHES[@]}"; do
+    mapfile -t -O "${#pkgs[@]}" pkgs < <(arch_packages "$a")
+done
+mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sed '/^$/d' | sort -u)
 if [ "${#pkgs[@]}" -gt 0 ]; then
     if ! have apt-get; then
         miss "missing ${pkgs[*]} (Debian package names) and no apt-get: install them with your package manager"
@@ -110,6 +116,19 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
         note "make test will apt-get install: ${pkgs[*]}"
     fi
 fi
+
+# Each release target's Rust standard library (tests/tools/cross.sh).
+for a in "${DIST_ARCHES[@]}"; do
+    arch_info "$a"
+    toolchain_for "$TRIPLE" >/dev/null 2>&1 && continue
+    if have rustup; then
+        note "make test will rustup target add $TRIPLE (if rustup cannot download it: Debian's rustc-web + libstd-rust-web-dev:$DEB_ARCH)"
+    elif have apt-get; then
+        note "make test will apt-get install Debian's rustc-web + libstd-rust-web-dev:$DEB_ARCH (for $TRIPLE)"
+    else
+        miss "no Rust standard library for $TRIPLE (make dist): rustup target add $TRIPLE"
+    fi
+done
 
 if have node; then
     nv="$(node --version 2>/dev/null | tr -d v)"

@@ -8,10 +8,15 @@
 #   PyPI: awscli (pinned, brings botocore) and moto[server] (pinned, the second S3
 #         implementation of src/s3/moto_test.rs) into the venv .tools/py
 #   bench: rclone (Debian) for `make bench`
-# Usage: tests/tools/install-deps.sh [apt|prism|browser|py|bench|all]...
-#        (default: all = apt prism browser py)
+#   dist: for `make dist` and the emulated tests: cross linkers + static C libraries
+#         (gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabihf, libc6-dev-*-cross), qemu-user-static,
+#         and each target's Rust standard library: `rustup target add` when rustup can
+#         download it, else Debian's rustc-web + libstd-rust-web-dev:<arch> (tests/tools/cross.sh)
+# Usage: tests/tools/install-deps.sh [apt|prism|browser|py|bench|dist|all]...
+#        (default: all = apt prism browser py dist)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/tools/cross.sh
 
 PRISM_VERSION="${PRISM_VERSION:-5.14.2}"
 AWSCLI_VERSION="${AWSCLI_VERSION:-1.45.11}"
@@ -115,6 +120,70 @@ bench_deps() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
 }
 
+apt_install() {
+    command -v apt-get >/dev/null || { log "missing $* and no apt-get: install them by hand"; return 1; }
+    log "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Each target's standard library: rustup's if it can download it, else Debian's rustc-web
+# (installed as /usr/bin/cargo and /usr/bin/rustc, next to rustup's) with the foreign
+# architectures' libstd-rust-web-dev, in one apt-get run.
+rust_targets() {
+    local a deb=() want="${CEC_DIST_RUST:-auto}" rustup=0
+    [ "$want" != debian ] && command -v rustup >/dev/null && rustup=1
+    for a in "${DIST_ARCHES[@]}"; do
+        arch_info "$a"
+        toolchain_for "$TRIPLE" >/dev/null && continue
+        if [ "$rustup" = 1 ]; then
+            log "rustup target add $TRIPLE"
+            if timeout 300 rustup target add "$TRIPLE" >&2 && toolchain_for "$TRIPLE" >/dev/null; then
+                continue
+            fi
+            # Unreachable or refused: do not wait for it again for the next target.
+            log "rustup could not add $TRIPLE: using Debian's rustc-web"
+            rustup=0
+        fi
+        [ "$want" != rustup ] || { log "no $TRIPLE for rustup"; return 1; }
+        deb+=("$a")
+    done
+    [ "${#deb[@]}" -gt 0 ] || return 0
+    if grep -q 'ok installed' <<<"$(dpkg-query -W -f='${Status}' rustup 2>/dev/null)"; then
+        log "Debian's rustup package conflicts with rustc-web: install the targets with rustup by hand"
+        return 1
+    fi
+    local pkgs=(rustc-web cargo-web)
+    for a in "${deb[@]}"; do
+        arch_info "$a"
+        if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] \
+            && ! grep -qx "$DEB_ARCH" <<<"$(dpkg --print-foreign-architectures)"; then
+            log "dpkg --add-architecture $DEB_ARCH"
+            as_root dpkg --add-architecture "$DEB_ARCH"
+        fi
+        pkgs+=("libstd-rust-web-dev:$DEB_ARCH")
+    done
+    apt_install "${pkgs[@]}"
+    for a in "${deb[@]}"; do
+        arch_info "$a"
+        toolchain_for "$TRIPLE" >/dev/null || { log "still no standard library for $TRIPLE"; return 1; }
+    done
+}
+
+dist_deps() {
+    local missing=() a
+    command -v file >/dev/null || missing+=(file)
+    command -v strip >/dev/null || missing+=(binutils)
+    for a in "${DIST_ARCHES[@]}"; do
+        mapfile -t -O "${#missing[@]}" missing < <(arch_packages "$a")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+        apt_install "${missing[@]}"
+    fi
+    rust_targets
+}
+
 [ $# -eq 0 ] && set -- all
 for what in "$@"; do
     case "$what" in
@@ -123,7 +192,8 @@ for what in "$@"; do
         browser) browser_deps ;;
         py) py_deps ;;
         bench) bench_deps ;;
-        all) apt_deps; prism_deps; browser_deps; py_deps ;;
+        dist) dist_deps ;;
+        all) apt_deps; prism_deps; browser_deps; py_deps; dist_deps ;;
         *) log "unknown: $what"; exit 2 ;;
     esac
 done

@@ -124,9 +124,7 @@ fn hash_region_serial(file: &File, offset: u64, len: u64) -> io::Result<RegionHa
     let mut pos = offset;
     let end = offset + len;
     while pos < end {
-        let want = ((end - pos) as usize)
-            .min(buf.len())
-            .min((BLOCK_SIZE - in_block) as usize);
+        let want = (end - pos).min(buf.len() as u64).min(BLOCK_SIZE - in_block) as usize;
         let n = read_at_full(file, &mut buf[..want], pos)?;
         if n == 0 {
             return Err(shrank(len));
@@ -156,7 +154,7 @@ pub fn sha256_region(file: &File, offset: u64, len: u64) -> io::Result<String> {
     let mut pos = offset;
     let end = offset + len;
     while pos < end {
-        let want = ((end - pos) as usize).min(buf.len());
+        let want = (end - pos).min(buf.len() as u64) as usize;
         let n = read_at_full(file, &mut buf[..want], pos)?;
         if n == 0 {
             return Err(shrank(len));
@@ -266,5 +264,34 @@ mod tests {
         assert!(hash_regions(&f, &[(0, 10), (n - 5, 10)]).is_err());
         assert!(hash_region(&f, 1, n).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Regions past 4 GiB of a sparse file: offsets must not go through a
+    /// 32-bit `usize` or `off_t` (armv7 runs this under emulation).
+    #[test]
+    fn regions_past_4_gib() {
+        const AT: u64 = (1 << 32) + 4096 + 7;
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let f = tempfile::tempfile().unwrap();
+        f.write_all_at(&data, AT).unwrap();
+        let regions = [
+            (AT, 1000),
+            (AT + 1000, 65_536 * 2 + 5),
+            (AT + 3, data.len() as u64 - 3),
+        ];
+        let got = hash_regions(&f, &regions).unwrap();
+        for (&(o, l), g) in regions.iter().zip(&got) {
+            let s = (o - AT) as usize;
+            let want = expected(&data[s..s + l as usize]);
+            assert_eq!(*g, want, "region {o}+{l}");
+            assert_eq!(hash_region(&f, o, l).unwrap(), want, "region {o}+{l}");
+        }
+        let md5s = crate::md5x8::file_block_md5s(&f, AT + 10, 5000, 1024).unwrap();
+        let want: Vec<[u8; 16]> = data[10..5010]
+            .chunks(1024)
+            .map(|c| Md5::digest(c).into())
+            .collect();
+        assert_eq!(md5s, want);
+        assert!(hash_region(&f, AT + 1, data.len() as u64).is_err());
     }
 }

@@ -31,7 +31,8 @@ const INIT: [u32; 8] = [
     0x5be0_cd19,
 ];
 
-/// Round constants (FIPS 180-4 §4.2.2).
+/// Round constants (FIPS 180-4 §4.2.2), for the SHA-NI kernel.
+#[cfg(target_arch = "x86_64")]
 const K: [u32; 64] = [
     0x428a_2f98,
     0x7137_4491,
