@@ -1,29 +1,43 @@
 #!/usr/bin/env python3
 """Transfer benchmark (`make bench`): cec scp side by side with awscli, rclone and curl.
 
-Starts the dev server (release build) on a temporary root on loopback, gets a PAT for admin,
-and points every client at the same S3 endpoint (<url>/io, bucket io, access key = the token,
-secret `gatewaysecret`, region us-east-1, path-style). Then, in one run:
+Starts the dev server (release build) on loopback, once over plain HTTP and once over HTTPS
+(`--tls`, a self-signed CA that every client is told to trust: cec through SSL_CERT_FILE,
+awscli through AWS_CA_BUNDLE, rclone through --ca-cert with AWS_CA_BUNDLE unset, curl through
+--cacert), gets a PAT for admin, and points every client at the same S3 endpoint (<url>/io,
+bucket io, access key = the token, secret `gatewaysecret`, region us-east-1, path-style).
+Then, for each transport, in rounds where the clients take turns:
 
-  * one big file (1 GiB) uploaded and downloaded by cec, awscli, rclone, and curl (single
-    SigV4 PUT / GET, the raw limit): wall throughput, client CPU (user+sys of the client
-    process tree only, from /usr/bin/time), client peak RSS;
+  * one big file (1 GiB) uploaded and downloaded by cec, awscli, rclone, and curl (one SigV4
+    PUT / GET: the single-stream limit): wall throughput, client CPU (user+sys of the client
+    process tree, from GNU time), client peak RSS, and the CPU the dev server spent;
   * a tree of 2,000 files of 1-64 KiB (deterministic sizes and content), uploaded and
     downloaded by cec, awscli (`s3 cp --recursive`) and rclone (`copy`): files per second.
 
-Every download is compared with its source (outside the timing). Prints a Markdown table with
-the absolute numbers and the ratios against the issue's targets, and writes it to
-bench/results.md (only for a full-size run; quick runs write target/bench/results.md).
+Every download is compared with its source (outside the timing). Each row is the median of
+the rounds. After the rounds, one more cec upload and download of the big file per transport
+run under `perf record` (a build of the same code with its symbols kept, the `profiling`
+Cargo profile) to split cec's CPU per GiB into TLS, hashing, copies and system calls.
+
+Writes Markdown tables with the numbers, the ratios against the targets (issue 16 for HTTPS,
+issue 5 and "no regression" for HTTP) and the load average of the machine during the runs to
+bench/results.md (only for a full-size run; smaller runs write target/bench/results.md).
 
 Environment:
-  BENCH_SIZE_MIB   size of the big file in MiB (default 1024)
-  BENCH_FILES      number of files in the tree (default 2000)
-  BENCH_REPEAT     rounds (default 2): each row has the best wall time and CPU, the worst RSS
-  BENCH_RESULTS    where to write the Markdown (default: see above)
-  BENCH_NO_BUILD=1 do not run cargo build (binaries must exist)
-  BENCH_NO_INSTALL=1  do not install missing tools (apt rclone/time/curl, pip awscli)
-  BENCH_KEEP=1     keep the temporary directory (printed) instead of removing it
-  BENCH_TMPDIR     parent of the temporary directory (default $TMPDIR or /tmp)
+  BENCH_SIZE_MIB     size of the big file in MiB (default 1024)
+  BENCH_FILES        number of files in the tree (default 2000)
+  BENCH_REPEAT       rounds (default 3): each row is the median of the rounds
+  BENCH_TRANSPORTS   http,https (default both)
+  BENCH_CLIENTS      subset of cec,awscli,rclone,curl (default all)
+  BENCH_KINDS        subset of big-up,big-down,tree-up,tree-down (default all)
+  BENCH_BASELINE     another cec binary, measured as the client `cec-base` in the same rounds
+                     (the "no regression" check on plain HTTP)
+  BENCH_PROFILE=0    skip the perf breakdown
+  BENCH_RESULTS      where to write the Markdown (default: see above)
+  BENCH_NO_BUILD=1   do not run cargo build (binaries must exist)
+  BENCH_NO_INSTALL=1 do not install missing tools (apt rclone/time/curl/linux-perf, pip awscli)
+  BENCH_KEEP=1       keep the temporary directory (printed) instead of removing it
+  BENCH_TMPDIR       parent of the temporary directory (default $TMPDIR or /tmp)
 
 The clients get their credentials through the environment or stdin, never argv.
 """
@@ -33,8 +47,10 @@ import hashlib
 import os
 import platform
 import random
+import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +60,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools"
 CEC = REPO / "target" / "release" / "cec"
+CEC_PROFILING = REPO / "target" / "profiling" / "cec"
 DEVSERVER = REPO / "tests" / "devserver" / "target" / "release" / "cells-devserver"
 GNU_TIME = "/usr/bin/time"
 SECRET = "gatewaysecret"
@@ -55,11 +72,20 @@ GIB = 1024 * MIB
 
 SIZE_MIB = int(os.environ.get("BENCH_SIZE_MIB", "1024"))
 NFILES = int(os.environ.get("BENCH_FILES", "2000"))
-REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "2")))
-FULL_RUN = SIZE_MIB == 1024 and NFILES == 2000
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
+TRANSPORTS = [t for t in os.environ.get("BENCH_TRANSPORTS", "http,https").split(",") if t]
+KINDS = [k for k in os.environ.get("BENCH_KINDS", "big-up,big-down,tree-up,tree-down").split(",")
+         if k]
+BASELINE = os.environ.get("BENCH_BASELINE", "")
+ALL_CLIENTS = ["cec"] + (["cec-base"] if BASELINE else []) + ["awscli", "rclone", "curl"]
+WANTED = os.environ.get("BENCH_CLIENTS", "cec,awscli,rclone,curl").split(",")
+CLIENTS = [c for c in ALL_CLIENTS if c == "cec-base" or c in WANTED]
+PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+FULL_RUN = (SIZE_MIB == 1024 and NFILES == 2000 and set(TRANSPORTS) == {"http", "https"}
+            and len(KINDS) == 4 and {"cec", "awscli", "rclone", "curl"} <= set(CLIENTS))
 
-# Targets of issue 5 ("Measured in `make bench`").
-RSS_LIMIT_MIB = 64
+# Issue 16's targets (HTTPS) and issue 5's (plain HTTP).
+RSS_LIMIT_MIB = 16
 
 
 def log(msg):
@@ -92,12 +118,11 @@ def aws_bin():
 
 def install_tools():
     missing = []
-    if shutil.which("rclone") is None:
-        missing.append("rclone")
+    for tool, package in (("rclone", "rclone"), ("curl", "curl"), ("perf", "linux-perf")):
+        if shutil.which(tool) is None and (tool != "perf" or PROFILE):
+            missing.append(package)
     if not os.access(GNU_TIME, os.X_OK):
         missing.append("time")
-    if shutil.which("curl") is None:
-        missing.append("curl")
     if missing:
         if os.environ.get("BENCH_NO_INSTALL"):
             die(f"missing {' '.join(missing)} (BENCH_NO_INSTALL is set)")
@@ -119,6 +144,10 @@ def build():
         return
     log("cargo build --release (cec and the dev server)")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    if PROFILE:
+        log("cargo build --profile profiling (cec with its symbols, for perf)")
+        subprocess.run(["cargo", "build", "--profile", "profiling", "--quiet"], cwd=REPO,
+                       check=True)
     subprocess.run(
         ["cargo", "build", "--release", "--quiet", "--manifest-path",
          str(REPO / "tests" / "devserver" / "Cargo.toml")],
@@ -197,21 +226,71 @@ def same_tree(a, b):
 # Measuring
 
 
-class Result:
+class Run:
+    """One measured command."""
+
     def __init__(self, ok, wall, user, sys_, rss_kib, note=""):
         self.ok = ok
         self.wall = wall
         self.cpu = user + sys_
         self.rss_mib = rss_kib / 1024.0
         self.note = note
-        self.server_cpu = None  # CPU seconds the dev server spent on this run
+        self.server_cpu = None  # CPU seconds the dev server spent meanwhile
+        self.load = None  # 1-minute load average before the run
 
 
-def measure(cmd, env, work, stdin_text=None, timeout=1800):
+class Row:
+    """The runs of one (transport, kind, client): medians, the largest RSS."""
+
+    def __init__(self):
+        self.runs = []
+
+    def add(self, run):
+        self.runs.append(run)
+
+    def good(self):
+        return [r for r in self.runs if r.ok]
+
+    @property
+    def ok(self):
+        return bool(self.good())
+
+    @property
+    def note(self):
+        bad = [r for r in self.runs if not r.ok]
+        return bad[-1].note if bad else ""
+
+    def median(self, attr):
+        vals = [getattr(r, attr) for r in self.good() if getattr(r, attr) is not None]
+        return statistics.median(vals) if vals else None
+
+    def spread(self, attr):
+        vals = [getattr(r, attr) for r in self.good() if getattr(r, attr) is not None]
+        return (min(vals), max(vals)) if vals else None
+
+    @property
+    def wall(self):
+        return self.median("wall")
+
+    @property
+    def cpu(self):
+        return self.median("cpu")
+
+    @property
+    def server_cpu(self):
+        return self.median("server_cpu")
+
+    @property
+    def rss_mib(self):
+        vals = [r.rss_mib for r in self.good()]
+        return max(vals) if vals else None
+
+
+def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
     """Runs cmd under GNU time: wall (perf_counter), user+sys and peak RSS of the client."""
     tfile = work / "time.out"
     errfile = work / "client.err"
-    full = [GNU_TIME, "-f", "%e %U %S %M", "-o", str(tfile), "--"] + cmd
+    full = [GNU_TIME, "-f", "%e %U %S %M", "-o", str(tfile), "--"] + (wrap or []) + cmd
     with open(errfile, "wb") as err:
         t0 = time.perf_counter()
         try:
@@ -235,58 +314,130 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800):
         # the most telling line: an error one if any, else the last
         errs = [ln for ln in lines if "error" in ln.lower() or "fail" in ln.lower()]
         note = f"exit {rc}: " + ((errs or lines or ["no output"])[-1])[:160]
-    return Result(rc == 0, wall, user, sys_, rss, note)
+    return Run(rc == 0, wall, user, sys_, rss, note)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where cec's CPU goes (perf record -e cpu-clock, attributed by symbol and kernel call chain)
+
+# (category, test on the leaf symbol of a user-space sample)
+USER_CATEGORIES = [
+    ("TLS (AES-GCM, rustls)", re.compile(r"aes|gcm|ghash|chacha|poly1305|rustls|ring::aead|ring_core")),
+    ("hashing (MD5 blocks, SHA-256)", re.compile(r"md5|sha2|sha256|cells_hash|compress8|Md5|Sha256")),
+    ("memory copies (user)", re.compile(r"memmove|memcpy|memset|__memcpy|_erms")),
+]
+# (category, test on the kernel part of the call chain, leaf first)
+KERNEL_CATEGORIES = [
+    ("kernel: fsync and writeback", re.compile(r"ext4_sync_file|vfs_fsync|file_write_and_wait|writepages")),
+    ("kernel: network receive", re.compile(r"tcp_recvmsg|sock_recvmsg|sys_recvfrom|sys_recvmsg|splice_read|tcp_read")),
+    ("kernel: network send", re.compile(r"tcp_sendmsg|sock_sendmsg|sys_sendto|sys_sendmsg|sys_writev.*sock|sendfile|tcp_sendpage")),
+    ("kernel: file writes", re.compile(r"ext4_buffered_write|ext4_file_write|generic_perform_write|iter_file_splice_write|ext4_dio_write|sys_pwrite|sys_write")),
+    ("kernel: file reads", re.compile(r"filemap_read|ext4_file_read|sys_pread|sys_read")),
+    ("kernel: network (softirq, loopback peer)", re.compile(r"net_rx_action|napi|softirq|__dev_queue_xmit")),
+]
+OTHER_USER = "other cec code"
+OTHER_KERNEL = "kernel: other (scheduling, page faults, ...)"
+CATEGORY_ORDER = ([c for c, _ in USER_CATEGORIES] + [OTHER_USER]
+                  + [c for c, _ in KERNEL_CATEGORIES] + [OTHER_KERNEL])
+
+
+def classify(frames):
+    """frames: [(symbol, dso)], leaf first. Returns the category of the sample."""
+    if not frames:
+        return OTHER_USER
+    sym, dso = frames[0]
+    if "kernel" not in dso:
+        for name, rx in USER_CATEGORIES:
+            if rx.search(sym):
+                return name
+        return OTHER_USER
+    chain = " ".join(s for s, d in frames if "kernel" in d)
+    for name, rx in KERNEL_CATEGORIES:
+        if rx.search(chain):
+            return name
+    return OTHER_KERNEL
+
+
+def perf_breakdown(data_file):
+    """Fractions of the samples per category, or an error string."""
+    out = subprocess.run(["perf", "script", "-i", str(data_file), "-F", "ip,sym,dso"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return f"perf script failed: {out.stderr.strip()[:200]}"
+    counts = {}
+    total = 0
+    for block in out.stdout.split("\n\n"):
+        frames = []
+        for ln in block.splitlines():
+            m = re.match(r"\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$", ln)
+            if m:
+                frames.append((m.group(1), m.group(2)))
+        if not frames:
+            continue
+        cat = classify(frames)
+        counts[cat] = counts.get(cat, 0) + 1
+        total += 1
+    if total == 0:
+        return "perf recorded no samples"
+    return {c: n / total for c, n in counts.items()}
 
 
 # ---------------------------------------------------------------------------------------------
 # The run
 
 
-class Bench:
-    def __init__(self):
-        base = os.environ.get("BENCH_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
-        self.tmp = Path(tempfile.mkdtemp(prefix="cec-bench-", dir=base))
-        self.server = None
-        self.server_log = None
+class Server:
+    """The dev server of one transport."""
 
-    # -- server -------------------------------------------------------------------------------
-    def start_server(self):
-        root = self.tmp / "root"
-        root.mkdir()
-        self.server_log = open(self.tmp / "server.log", "wb")
-        self.server = subprocess.Popen(
-            [str(DEVSERVER), "serve", "--root", str(root), "--listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=self.server_log, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        line = self.server.stdout.readline().decode().strip()
+    def __init__(self, tmp, transport):
+        self.transport = transport
+        self.root = tmp / f"root-{transport}"
+        self.root.mkdir()
+        self.log = open(tmp / f"server-{transport}.log", "wb")
+        args = [str(DEVSERVER), "serve", "--root", str(self.root), "--listen", "127.0.0.1:0"]
+        if transport == "https":
+            args.append("--tls")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        line = self.proc.stdout.readline().decode().strip()
         if not line.startswith("listening on "):
-            die(f"dev server did not start: {line!r} (log {self.tmp / 'server.log'})")
+            die(f"dev server did not start: {line!r} (log {self.log.name})")
         self.url = line.split()[-1]
+        self.ca = str(self.root / "ca.pem") if transport == "https" else None
         self.token = subprocess.run(
-            [str(DEVSERVER), "token", "--root", str(root), "-u", "admin"],
+            [str(DEVSERVER), "token", "--root", str(self.root), "-u", "admin"],
             capture_output=True, text=True, check=True).stdout.strip()
-        log(f"dev server at {self.url} (root {root})")
+        log(f"dev server at {self.url} (root {self.root})")
 
-    def server_cpu(self):
+    def cpu(self):
         """user+sys seconds of the dev server process so far (Linux /proc), or None."""
         try:
-            fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError, AttributeError):
             return None
 
     def stop(self):
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
             try:
-                self.server.wait(10)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
-        self.server = None
-        if self.server_log:
-            self.server_log.close()
-            self.server_log = None
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Bench:
+    def __init__(self):
+        base = os.environ.get("BENCH_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+        self.tmp = Path(tempfile.mkdtemp(prefix="cec-bench-", dir=base))
+        self.servers = []
+
+    def stop(self):
+        for s in self.servers:
+            s.stop()
+        self.servers = []
         if os.environ.get("BENCH_KEEP"):
             log(f"kept {self.tmp}")
         else:
@@ -297,22 +448,26 @@ class Bench:
         env = {}
         for k, v in os.environ.items():
             ku = k.upper()
-            if ku.startswith(("AWS_", "RCLONE_", "CEC_", "CELLS_")) or ku.endswith("_PROXY"):
+            if (ku.startswith(("AWS_", "RCLONE_", "CEC_", "CELLS_")) or ku.endswith("_PROXY")
+                    or ku in ("SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE")):
                 continue
             env[k] = v
         home = self.tmp / "home"
         home.mkdir(exist_ok=True)
         env["HOME"] = str(home)
         env["XDG_CONFIG_HOME"] = str(home / ".config")
+        env["CEC_STATE_DIR"] = str(home / "state")
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         return env
 
-    def cec_env(self):
+    def cec_env(self, srv):
         env = self.base_env()
-        env.update(CEC_URL=self.url, CEC_TOKEN=self.token, CEC_SKIP_KEYRING="true")
+        env.update(CEC_URL=srv.url, CEC_TOKEN=srv.token, CEC_SKIP_KEYRING="true")
+        if srv.ca:
+            env["SSL_CERT_FILE"] = srv.ca
         return env
 
-    def aws_env(self):
+    def aws_env(self, srv):
         env = self.base_env()
         cfg = self.tmp / "aws-config"
         cfg.write_text(
@@ -323,296 +478,450 @@ class Bench:
             "request_checksum_calculation = when_required\n"
             "response_checksum_validation = when_required\n")
         env.update(AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-                   AWS_ACCESS_KEY_ID=self.token, AWS_SECRET_ACCESS_KEY=SECRET,
+                   AWS_ACCESS_KEY_ID=srv.token, AWS_SECRET_ACCESS_KEY=SECRET,
                    AWS_EC2_METADATA_DISABLED="true", AWS_DEFAULT_REGION=REGION)
+        if srv.ca:
+            env["AWS_CA_BUNDLE"] = srv.ca
         return env
 
-    def rclone_env(self):
-        env = self.base_env()  # AWS_CA_BUNDLE is dropped: rclone refuses it with its transport
+    def rclone_env(self, srv):
+        env = self.base_env()  # no AWS_CA_BUNDLE: rclone refuses it with its own transport
         env.update(RCLONE_CONFIG=os.devnull,
                    RCLONE_CONFIG_X_TYPE="s3", RCLONE_CONFIG_X_PROVIDER="Other",
-                   RCLONE_CONFIG_X_ENDPOINT=self.url, RCLONE_CONFIG_X_REGION=REGION,
-                   RCLONE_CONFIG_X_ACCESS_KEY_ID=self.token,
+                   RCLONE_CONFIG_X_ENDPOINT=srv.url, RCLONE_CONFIG_X_REGION=REGION,
+                   RCLONE_CONFIG_X_ACCESS_KEY_ID=srv.token,
                    RCLONE_CONFIG_X_SECRET_ACCESS_KEY=SECRET,
                    RCLONE_CONFIG_X_FORCE_PATH_STYLE="true",
                    RCLONE_CONFIG_X_NO_CHECK_BUCKET="true")
         return env
 
-    def curl_auth(self):
-        return f'user = "{self.token}:{SECRET}"\n'
+    @staticmethod
+    def curl_auth(srv):
+        return f'user = "{srv.token}:{SECRET}"\n'
 
-    def curl_cmd(self, *args, payload_sha256="UNSIGNED-PAYLOAD"):
-        # curl 7.x does not add x-amz-content-sha256 itself: the PUT gets the file's SHA-256
-        # (computed beforehand, outside the timing) so the server checks the same signed payload
-        # as for cec and awscli; GETs have no body. (A removed header such as `-H Expect:` would
-        # still be signed by curl 7.88: 403.)
-        return ["curl", "-sS", "--fail", "-K", "-", "--aws-sigv4", f"aws:amz:{REGION}:s3",
-                "-H", f"x-amz-content-sha256: {payload_sha256}"] + list(args)
+    @staticmethod
+    def curl_cmd(srv, *args, payload_sha256="UNSIGNED-PAYLOAD"):
+        # curl 7.x does not add x-amz-content-sha256 itself: over plain HTTP the PUT gets the
+        # file's SHA-256 (computed beforehand, outside the timing) so the server checks the same
+        # signed payload as for cec and awscli; over HTTPS it is UNSIGNED-PAYLOAD, as cec and
+        # awscli send there. (A removed header such as `-H Expect:` would still be signed by
+        # curl 7.88: 403.)
+        ca = ["--cacert", srv.ca] if srv.ca else []
+        return (["curl", "-sS", "--fail", "-K", "-"] + ca
+                + ["--aws-sigv4", f"aws:amz:{REGION}:s3",
+                   "-H", f"x-amz-content-sha256: {payload_sha256}"] + list(args))
 
-    def gateway_lists(self):
+    def gateway_lists(self, srv):
         """Does the gateway implement ListObjectsV2? (awscli --recursive and rclone need it.)"""
-        cmd = self.curl_cmd("-o", os.devnull, "-w", "%{http_code}",
-                            f"{self.url}/io?list-type=2&max-keys=1&prefix=common-files%2F")
+        cmd = self.curl_cmd(srv, "-o", os.devnull, "-w", "%{http_code}",
+                            f"{srv.url}/io?list-type=2&max-keys=1&prefix=common-files%2F")
         cmd.remove("--fail")
-        out = subprocess.run(cmd, input=self.curl_auth(), capture_output=True, text=True,
+        out = subprocess.run(cmd, input=self.curl_auth(srv), capture_output=True, text=True,
                              env=self.base_env())
         return out.stdout.strip() == "200"
 
-    def cec_mkdir(self, path):
-        subprocess.run([str(CEC), "mkdir", "-p", path], env=self.cec_env(), check=True,
+    def cec_mkdir(self, srv, path):
+        subprocess.run([str(CEC), "mkdir", "-p", path], env=self.cec_env(srv), check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     # -- the benchmark ------------------------------------------------------------------------
-    def run(self):
-        work = self.tmp
-        aws = aws_bin()
-        big = work / "big.bin"
-        size = SIZE_MIB * MIB
+    def prepare(self):
+        self.big = self.tmp / "big.bin"
+        self.size = SIZE_MIB * MIB
         log(f"writing the {SIZE_MIB} MiB file")
-        big_sha = make_big_file(big, size)
-        tree = work / "tree"
-        tree.mkdir()
+        self.big_sha = make_big_file(self.big, self.size)
+        self.tree = self.tmp / "tree"
+        self.tree.mkdir()
         log(f"writing the tree of {NFILES} files")
-        tree_bytes = make_tree(tree, NFILES)
-        listing = work / "tree.list"
-        listing.write_text("\n".join(tree_listing(tree)) + "\n")
+        self.tree_bytes = make_tree(self.tree, NFILES)
+        self.listing = self.tmp / "tree.list"
+        self.listing.write_text("\n".join(tree_listing(self.tree)) + "\n")
+        self.dl = self.tmp / "dl"
 
-        self.start_server()
-        for r in range(REPEAT):
-            for tool in ("cec", "aws", "rclone", "curl"):
-                self.cec_mkdir(f"{PREFIX}/r{r}/{tool}")
-        lists = self.gateway_lists()
+    def specs(self, srv, lists, r):
+        """What each client runs, per kind, in round r: (argv, env, stdin, argv prefix)."""
+        big, dl, tree, listing = self.big, self.dl, self.tree, self.listing
+        aws = aws_bin()
+        cenv, aenv, renv, benv = (self.cec_env(srv), self.aws_env(srv), self.rclone_env(srv),
+                                  self.base_env())
+        ep = ["--endpoint-url", srv.url]
+        rclone = ["rclone"] + (["--ca-cert", srv.ca] if srv.ca else [])
+        up_extra = [] if lists else ["--no-traverse"]
+        down_extra = [] if lists else ["--files-from", str(listing), "--no-traverse"]
+        pre = f"{PREFIX}/r{r}"
+        s3 = lambda tool, rest: f"s3://io/{pre}/{tool}/{rest}"  # noqa: E731
+        rc = lambda tool, rest: f"x:io/{pre}/{tool}/{rest}"  # noqa: E731
+        curl_url = f"{srv.url}/io/{pre}/curl/big.bin"
+        auth = self.curl_auth(srv)
+        put_sha = self.big_sha if srv.transport == "http" else "UNSIGNED-PAYLOAD"
+
+        def cec(binary, tool):
+            c = [str(binary), "scp", "--no-progress"]
+            return {
+                "big-up": (c + [str(big), f"cells://{pre}/{tool}/"], cenv, None),
+                "big-down": (c + [f"cells://{pre}/{tool}/big.bin", str(dl) + "/"], cenv, None),
+                "tree-up": (c + [str(tree), f"cells://{pre}/{tool}/"], cenv, None),
+                "tree-down": (c + [f"cells://{pre}/{tool}/tree", str(dl) + "/"], cenv, None),
+            }
+
+        out = {
+            "cec": cec(CEC, "cec"),
+            "awscli": {
+                "big-up": ([aws] + ep + ["s3", "cp", "--only-show-errors", str(big), s3("aws", "big.bin")], aenv, None),
+                "big-down": ([aws] + ep + ["s3", "cp", "--only-show-errors", s3("aws", "big.bin"), str(dl / "big.bin")], aenv, None),
+                "tree-up": ([aws] + ep + ["s3", "cp", "--recursive", "--only-show-errors", str(tree), s3("aws", "tree/")], aenv, None),
+                "tree-down": ([aws] + ep + ["s3", "cp", "--recursive", "--only-show-errors", s3("aws", "tree/"), str(dl / "tree")], aenv, None),
+            },
+            "rclone": {
+                "big-up": (rclone + ["copyto", str(big), rc("rclone", "big.bin")], renv, None),
+                "big-down": (rclone + ["copyto", rc("rclone", "big.bin"), str(dl / "big.bin")], renv, None),
+                "tree-up": (rclone + ["copy"] + up_extra + [str(tree), rc("rclone", "tree")], renv, None),
+                "tree-down": (rclone + ["copy"] + down_extra + [rc("rclone", "tree"), str(dl / "tree")], renv, None),
+            },
+            "curl": {
+                "big-up": (self.curl_cmd(srv, "-o", os.devnull, "-T", str(big), curl_url,
+                                         payload_sha256=put_sha), benv, auth),
+                "big-down": (self.curl_cmd(srv, "-o", str(dl / "big.bin"), curl_url), benv, auth),
+            },
+        }
+        if BASELINE:
+            out["cec-base"] = cec(BASELINE, "cec-base")
+        return out
+
+    def check(self, kind):
+        if kind == "big-down":
+            return same_file(self.big, self.dl / "big.bin")
+        if kind == "tree-down":
+            return same_tree(self.tree, self.dl / "tree")
+        return True
+
+    def go(self, srv, r, kind, name, spec, rows):
+        cmd, env, stdin_text = spec
+        shutil.rmtree(self.dl, ignore_errors=True)
+        self.dl.mkdir()
+        tag = f"{srv.transport} round {r + 1}/{REPEAT} {kind}: {name}"
+        log(f"{tag} ...")
+        load = os.getloadavg()[0]
+        before = srv.cpu()
+        res = measure(cmd, env, self.tmp, stdin_text)
+        if kind.startswith("big-"):
+            time.sleep(1.0)  # let the server finish indexing what it received
+        after = srv.cpu()
+        res.load = load
+        if before is not None and after is not None:
+            res.server_cpu = after - before
+        if res.ok and not self.check(kind):
+            res.ok, res.note = False, "downloaded content differs from the source"
+        shutil.rmtree(self.dl, ignore_errors=True)
+        status = "ok" if res.ok else f"FAILED ({res.note})"
+        log(f"{tag}: {res.wall:.2f} s, cpu {res.cpu:.2f} s, rss {res.rss_mib:.1f} MiB, "
+            f"load {load:.2f}, {status}")
+        rows.setdefault((kind, name), Row()).add(res)
+
+    def profile(self, srv, lists):
+        """One cec upload and download of the big file under perf: category → fraction."""
+        if not PROFILE or not CEC_PROFILING.is_file():
+            return {k: "not measured (BENCH_PROFILE=0 or no profiling build)"
+                    for k in ("big-up", "big-down")}
+        out = {}
+        specs = self.specs(srv, lists, "p")
+        specs_prof = {k: ([str(CEC_PROFILING)] + v[0][1:], v[1], v[2])
+                      for k, v in specs["cec"].items()}
+        self.cec_mkdir(srv, f"{PREFIX}/rp/cec")
+        for kind in ("big-up", "big-down"):
+            if kind not in KINDS:
+                continue
+            data = self.tmp / f"perf-{srv.transport}-{kind}.data"
+            cmd, env, _ = specs_prof[kind]
+            shutil.rmtree(self.dl, ignore_errors=True)
+            self.dl.mkdir()
+            log(f"{srv.transport} perf record: {kind}")
+            wrap = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "1999", "-g",
+                    "-o", str(data), "--"]
+            res = measure(cmd, env, self.tmp, None, wrap=wrap)
+            shutil.rmtree(self.dl, ignore_errors=True)
+            if not res.ok:
+                out[kind] = f"not measured ({res.note})"
+                continue
+            out[kind] = perf_breakdown(data)
+        return out
+
+    def run(self):
+        self.prepare()
+        report = []
+        for transport in TRANSPORTS:
+            srv = Server(self.tmp, transport)
+            self.servers.append(srv)
+            for r in range(REPEAT):
+                for tool in ("cec", "cec-base", "aws", "rclone", "curl"):
+                    self.cec_mkdir(srv, f"{PREFIX}/r{r}/{tool}")
+            lists = self.gateway_lists(srv)
+            rows = {}
+            t_start = time.time()
+            for r in range(REPEAT):
+                by_client = self.specs(srv, lists, r)
+                for kind in KINDS:
+                    for name in CLIENTS:
+                        spec = by_client.get(name, {}).get(kind)
+                        if spec is None:
+                            continue
+                        if kind == "tree-down" and name == "awscli" and not lists:
+                            rows.setdefault((kind, name), Row()).add(
+                                Run(False, 0, 0, 0, 0, "n/a: no ListObjectsV2"))
+                            continue
+                        self.go(srv, r, kind, name, spec, rows)
+            elapsed = time.time() - t_start
+            breakdown = self.profile(srv, lists)
+            srv.stop()
+            self.servers.remove(srv)
+            report.append(Report(transport, rows, breakdown, self.size, self.tree_bytes, lists,
+                                 elapsed).render())
+        return "\n".join(report)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def fmt(x, nd=2):
+    return "—" if x is None else f"{x:.{nd}f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+class Report:
+    def __init__(self, transport, rows, breakdown, size, tree_bytes, lists, elapsed):
+        self.t = transport
+        self.rows = rows
+        self.breakdown = breakdown
+        self.size = size
+        self.tree_bytes = tree_bytes
+        self.lists = lists
+        self.elapsed = elapsed
+        self.out = []
+        self.verdicts = []
+
+    def row(self, kind, name):
+        r = self.rows.get((kind, name))
+        return r if r is not None and r.ok else None
+
+    def rate(self, kind, name):
+        r = self.row(kind, name)
+        return self.size / MIB / r.wall if r and r.wall else None
+
+    def cpu_per_gib(self, kind, name):
+        r = self.row(kind, name)
+        return r.cpu / (self.size / GIB) if r else None
+
+    def fps(self, kind, name):
+        r = self.row(kind, name)
+        return NFILES / r.wall if r and r.wall else None
+
+    def size_label(self):
+        return f"{SIZE_MIB / 1024:g} GiB" if SIZE_MIB % 1024 == 0 else f"{SIZE_MIB} MiB"
+
+    def big_table(self):
+        o = self.out
+        o.append(f"#### One file of {self.size_label()}\n")
+        o.append("| Transfer | Client | Wall (s), median (min–max) | Throughput (MiB/s) "
+                 "| CPU user+sys (s) | CPU s/GiB | Peak RSS (MiB) | Server CPU (s) | Status |")
+        o.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for kind, label in (("big-up", "upload"), ("big-down", "download")):
+            for name in CLIENTS:
+                r = self.rows.get((kind, name))
+                if r is None:
+                    continue
+                sp = r.spread("wall")
+                wall = f"{fmt(r.wall)} ({fmt(sp[0])}–{fmt(sp[1])})" if r.ok else "—"
+                o.append(f"| {label} | {name} | {wall} | {fmt(self.rate(kind, name), 1)} "
+                         f"| {fmt(r.cpu if r.ok else None)} | {fmt(self.cpu_per_gib(kind, name))} "
+                         f"| {fmt(r.rss_mib, 1)} | {fmt(r.server_cpu)} "
+                         f"| {'ok' if r.ok and not r.note else r.note} |")
+        o.append("")
+
+    def tree_table(self):
+        o = self.out
+        o.append(f"#### Tree of {NFILES} files of 1–64 KiB ({self.tree_bytes / MIB:.1f} MiB)\n")
+        o.append("| Transfer | Client | Wall (s), median (min–max) | Files/s | MiB/s "
+                 "| CPU user+sys (s) | Peak RSS (MiB) | Server CPU (s) | Status |")
+        o.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for kind, label in (("tree-up", "upload"), ("tree-down", "download")):
+            for name in CLIENTS:
+                r = self.rows.get((kind, name))
+                if r is None:
+                    continue
+                sp = r.spread("wall")
+                wall = f"{fmt(r.wall)} ({fmt(sp[0])}–{fmt(sp[1])})" if r.ok else "—"
+                mibs = self.tree_bytes / MIB / r.wall if r.ok and r.wall else None
+                o.append(f"| {label} | {name} | {wall} | {fmt(self.fps(kind, name), 0)} "
+                         f"| {fmt(mibs, 1)} | {fmt(r.cpu if r.ok else None)} "
+                         f"| {fmt(r.rss_mib, 1)} | {fmt(r.server_cpu)} "
+                         f"| {'ok' if r.ok and not r.note else r.note} |")
+        o.append("")
+
+    def target(self, label, goal_txt, value_fn, ok_fn):
+        cells = []
+        for k in ("up", "down"):
+            v = value_fn(k)
+            if v is None:
+                cells.append("n/a")
+                self.verdicts.append((f"{label} ({k}load)", None))
+            else:
+                good = ok_fn(v)
+                cells.append(f"{v:.2f} {'✅' if good else '❌'}")
+                self.verdicts.append((f"{label} ({k}load)", good))
+        self.out.append(f"| {label} | {cells[0]} | {cells[1]} | {goal_txt} |")
+
+    def targets(self):
+        o = self.out
+        sl = self.size_label()
+        o.append(f"#### cec against the targets ({self.t.upper()})\n")
+        o.append("| Target | Upload | Download | Goal |")
+        o.append("|---|---:|---:|---|")
+        big_rate = lambda other: lambda k: ratio(self.rate(f"big-{k}", "cec"),  # noqa: E731
+                                                 self.rate(f"big-{k}", other))
+        big_cpu = lambda other: lambda k: ratio(self.cpu_per_gib(f"big-{k}", "cec"),  # noqa: E731
+                                                self.cpu_per_gib(f"big-{k}", other))
+        tree_fps = lambda other: lambda k: ratio(self.fps(f"tree-{k}", "cec"),  # noqa: E731
+                                                 self.fps(f"tree-{k}", other))
+        if self.t == "https":
+            self.target(f"{sl} throughput ÷ awscli", "≥ 1.5×", big_rate("awscli"), lambda v: v >= 1.5)
+            self.target(f"{sl} throughput ÷ rclone", "≥ 1.25×", big_rate("rclone"), lambda v: v >= 1.25)
+            self.target("CPU per GiB ÷ awscli", "≤ 0.4×", big_cpu("awscli"), lambda v: v <= 0.4)
+            self.target("CPU per GiB ÷ rclone", "≤ 1×", big_cpu("rclone"), lambda v: v <= 1.0)
+            self.target("Tree files/s ÷ rclone", "≥ 1.5×", tree_fps("rclone"), lambda v: v >= 1.5)
+        else:
+            self.target(f"{sl} throughput ÷ awscli", "≥ 1.5×", big_rate("awscli"), lambda v: v >= 1.5)
+            self.target(f"{sl} throughput ÷ rclone", "≥ 2×", big_rate("rclone"), lambda v: v >= 2.0)
+            self.target(f"{sl} throughput ÷ curl", "≥ 0.8×", big_rate("curl"), lambda v: v >= 0.8)
+            self.target("CPU per GiB ÷ awscli", "≤ 0.5×", big_cpu("awscli"), lambda v: v <= 0.5)
+            self.target("Tree files/s ÷ awscli", "≥ 1×", tree_fps("awscli"), lambda v: v >= 1.0)
+            if BASELINE:
+                # No regression: within 5 % of the baseline binary measured in the same rounds.
+                self.target(f"{sl} throughput ÷ cec-base", "≥ 0.95× (no regression)",
+                            big_rate("cec-base"), lambda v: v >= 0.95)
+                self.target("CPU per GiB ÷ cec-base", "≤ 1.05× (no regression)",
+                            big_cpu("cec-base"), lambda v: v <= 1.05)
+                self.target("Tree files/s ÷ cec-base", "≥ 0.95× (no regression)",
+                            tree_fps("cec-base"), lambda v: v >= 0.95)
+
+        def rss(k):
+            vals = [r.rss_mib for kind in (f"big-{k}", f"tree-{k}")
+                    if (r := self.row(kind, "cec")) is not None]
+            return max(vals) if vals else None
+        self.target("Peak RSS, 1 GiB and tree (MiB)", f"≤ {RSS_LIMIT_MIB} MiB", rss,
+                    lambda v: v <= RSS_LIMIT_MIB)
+        o.append("")
+        met = sum(1 for _, g in self.verdicts if g)
+        missed = [n for n, g in self.verdicts if g is False]
+        unknown = [n for n, g in self.verdicts if g is None]
+        o.append(f"Targets met: {met}/{len(self.verdicts)}"
+                 + (f"; missed: {', '.join(missed)}" if missed else "")
+                 + (f"; not measurable: {', '.join(unknown)}" if unknown else "") + ".")
+        o.append("")
+
+    def cpu_table(self):
+        o = self.out
+        o.append(f"#### Where cec's CPU goes ({self.t.upper()}, s per GiB)\n")
+        o.append("From one more cec run of each direction under `perf record -e cpu-clock` (the "
+                 "same code built with its symbols: the `profiling` Cargo profile): each "
+                 "category's share of the samples times cec's median CPU per GiB above. The "
+                 "dev server's CPU per GiB (same rounds) is the last line.\n")
+        o.append("| Category | Upload | Download |")
+        o.append("|---|---:|---:|")
+        totals = {k: self.cpu_per_gib(k, "cec") for k in ("big-up", "big-down")}
+        shares = {k: self.breakdown.get(k) for k in ("big-up", "big-down")}
+        for cat in CATEGORY_ORDER:
+            cells = []
+            for k in ("big-up", "big-down"):
+                s, t = shares[k], totals[k]
+                cells.append(fmt(s.get(cat, 0.0) * t) if isinstance(s, dict) and t else "—")
+            o.append(f"| {cat} | {cells[0]} | {cells[1]} |")
+        o.append(f"| **cec, total** | {fmt(totals['big-up'])} | {fmt(totals['big-down'])} |")
+        srv = []
+        for k in ("big-up", "big-down"):
+            r = self.row(k, "cec")
+            srv.append(fmt(r.server_cpu / (self.size / GIB)) if r and r.server_cpu else "—")
+        o.append(f"| dev server, while serving cec | {srv[0]} | {srv[1]} |")
+        for k in ("big-up", "big-down"):
+            if isinstance(shares[k], str):
+                o.append(f"\n{k}: {shares[k]}")
+        o.append("")
+
+    def notes(self):
         notes = []
-        if not lists:
+        if not self.lists:
             notes.append("The gateway does not implement ListObjectsV2 (501): awscli cannot "
                          "download a tree (`s3 cp --recursive` lists), rclone runs with "
                          "`--no-traverse` (upload) and `--files-from <list> --no-traverse` "
                          "(download) instead of listing.")
-        dl = work / "dl"
-        cenv, aenv, renv, benv = self.cec_env(), self.aws_env(), self.rclone_env(), self.base_env()
-        ep = ["--endpoint-url", self.url]
-        cec = [str(CEC), "scp", "--no-progress"]
-        rclone_up_extra = [] if lists else ["--no-traverse"]
-        rclone_down_extra = [] if lists else ["--files-from", str(listing), "--no-traverse"]
-
-        def specs(r):
-            pre = f"{PREFIX}/r{r}"
-            s3 = lambda tool, rest: f"s3://io/{pre}/{tool}/{rest}"  # noqa: E731
-            rc = lambda tool, rest: f"x:io/{pre}/{tool}/{rest}"  # noqa: E731
-            curl_url = f"{self.url}/io/{pre}/curl/big.bin"
-            auth = self.curl_auth()
-            return {
-                "big-up": {
-                    "cec": (cec + [str(big), f"cells://{pre}/cec/"], cenv, None),
-                    "awscli": ([aws] + ep + ["s3", "cp", "--only-show-errors", str(big), s3("aws", "big.bin")], aenv, None),
-                    "rclone": (["rclone", "copyto", str(big), rc("rclone", "big.bin")], renv, None),
-                    "curl": (self.curl_cmd("-o", os.devnull, "-T", str(big), curl_url,
-                                           payload_sha256=big_sha), benv, auth),
-                },
-                "big-down": {
-                    "cec": (cec + [f"cells://{pre}/cec/big.bin", str(dl) + "/"], cenv, None),
-                    "awscli": ([aws] + ep + ["s3", "cp", "--only-show-errors", s3("aws", "big.bin"), str(dl / "big.bin")], aenv, None),
-                    "rclone": (["rclone", "copyto", rc("rclone", "big.bin"), str(dl / "big.bin")], renv, None),
-                    "curl": (self.curl_cmd("-o", str(dl / "big.bin"), curl_url), benv, auth),
-                },
-                "tree-up": {
-                    "cec": (cec + [str(tree), f"cells://{pre}/cec/"], cenv, None),
-                    "awscli": ([aws] + ep + ["s3", "cp", "--recursive", "--only-show-errors", str(tree), s3("aws", "tree/")], aenv, None),
-                    "rclone": (["rclone", "copy"] + rclone_up_extra + [str(tree), rc("rclone", "tree")], renv, None),
-                },
-                "tree-down": {
-                    "cec": (cec + [f"cells://{pre}/cec/tree", str(dl) + "/"], cenv, None),
-                    "awscli": ([aws] + ep + ["s3", "cp", "--recursive", "--only-show-errors", s3("aws", "tree/"), str(dl / "tree")], aenv, None),
-                    "rclone": (["rclone", "copy"] + rclone_down_extra + [rc("rclone", "tree"), str(dl / "tree")], renv, None),
-                },
-            }
-
-        checks = {
-            "big-up": None,
-            "big-down": lambda: same_file(big, dl / "big.bin"),
-            "tree-up": None,
-            "tree-down": lambda: same_tree(tree, dl / "tree"),
-        }
-        results = {}
-
-        def go(r, kind, name, spec):
-            cmd, env, stdin_text = spec
-            shutil.rmtree(dl, ignore_errors=True)
-            dl.mkdir()
-            log(f"round {r + 1}/{REPEAT} {kind}: {name} ...")
-            before = self.server_cpu()
-            res = measure(cmd, env, work, stdin_text)
-            if kind.startswith("big-"):
-                time.sleep(1.0)  # let the server finish indexing what it received
-            after = self.server_cpu()
-            if before is not None and after is not None:
-                res.server_cpu = after - before
-            check = checks[kind]
-            if res.ok and check is not None and not check():
-                res.ok, res.note = False, "downloaded content differs from the source"
-            shutil.rmtree(dl, ignore_errors=True)
-            status = "ok" if res.ok else f"FAILED ({res.note})"
-            log(f"round {r + 1}/{REPEAT} {kind}: {name}: {res.wall:.2f} s, cpu {res.cpu:.2f} s, "
-                f"rss {res.rss_mib:.1f} MiB, {status}")
-            # Over the runs: the fastest wall time, the least CPU (the run least disturbed by
-            # the machine's other load), the largest peak RSS.
-            prev = results.get((kind, name))
-            if prev is None:
-                results[(kind, name)] = res
-            elif res.ok and not prev.ok:
-                results[(kind, name)] = res
-            elif res.ok and prev.ok:
-                prev.wall = min(prev.wall, res.wall)
-                prev.cpu = min(prev.cpu, res.cpu)
-                if res.server_cpu is not None:
-                    prev.server_cpu = min(prev.server_cpu or res.server_cpu, res.server_cpu)
-                prev.rss_mib = max(prev.rss_mib, res.rss_mib)
-
-        t_start = time.time()
-        load_before = os.getloadavg()
-        for r in range(REPEAT):
-            for kind, by_tool in specs(r).items():
-                for name, spec in by_tool.items():
-                    if kind == "tree-down" and name == "awscli" and not lists:
-                        results[(kind, name)] = Result(False, 0, 0, 0, 0, "n/a: no ListObjectsV2")
-                        continue
-                    go(r, kind, name, spec)
-        load_after = os.getloadavg()
-        elapsed = time.time() - t_start
-        return self.report(results, size, tree_bytes, notes, load_before, load_after, elapsed)
-
-    # -- report -------------------------------------------------------------------------------
-    def report(self, res, size, tree_bytes, notes, load_before, load_after, elapsed):
-        def fmt(x, nd=2):
-            return "—" if x is None else f"{x:.{nd}f}"
-
-        def rate(kind, name):
-            r = res.get((kind, name))
-            return size / MIB / r.wall if r and r.ok and r.wall > 0 else None
-
-        def cpu_per_gib(kind, name):
-            r = res.get((kind, name))
-            return r.cpu / (size / GIB) if r and r.ok else None
-
-        def fps(kind, name):
-            r = res.get((kind, name))
-            return NFILES / r.wall if r and r.ok and r.wall > 0 else None
-
-        size_label = f"{SIZE_MIB / 1024:g} GiB" if SIZE_MIB % 1024 == 0 else f"{SIZE_MIB} MiB"
-        out = []
-        out.append(f"### One file of {size_label}\n")
-        out.append("| Transfer | Client | Wall (s) | Throughput (MiB/s) | CPU user+sys (s) "
-                   "| CPU s/GiB | Peak RSS (MiB) | Server CPU (s) | Status |")
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
-        for kind, label in (("big-up", "upload"), ("big-down", "download")):
-            for name in ("cec", "awscli", "rclone", "curl"):
-                r = res[(kind, name)]
-                out.append(f"| {label} | {name} | {fmt(r.wall if r.ok else None)} "
-                           f"| {fmt(rate(kind, name), 1)} | {fmt(r.cpu if r.ok else None)} "
-                           f"| {fmt(cpu_per_gib(kind, name))} | {fmt(r.rss_mib if r.ok else None, 1)} "
-                           f"| {fmt(r.server_cpu if r.ok else None)} "
-                           f"| {'ok' if r.ok else r.note} |")
-        out.append("")
-        out.append(f"### Tree of {NFILES} files of 1–64 KiB ({tree_bytes / MIB:.1f} MiB)\n")
-        out.append("| Transfer | Client | Wall (s) | Files/s | MiB/s | CPU user+sys (s) "
-                   "| Peak RSS (MiB) | Status |")
-        out.append("|---|---|---:|---:|---:|---:|---:|---|")
-        for kind, label in (("tree-up", "upload"), ("tree-down", "download")):
-            for name in ("cec", "awscli", "rclone"):
-                r = res[(kind, name)]
-                mibs = tree_bytes / MIB / r.wall if r.ok and r.wall > 0 else None
-                out.append(f"| {label} | {name} | {fmt(r.wall if r.ok else None)} "
-                           f"| {fmt(fps(kind, name), 0)} | {fmt(mibs, 1)} "
-                           f"| {fmt(r.cpu if r.ok else None)} | {fmt(r.rss_mib if r.ok else None, 1)} "
-                           f"| {'ok' if r.ok else r.note} |")
-        out.append("")
-
-        # Targets
-        out.append("### cec against the targets\n")
-        out.append("| Target | Upload | Download | Goal |")
-        out.append("|---|---:|---:|---|")
-        verdicts = []
-
-        def row(label, goal_txt, value_fn, ok_fn):
-            cells = []
-            for kind in ("up", "down"):
-                v = value_fn(kind)
-                if v is None:
-                    cells.append("n/a")
-                    verdicts.append((f"{label} ({kind}load)", None))
-                else:
-                    good = ok_fn(v)
-                    cells.append(f"{v:.2f} {'✅' if good else '❌'}")
-                    verdicts.append((f"{label} ({kind}load)", good))
-            out.append(f"| {label} | {cells[0]} | {cells[1]} | {goal_txt} |")
-
-        def ratio(a, b):
-            return a / b if a is not None and b else None
-
-        row(f"{size_label} throughput ÷ awscli", "≥ 1.5×",
-            lambda k: ratio(rate(f"big-{k}", "cec"), rate(f"big-{k}", "awscli")), lambda v: v >= 1.5)
-        row(f"{size_label} throughput ÷ rclone", "≥ 2×",
-            lambda k: ratio(rate(f"big-{k}", "cec"), rate(f"big-{k}", "rclone")), lambda v: v >= 2.0)
-        row(f"{size_label} throughput ÷ curl", "≥ 0.8×",
-            lambda k: ratio(rate(f"big-{k}", "cec"), rate(f"big-{k}", "curl")), lambda v: v >= 0.8)
-        row("CPU per GiB ÷ awscli", "≤ 0.5×",
-            lambda k: ratio(cpu_per_gib(f"big-{k}", "cec"), cpu_per_gib(f"big-{k}", "awscli")),
-            lambda v: v <= 0.5)
-
-        def rss(k):
-            r = res[(f"big-{k}", "cec")]
-            return r.rss_mib if r.ok else None
-        row("Peak RSS (MiB)", f"≤ {RSS_LIMIT_MIB} MiB", rss, lambda v: v <= RSS_LIMIT_MIB)
-        row(f"Tree files/s ÷ awscli", "≥ 1×",
-            lambda k: ratio(fps(f"tree-{k}", "cec"), fps(f"tree-{k}", "awscli")), lambda v: v >= 1.0)
-        out.append("")
-        met = sum(1 for _, g in verdicts if g)
-        missed = [n for n, g in verdicts if g is False]
-        unknown = [n for n, g in verdicts if g is None]
-        out.append(f"Targets met: {met}/{len(verdicts)}"
-                   + (f"; missed: {', '.join(missed)}" if missed else "")
-                   + (f"; not measurable: {', '.join(unknown)}" if unknown else "") + ".")
-        out.append("")
-        notes = notes + [
+        notes.append(
             "Default settings everywhere: cec 50 MiB parts × 3 in parallel above 100 MiB; awscli "
             "8 MiB parts × 10; rclone 5 MiB parts × 4 above 200 MiB, and 4 parallel ranged GETs "
-            "for downloads above 250 MiB (multi_thread_streams); curl one stream each way (its "
-            "PUT signs the file's SHA-256, computed before the timing, so the server verifies the "
-            "same signed payload as for cec and awscli).",
-        ]
-        up_c, up_a = res.get(("big-up", "cec")), res.get(("big-up", "awscli"))
-        if up_c and up_a and up_c.ok and up_a.ok and up_c.server_cpu:
-            srv = up_c.server_cpu / (size / GIB)
-            aws = up_a.cpu / (size / GIB)
+            "for downloads above 250 MiB (multi_thread_streams); curl one stream each way (over "
+            "plain HTTP its PUT signs the file's SHA-256, computed before the timing, so the "
+            "server verifies the same signed payload as for cec and awscli; over HTTPS it sends "
+            "UNSIGNED-PAYLOAD like them).")
+        # The upload ceiling the server's CPU sets on this machine.
+        up_c, up_a = self.row("big-up", "cec"), self.row("big-up", "awscli")
+        if up_c and up_a and up_c.server_cpu:
+            srv = up_c.server_cpu / (self.size / GIB)
+            aws = up_a.cpu / (self.size / GIB)
+            aws_srv = (up_a.server_cpu or 0) / (self.size / GIB)
+            cec = up_c.cpu / (self.size / GIB)
+            cores = os.cpu_count() or 1
             notes.append(
-                f"Client and dev server share the machine's {os.cpu_count()} CPUs. The server "
-                f"spent {srv:.1f} s of CPU per GiB that cec uploaded (receiving, checking the "
-                f"signed SHA-256, the MD5 ETags, writing the parts, joining them, indexing). "
-                f"With awscli's {aws:.1f} s per GiB, a client that used no CPU at all would "
-                f"upload at most ({aws:.1f} + {srv:.1f}) / {srv:.1f} = {(aws + srv) / srv:.2f}× "
-                f"as fast as awscli on this machine.")
-        if (rate("big-down", "rclone") or 0) > (rate("big-down", "curl") or float("inf")):
+                f"Client and dev server share the machine's {cores} CPUs. Per GiB uploaded, the "
+                f"server spent {srv:.1f} s of CPU for cec and {aws_srv:.1f} s for awscli "
+                f"(receiving, {'TLS, ' if self.t == 'https' else ''}checking the payload hash "
+                f"when signed, the MD5 ETags, writing the parts, joining them, indexing); cec "
+                f"itself {cec:.1f} s, awscli {aws:.1f} s. With both CPUs busy, one GiB costs at "
+                f"least (client + server) / {cores} s of wall time: "
+                f"{(cec + srv) / cores:.2f} s for cec, {(aws + aws_srv) / cores:.2f} s for "
+                f"awscli — a ceiling of {((aws + aws_srv) / (cec + srv)):.2f}× awscli's "
+                f"throughput for cec on this machine, whatever the client does.")
+        if self.t == "http" and ((self.rate("big-down", "rclone") or 0)
+                                 > (self.rate("big-down", "curl") or float("inf"))):
             notes.append("rclone's download beats the single-stream curl limit here, so "
                          "\"≥ 2× rclone\" asks for more than 2× that limit.")
+        loads = [r.load for row in self.rows.values() for r in row.runs if r.load is not None]
+        if loads:
+            notes.append(f"Load average (1 min) before each run: median {statistics.median(loads):.2f}, "
+                         f"min {min(loads):.2f}, max {max(loads):.2f} (the machine is shared: the "
+                         f"clients' own load counts too); the {REPEAT} rounds took "
+                         f"{self.elapsed:.0f} s.")
         for n in notes:
-            out.append(f"Note: {n}")
-            out.append("")
-        out.append(f"Each row: over {REPEAT} interleaved run(s), the shortest wall time, the "
-                   f"least CPU and the largest peak RSS. Load average (1 min) {load_before[0]:.2f} before, "
-                   f"{load_after[0]:.2f} after (the machine is shared); measured part took "
-                   f"{elapsed:.0f} s.")
-        return "\n".join(out)
+            self.out.append(f"Note: {n}")
+            self.out.append("")
+
+    def render(self):
+        scheme = "HTTPS (dev server `--tls`)" if self.t == "https" else "plain HTTP"
+        self.out.append(f"### {scheme}\n")
+        if any(k.startswith("big-") for k in KINDS):
+            self.big_table()
+        if any(k.startswith("tree-") for k in KINDS):
+            self.tree_table()
+        self.targets()
+        if any(k.startswith("big-") for k in KINDS):
+            self.cpu_table()
+        self.notes()
+        return "\n".join(self.out)
 
 
-def cec_version():
+def cec_version(binary=CEC):
     try:
-        out = subprocess.run([str(CEC), "version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([str(binary), "version"], capture_output=True, text=True, timeout=30)
+        version = commit = "?"
         for ln in out.stdout.splitlines():
             if ln.strip().startswith("Version:"):
-                return ln.split(":", 1)[1].strip()
+                version = ln.split(":", 1)[1].strip()
+            if ln.strip().startswith("Git commit:"):
+                commit = ln.split(":", 1)[1].strip()[:7]
+        return f"{version} (git {commit})"
     except (OSError, subprocess.SubprocessError):
-        pass
-    return "?"
+        return "?"
 
 
 def header(cmdline):
@@ -630,25 +939,28 @@ def header(cmdline):
     except (OSError, ValueError, IndexError):
         mem = "?"
     rev = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
-    versions = "; ".join([
-        f"cec {cec_version()} (git {rev})",
+    versions = [f"cec {cec_version()} (worktree {rev})"]
+    if BASELINE:
+        versions.append(f"cec-base {cec_version(BASELINE)}")
+    versions += [
         first_line([aws_bin() or "aws", "--version"]),
         first_line(["rclone", "version"]),
         " ".join(first_line(["curl", "--version"]).split()[:2]),
-    ])
+    ]
     lines = [
         "# Transfer benchmark",
         "",
         "Written by `make bench` (tests/tools/bench.py): cec against awscli, rclone and curl on the "
-        "dev server's S3 gateway (loopback, plain HTTP, default client settings). Wall time → "
-        "throughput; CPU = user+sys of the client process tree (GNU time); peak RSS = maximum "
-        "resident set of the client (GNU time %M).",
+        "dev server's S3 gateway (loopback, plain HTTP and HTTPS, default client settings). Wall "
+        "time → throughput; CPU = user+sys of the client process tree (GNU time); peak RSS = "
+        "maximum resident set of the client (GNU time %M); server CPU from /proc. Each row is "
+        f"the median of {REPEAT} rounds in which the clients take turns (the largest RSS).",
         "",
         f"- Date: {now}",
         f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu}, {mem} GiB RAM, "
         f"{platform.system()} {platform.release()}",
         f"- Command: `{cmdline}`",
-        f"- Versions: {versions}",
+        f"- Versions: {'; '.join(versions)}",
         "",
     ]
     return "\n".join(lines)
@@ -660,7 +972,9 @@ def main():
     for p in (CEC, DEVSERVER):
         if not p.is_file():
             die(f"{p} is missing (build it first)")
-    overrides = " ".join(f"{k}={os.environ[k]}" for k in ("BENCH_SIZE_MIB", "BENCH_FILES")
+    overrides = " ".join(f"{k}={os.environ[k]}" for k in
+                         ("BENCH_SIZE_MIB", "BENCH_FILES", "BENCH_REPEAT", "BENCH_TRANSPORTS",
+                          "BENCH_CLIENTS", "BENCH_KINDS", "BENCH_BASELINE")
                          if k in os.environ)
     cmdline = (overrides + " " if overrides else "") + "make bench"
     bench = Bench()
