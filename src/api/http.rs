@@ -123,8 +123,24 @@ mod insecure {
     }
 }
 
-/// The rustls client configuration: web PKI roots + `SSL_CERT_FILE`, or accept-all.
+/// The rustls client configuration: web PKI roots + `SSL_CERT_FILE`, or
+/// accept-all. Built once per mode and shared by every connection of the
+/// process (REST agent and S3 direct path), so that they share its TLS
+/// session cache: a new connection resumes the session of an earlier one.
 pub fn tls_config(skip_verify: bool) -> Result<Arc<rustls::ClientConfig>> {
+    static BUILT: std::sync::Mutex<[Option<Arc<rustls::ClientConfig>>; 2]> =
+        std::sync::Mutex::new([None, None]);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let slot = &mut built[usize::from(skip_verify)];
+    if let Some(c) = slot {
+        return Ok(c.clone());
+    }
+    let c = build_tls_config(skip_verify)?;
+    *slot = Some(c.clone());
+    Ok(c)
+}
+
+fn build_tls_config(skip_verify: bool) -> Result<Arc<rustls::ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -220,6 +236,27 @@ pub fn proxy_for(scheme: &str, host: &str) -> Option<String> {
         }
     }
     Some(proxy)
+}
+
+/// What the direct S3 path ([`crate::s3`]) needs to reach a server the way the
+/// agent does: the TLS mode (its configuration comes from [`tls_config`]) and
+/// the account's custom headers.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    pub skip_verify: bool,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Link {
+    pub fn new(skip_verify: bool, headers: &std::collections::BTreeMap<String, String>) -> Link {
+        Link {
+            skip_verify,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// Like [`agent_for`], and every request through the agent (REST, S3, OAuth)

@@ -65,6 +65,8 @@ pub struct Client {
     /// Credentials from `--token`/`--login` or `CEC_TOKEN`/`CEC_LOGIN`, not from an
     /// account (a 401 then points at them).
     pub env_mode: bool,
+    /// TLS mode and custom headers, for connections made outside the agent (S3).
+    link: http::Link,
 }
 
 /// Percent-encode one path segment like Go's `url.PathEscape`.
@@ -102,7 +104,18 @@ impl Client {
             user: user.to_string(),
             auth_type: auth_type.to_string(),
             env_mode: false,
+            link: http::Link::default(),
         }
+    }
+
+    /// The TLS mode and custom headers the agent was built with (see [`http::Link`]).
+    pub fn with_link(mut self, link: http::Link) -> Client {
+        self.link = link;
+        self
+    }
+
+    pub fn link(&self) -> &http::Link {
+        &self.link
     }
 
     /// `scheme://host[:port]` of the server, no trailing slash.

@@ -118,6 +118,15 @@ fn tls_error(e: &io::Error) -> Option<&rustls::Error> {
     e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
 }
 
+/// A failed TLS handshake on a connection opened without ureq: a TLS error of
+/// its own, or the server closing or answering in plain text.
+pub fn of_handshake(url: &str, e: &io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => of_io(url, e),
+        _ => tls(url, e),
+    }
+}
+
 /// A failed TLS handshake, with the likely cause.
 fn tls(url: &str, e: &io::Error) -> Error {
     let o = origin(url);

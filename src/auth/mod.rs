@@ -59,7 +59,8 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 Arc::new(StaticToken(token.to_string())),
                 "",
                 AUTH_PAT,
-            );
+            )
+            .with_link(http::Link::new(g.skip_verify, &Default::default()));
             client.env_mode = true;
             return Ok(client);
         }
@@ -69,7 +70,8 @@ pub fn connect(g: &GlobalArgs) -> Result<Client> {
                 http::debug(format!("env/flag mode: login/password for {url}"));
                 let mut src = SessionToken::new(url, login, password);
                 src.no_cache = g.no_cache;
-                let mut client = Client::new(url, agent, Arc::new(src), login, AUTH_SESSION);
+                let mut client = Client::new(url, agent, Arc::new(src), login, AUTH_SESSION)
+                    .with_link(http::Link::new(g.skip_verify, &Default::default()));
                 client.env_mode = true;
                 return Ok(client);
             }
@@ -186,7 +188,8 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
             )))
         }
     };
-    let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type);
+    let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type)
+        .with_link(http::Link::new(skip_verify, &headers));
     if acc.auth_type == AUTH_OAUTH {
         client
             .bearer()

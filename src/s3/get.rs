@@ -159,8 +159,8 @@ impl S3 {
         let mut resp = resp;
         #[cfg(target_os = "linux")]
         if let (Sink::File { file, path }, 0, Resp::Raw(r)) = (&*sink, plan.skip, &mut resp) {
-            if let Some(plain) = r.take_plain() {
-                return self.splice(&plain, file, path, g, plan.target, progress);
+            if let Some(done) = self.splice(r, file, path, g, plan.target, progress) {
+                return done;
             }
         }
         let mut reader = resp.into_reader();
@@ -190,18 +190,19 @@ impl S3 {
         Ok(())
     }
 
-    /// The plain-HTTP body straight from the socket into the file (splice).
+    /// The plain-HTTP body straight from the socket into the file (splice);
+    /// `None` when the body cannot be spliced (TLS, chunked).
     #[cfg(target_os = "linux")]
     fn splice(
         &self,
-        plain: &super::raw::Plain,
+        resp: &mut super::raw::RawResponse,
         file: &std::fs::File,
         path: &std::path::Path,
         g: &mut Get<'_>,
         target: u64,
         progress: Option<Progress<'_>>,
-    ) -> Result<()> {
-        let want = target.saturating_sub(g.pos).min(plain.len);
+    ) -> Option<Result<()>> {
+        let want = target.saturating_sub(g.pos);
         let mut each = |n: u64| -> std::io::Result<()> {
             if self.cancelled() {
                 return Err(std::io::Error::other(super::transport::Stopped));
@@ -212,9 +213,9 @@ impl S3 {
             Ok(())
         };
         let local = |e: std::io::Error| std::io::Error::other(LocalWrite(e));
-        let (n, r) = super::raw::splice_to_file(plain, file, g.pos, want, &mut each, &local);
+        let (n, r) = resp.splice_into(file, g.pos, want, &mut each, &local)?;
         g.pos += n;
-        match r {
+        Some(match r {
             Ok(()) => Ok(()),
             Err(e) => match e.get_ref().and_then(|i| i.downcast_ref::<LocalWrite>()) {
                 Some(LocalWrite(w)) => Err(Error::io(
@@ -224,7 +225,7 @@ impl S3 {
                 )),
                 None => Err(self.body_failure(g, &e)),
             },
-        }
+        })
     }
 
     /// A failure while receiving: interrupted, or a network error to retry.

@@ -8,18 +8,21 @@
 //!   (downloads, resumed after cuts), [`multipart`]; [`errors`]: S3 error
 //!   bodies as errors of their kind.
 //! - Bodies stream from a file region with positional reads: a retry re-reads
-//!   the same bytes, it can never send a short or shifted body. The payload
-//!   SHA-256 is computed in a first pass over the same region (like the
-//!   reference's AWS SDK) and sent in `x-amz-content-sha256`.
+//!   the same bytes, it can never send a short or shifted body. Over TLS they
+//!   go unsigned ([`payload`]); over plain HTTP the payload SHA-256 is computed
+//!   in a first pass over the same region (like the reference's AWS SDK) and
+//!   sent in `x-amz-content-sha256`.
 //! - Nothing the server sends is trusted: XML replies are capped, sizes and
 //!   ranges are checked, redirects are not followed.
 
+mod conn;
 pub mod errors;
 mod get;
 #[cfg(test)]
 mod moto_test;
 mod multipart;
 mod object;
+mod payload;
 pub mod raw;
 mod request;
 pub mod sign;
@@ -122,31 +125,22 @@ pub struct S3 {
     /// Polled between requests and buffers: `true` stops the operation with
     /// `Error::interrupted()` (Ctrl-C, `--fail-fast`).
     cancel: Option<Cancel>,
+    /// Whether bodies may go unsigned (over TLS).
+    payload: payload::Payload,
 }
 
 impl S3 {
-    /// The S3 client of `client`'s server and account: same agent (TLS,
-    /// proxy, custom headers), same token, same retry policy. A plain `http://`
-    /// server without a proxy is reached through the direct path ([`raw`])
-    /// unless `CEC_S3_DIRECT=0`.
+    /// The S3 client of `client`'s server and account: same TLS settings and
+    /// custom headers, same token, same retry policy. Requests go through the
+    /// direct path ([`raw`], connections kept alive) unless a proxy is set for
+    /// the server or `CEC_S3_DIRECT=0`; then through the client's agent.
     pub fn for_client(client: &Client) -> S3 {
         let creds_client = client.clone();
         let server = client.server();
-        let base = server.to_string();
-        let direct = !server.is_https()
-            && crate::api::http::proxy_for("http", server.host()).is_none()
-            && std::env::var("CEC_S3_DIRECT").map_or(true, |v| v != "0" && v != "false");
-        let transport = if direct {
-            Transport::Direct {
-                base,
-                addr: server.address(),
-            }
-        } else {
-            Transport::Agent {
-                agent: client.agent().clone(),
-                base,
-            }
-        };
+        let transport = direct_transport(client).unwrap_or_else(|| Transport::Agent {
+            agent: client.agent().clone(),
+            base: server.to_string(),
+        });
         S3::with_transport(
             transport,
             server,
@@ -170,6 +164,7 @@ impl S3 {
             retrier,
             debug_signing: false,
             cancel: None,
+            payload: Default::default(),
         }
     }
 
@@ -196,6 +191,23 @@ impl S3 {
         }
     }
 
+    /// The server refused an unsigned body (over TLS) and took it signed:
+    /// worth remembering for the account.
+    pub fn needs_signed_payloads(&self) -> bool {
+        self.payload.is_refused()
+    }
+
+    /// Bodies go unsigned (over TLS, to a server not known to refuse them):
+    /// an uploader need not compute their SHA-256.
+    pub fn sends_unsigned(&self) -> bool {
+        self.payload.unsigned_allowed(self.transport.is_tls())
+    }
+
+    /// Sign every body (the server is known to refuse unsigned ones).
+    pub fn sign_payloads(&self) {
+        self.payload.refused(self.transport.base());
+    }
+
     /// Retries so far, REST and S3 (for the transfer summary).
     pub fn retries(&self) -> u64 {
         self.retrier.retries()
@@ -205,6 +217,28 @@ impl S3 {
     pub fn set_retry_notes(&self, notes: Option<crate::api::retry::Notes>) {
         self.retrier.set_notes(notes);
     }
+}
+
+/// The direct path to `client`'s server, when it may be used.
+fn direct_transport(client: &Client) -> Option<Transport> {
+    let server = client.server();
+    let off = std::env::var("CEC_S3_DIRECT").is_ok_and(|v| v == "0" || v == "false");
+    if off || crate::api::http::proxy_for(server.scheme(), server.host()).is_some() {
+        return None;
+    }
+    let link = client.link();
+    let tls = if server.is_https() {
+        let config = crate::api::http::tls_config(link.skip_verify).ok()?;
+        Some((config, conn::Target::server_name(server.host()).ok()?))
+    } else {
+        None
+    };
+    let target = conn::Target {
+        base: server.to_string(),
+        addr: server.address(),
+        tls,
+    };
+    Some(Transport::direct(target, link.headers.clone()))
 }
 
 /// Compare two ETags ignoring quotes and a weak prefix.

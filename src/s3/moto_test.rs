@@ -115,10 +115,12 @@ fn client_via(url: &str, token: &str, direct: bool, attempts: u32) -> S3 {
     let server = crate::config::ServerUrl::parse(url).unwrap();
     let base = server.to_string();
     let transport = if direct {
-        Transport::Direct {
+        let target = conn::Target {
             base,
             addr: server.address(),
-        }
+            tls: None,
+        };
+        Transport::direct(target, Vec::new())
     } else {
         Transport::Agent {
             agent: ureq::AgentBuilder::new().build(),

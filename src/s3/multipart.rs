@@ -41,7 +41,8 @@ impl S3 {
     }
 
     /// `PUT /io/{key}?partNumber=n&uploadId=id` with `len` bytes of `file` from
-    /// `offset`; `hashes` when the caller already hashed the region.
+    /// `offset`; `hashes` when the caller already hashed the region (its
+    /// SHA-256 may be left out: it is computed if the body must be signed).
     #[allow(clippy::too_many_arguments)]
     pub fn upload_part(
         &self,

@@ -1,69 +1,89 @@
-//! A minimal HTTP/1.1 client for plain-`http://` S3 requests without a proxy:
-//! one connection per request (`Connection: close`), file bodies go straight
-//! from the page cache to the socket (sendfile) and download bodies from the
-//! socket into the file (splice, [`splice_to_file`]). ureq 2 reads and writes
-//! through 8 KiB buffers, a system call per 8 KiB, which halves the
-//! throughput of large transfers; this path avoids that. Everything else (TLS,
-//! proxies) goes through the ureq agent ([`super::transport`]).
+//! A minimal HTTP/1.1 client for S3 requests without a proxy, over the
+//! connections of [`super::conn`] (plain or TLS, kept alive in a pool). On
+//! plain connections file bodies go straight from the page cache to the socket
+//! (sendfile) and download bodies from the socket into the file (splice,
+//! [`RawResponse::splice_into`]); over TLS, bodies move through one large
+//! buffer per request. ureq 2 reads and writes through 8 KiB buffers (and its
+//! rustls stream reads 4 KiB per system call), which halves the throughput of
+//! large transfers; this path avoids that. Proxies go through the ureq agent
+//! ([`super::transport`]).
 //!
 //! The server is not trusted: the status line and headers are capped at 64 KiB
 //! and must arrive within the idle time-out, chunk lines are bounded, and a
 //! body never yields more bytes than its `Content-Length`.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::api::http::{connect_timeout, idle_timeout};
-use crate::api::neterr;
-use crate::error::Result;
+use super::conn::{Conn, Pool};
+use super::transport::Tap;
+use crate::api::http::idle_timeout;
 
 const MAX_HEAD: usize = 64 * 1024;
 
-/// A response whose body is read from the connection on demand.
+/// A response whose body is read from the connection on demand; the
+/// connection goes back to the pool once the body was read to its end.
 pub struct RawResponse {
     pub status: u16,
     headers: Vec<(String, String)>,
-    body: Box<dyn Read + Send>,
-    plain: Option<Plain>,
-}
-
-/// A body of known length, not chunked: the bytes read along with the
-/// headers, then the rest straight from the socket (for [`splice_to_file`]).
-pub struct Plain {
-    pub leftover: Vec<u8>,
-    pub stream: TcpStream,
-    pub len: u64,
+    body: BodyReader,
 }
 
 impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_of(&self.headers, name)
     }
     pub fn into_reader(self) -> Box<dyn Read + Send> {
-        self.body
+        Box::new(self.body)
     }
-    /// The body as [`Plain`], when it is one (the reader is then unused).
-    pub fn take_plain(&mut self) -> Option<Plain> {
-        self.plain.take()
+
+    /// Move up to `len` bytes of the body into `file` at `pos` without copying
+    /// them through user space (socket → pipe → file, splice), when the body
+    /// is a plain one of known length; `None` otherwise (read it instead).
+    /// `each` gets the byte count after every piece and may stop with an
+    /// error; errors writing the file come back wrapped by `local`, so callers
+    /// can tell them from network errors. Returns how many bytes were written
+    /// (at an error too).
+    #[cfg(target_os = "linux")]
+    pub fn splice_into(
+        &mut self,
+        file: &std::fs::File,
+        pos: u64,
+        len: u64,
+        each: &mut dyn FnMut(u64) -> io::Result<()>,
+        local: &dyn Fn(io::Error) -> io::Error,
+    ) -> Option<(u64, io::Result<()>)> {
+        let Framing::Length(left) = self.body.framing else {
+            return None;
+        };
+        let conn = self.body.conn.as_mut().filter(|c| !c.is_tls())?;
+        let want = len.min(left);
+        let r = splice_to_file(conn, file, pos, want, each, local);
+        self.body.framing = Framing::Length(left - r.0);
+        if left - r.0 == 0 {
+            self.body.release();
+        }
+        Some(r)
     }
+}
+
+fn header_of<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Bytes per splice call and the pipe's size.
 #[cfg(target_os = "linux")]
 const SPLICE_PIECE: usize = 1024 * 1024;
 
-/// Move `len` bytes of a plain body into `file` at `pos` without copying
-/// them through user space (socket → pipe → file, splice). `each` gets the
-/// byte count after every piece and may stop with an error. Errors writing
-/// the file are returned wrapped by `local`, so callers can tell them from
-/// network errors. Returns how many bytes were written at the error too.
+/// Move `len` bytes of a plain body into `file` at `pos` (the bytes already
+/// received first, then socket → pipe → file).
 #[cfg(target_os = "linux")]
-pub fn splice_to_file(
-    plain: &Plain,
+fn splice_to_file(
+    conn: &mut Conn,
     file: &std::fs::File,
     pos: u64,
     len: u64,
@@ -71,23 +91,33 @@ pub fn splice_to_file(
     local: &dyn Fn(io::Error) -> io::Error,
 ) -> (u64, io::Result<()>) {
     use std::os::unix::fs::FileExt;
-    let head = (plain.leftover.len() as u64).min(len) as usize;
-    if head > 0 {
-        if let Err(e) = file.write_all_at(&plain.leftover[..head], pos) {
-            return (0, Err(local(e)));
+    let mut done = 0u64;
+    // Bytes received along with the headers go in with a plain write.
+    while done < len {
+        let mut head = [0u8; 16 * 1024];
+        let want = (len - done).min(head.len() as u64) as usize;
+        let n = conn.buffered(&mut head[..want]);
+        if n == 0 {
+            break;
         }
-        if let Err(e) = each(head as u64) {
-            return (head as u64, Err(e));
+        if let Err(e) = file.write_all_at(&head[..n], pos + done) {
+            return (done, Err(local(e)));
+        }
+        done += n as u64;
+        if let Err(e) = each(n as u64) {
+            return (done, Err(e));
         }
     }
-    let mut done = head as u64;
+    if done == len {
+        return (done, Ok(()));
+    }
     let pipe = match Pipe::new() {
         Ok(p) => p,
         Err(e) => return (done, Err(e)),
     };
     while done < len {
         let want = (len - done).min(SPLICE_PIECE as u64) as usize;
-        let n = match pipe.fill(&plain.stream, want) {
+        let n = match pipe.fill(conn.socket(), want) {
             Ok(n) => n,
             Err(e) => return (done, Err(e)),
         };
@@ -101,7 +131,6 @@ pub fn splice_to_file(
     }
     (done, Ok(()))
 }
-
 /// A kernel pipe between the socket and the file.
 #[cfg(target_os = "linux")]
 struct Pipe {
@@ -133,7 +162,7 @@ impl Pipe {
     }
 
     /// Move up to `want` bytes from the socket into the pipe.
-    fn fill(&self, sock: &TcpStream, want: usize) -> io::Result<usize> {
+    fn fill(&self, sock: &std::net::TcpStream, want: usize) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
         loop {
             // SAFETY: valid descriptors; null offsets (socket and pipe have none).
@@ -219,16 +248,53 @@ pub enum RawBody<'a> {
         offset: u64,
         len: u64,
         each: &'a mut dyn FnMut(u64) -> io::Result<()>,
+        /// Hashes the bytes (they then pass through user space, not sendfile).
+        tap: Option<&'a Tap>,
     },
 }
 
-/// Bytes per sendfile call: progress and cancellation are checked between calls.
-const SENDFILE_PIECE: usize = 1024 * 1024;
+/// Bytes per sendfile call or per read of a body sent over TLS: progress and
+/// cancellation are checked between them.
+const FILE_PIECE: usize = 256 * 1024;
 
-/// Send `len` bytes of `file` from `offset` to `stream`.
-#[cfg(target_os = "linux")]
+/// Send `len` bytes of `file` from `offset`: by the kernel on a plain Linux
+/// connection, else read into a buffer and written (encrypted over TLS).
 fn send_file(
-    stream: &TcpStream,
+    conn: &mut Conn,
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    each: &mut dyn FnMut(u64) -> io::Result<()>,
+    tap: Option<&Tap>,
+) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if !conn.is_tls() && tap.is_none() {
+        return sendfile(conn.socket(), file, offset, len, each);
+    }
+    let mut buf = vec![0u8; FILE_PIECE.min(len as usize)];
+    let mut pos = offset;
+    while pos < offset + len {
+        let want = (offset + len - pos).min(buf.len() as u64) as usize;
+        let n = cells_hash::region::read_at_full(file, &mut buf[..want], pos)
+            .map_err(|e| io::Error::other(super::transport::ReadFailed(e)))?;
+        if n < want {
+            return Err(io::Error::other(super::ShrankError));
+        }
+        if let Some(t) = tap {
+            t.lock().expect("tap lock").update(&buf[..n]);
+        }
+        conn.write_all(&buf[..n])?;
+        pos += n as u64;
+        each(n as u64)?;
+    }
+    Ok(())
+}
+
+/// Send `len` bytes of `file` from `offset` to `stream` (sendfile: no copy
+/// through user space).
+#[cfg(target_os = "linux")]
+fn sendfile(
+    stream: &std::net::TcpStream,
     file: &std::fs::File,
     offset: u64,
     len: u64,
@@ -243,7 +309,7 @@ fn send_file(
     let end = offset + len;
     let mut off = offset as off_t;
     while (off as u64) < end {
-        let want = (end - off as u64).min(SENDFILE_PIECE as u64) as usize;
+        let want = (end - off as u64).min(FILE_PIECE as u64 * 4) as usize;
         // SAFETY: both descriptors are open for the duration of the call and
         // `off` is a valid pointer; the kernel advances it by the bytes sent.
         let n = unsafe { sendfile(stream.as_raw_fd(), file.as_raw_fd(), &mut off, want) };
@@ -266,79 +332,84 @@ fn send_file(
     Ok(())
 }
 
-/// Portable fallback: positional reads through a small buffer.
-#[cfg(not(target_os = "linux"))]
-fn send_file(
-    mut stream: &TcpStream,
-    file: &std::fs::File,
-    offset: u64,
-    len: u64,
-    each: &mut dyn FnMut(u64) -> io::Result<()>,
-) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut pos = offset;
-    while pos < offset + len {
-        let want = (offset + len - pos).min(buf.len() as u64) as usize;
-        let n = file.read_at(&mut buf[..want], pos)?;
-        if n == 0 {
-            return Err(io::Error::other(super::ShrankError));
-        }
-        stream.write_all(&buf[..n])?;
-        pos += n as u64;
-        each(n as u64)?;
-    }
-    Ok(())
+/// Why an exchange failed, and whether any of the response had arrived (a
+/// request that failed before it, on a connection taken from the pool, may
+/// have met a connection the server had closed: it is sent again on a new one).
+pub struct Failed {
+    pub error: io::Error,
+    pub answered: bool,
 }
 
-/// Send one request to `addr` (`host:port`) of the server `base` (for
-/// messages). Any status is returned as a response; failures are network
-/// errors of their kind, or the error `each` stopped the body with.
-pub fn send(
-    base: &str,
-    addr: &str,
+impl From<io::Error> for Failed {
+    fn from(error: io::Error) -> Failed {
+        Failed {
+            error,
+            answered: false,
+        }
+    }
+}
+
+/// Send one request on `conn` and read the response head. Any status is a
+/// response; the connection goes back to `pool` when its body has been read.
+pub fn exchange(
+    mut conn: Conn,
+    pool: &Arc<Pool>,
     method: &str,
     path_and_query: &str,
     headers: &[(&str, &str)],
     body: RawBody<'_>,
-) -> Result<RawResponse> {
-    let stream = connect(base, addr)?;
-    let io_err =
-        |e: io::Error| super::transport::body_error(e).unwrap_or_else(|e| neterr::of_io(base, &e));
-    write_request(&stream, method, path_and_query, headers, body).map_err(io_err)?;
-    let (head, leftover) = read_head(&stream).map_err(io_err)?;
-    let (status, headers) = parse_head(&head).ok_or_else(|| {
-        let start: Vec<u8> = head.bytes().take(8).collect();
-        neterr::bad_http(base, &format!("{start:?}"))
-    })?;
-    response(method, status, headers, leftover, stream).map_err(io_err)
-}
-
-/// Open the connection (every address the name resolves to, in turn).
-fn connect(base: &str, addr: &str) -> Result<TcpStream> {
-    let addrs: Vec<_> = addr
-        .to_socket_addrs()
-        .map_err(|_| neterr::dns(base))?
-        .collect();
-    let mut last = io::Error::from(io::ErrorKind::ConnectionRefused);
-    for a in addrs {
-        match TcpStream::connect_timeout(&a, connect_timeout()) {
-            Ok(s) => {
-                let setup = s
-                    .set_read_timeout(Some(idle_timeout()))
-                    .and_then(|()| s.set_write_timeout(Some(idle_timeout())));
-                setup.map_err(|e| neterr::of_io(base, &e))?;
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(e) => last = e,
+) -> Result<RawResponse, Failed> {
+    let mut early = false;
+    if let Err(e) = write_request(&mut conn, method, path_and_query, headers, body) {
+        // A server may answer (an error) before it took the whole body, and
+        // close: that answer is worth more than the broken pipe.
+        let gone = matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+        );
+        if !gone {
+            return Err(e.into());
         }
+        early = true;
     }
-    Err(neterr::of_connect(base, &last))
+    let head = read_head(&mut conn)?;
+    let Some(Head {
+        status,
+        keep_alive,
+        headers,
+    }) = parse_head(&head)
+    else {
+        let start: Vec<u8> = head.bytes().take(8).collect();
+        return Err(Failed {
+            error: io::Error::new(io::ErrorKind::InvalidData, format!("{start:?}")),
+            answered: true,
+        });
+    };
+    let framing = framing(method, status, &headers).map_err(|error| Failed {
+        error,
+        answered: true,
+    })?;
+    let mut body = BodyReader {
+        conn: Some(conn),
+        framing,
+        pool: (keep_alive && !early).then(|| pool.clone()),
+        chunk_left: 0,
+    };
+    if matches!(body.framing, Framing::Done) {
+        body.release();
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
+/// The head and the body of a request, in as few writes as possible.
 fn write_request(
-    mut stream: &TcpStream,
+    conn: &mut Conn,
     method: &str,
     path_and_query: &str,
     headers: &[(&str, &str)],
@@ -354,173 +425,178 @@ fn write_request(
         }
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str("Connection: close\r\n\r\n");
+    head.push_str("\r\n");
     match body {
-        RawBody::None => stream.write_all(head.as_bytes())?,
+        RawBody::None => conn.write_all(head.as_bytes()),
         RawBody::Bytes(b) => {
             let mut all = head.into_bytes();
             all.extend_from_slice(b);
-            stream.write_all(&all)?;
+            conn.write_all(&all)
         }
         RawBody::File {
             file,
             offset,
             len,
             each,
+            tap,
         } => {
-            stream.write_all(head.as_bytes())?;
-            send_file(stream, file, offset, len, each)?;
+            conn.write_all(head.as_bytes())?;
+            send_file(conn, file, offset, len, each, tap)
         }
     }
-    stream.flush()
 }
 
 /// The status line and headers (at most [`MAX_HEAD`] bytes, within the idle
-/// time-out as a whole: a server that drips them is given up on), and the body
-/// bytes read along with them.
-fn read_head(mut stream: &TcpStream) -> io::Result<(String, Vec<u8>)> {
+/// time-out as a whole: a server that drips them is given up on). Reads byte
+/// by byte from the connection's buffer, so the body stays in it.
+fn read_head(conn: &mut Conn) -> Result<String, Failed> {
     let deadline = Instant::now() + idle_timeout();
-    let mut buf = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
+    let mut buf = Vec::with_capacity(1024);
+    let mut b = [0u8; 1];
     loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..i]).into_owned();
-            return Ok((head, buf[i + 4..].to_vec()));
+        if buf.ends_with(b"\r\n\r\n") {
+            buf.truncate(buf.len() - 4);
+            return Ok(String::from_utf8_lossy(&buf).into_owned());
         }
+        let answered = !buf.is_empty();
+        let fail = |error| Failed { error, answered };
         if buf.len() > MAX_HEAD {
-            return Err(io::Error::new(
+            return Err(fail(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the server's response headers are larger than 64 KiB",
-            ));
+            )));
         }
         if Instant::now() > deadline {
-            return Err(io::Error::from(io::ErrorKind::TimedOut));
+            return Err(fail(io::Error::from(io::ErrorKind::TimedOut)));
         }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed before the response",
-            ));
+        match conn.read(&mut b) {
+            Ok(0) => {
+                return Err(fail(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed before the response",
+                )))
+            }
+            Ok(_) => buf.push(b[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(e)),
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
-/// Status and headers of an HTTP/1.x head, `None` when it is not one.
-fn parse_head(head: &str) -> Option<(u16, Vec<(String, String)>)> {
+/// A parsed response head.
+struct Head {
+    status: u16,
+    /// The connection may serve another request.
+    keep_alive: bool,
+    headers: Vec<(String, String)>,
+}
+
+/// Status, keep-alive and headers of an HTTP/1.x head, `None` when it is not one.
+fn parse_head(head: &str) -> Option<Head> {
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
     let mut words = status_line.split_whitespace();
-    if !words.next()?.starts_with("HTTP/1.") {
+    let version = words.next()?;
+    if !version.starts_with("HTTP/1.") {
         return None;
     }
     let status: u16 = words.next()?.parse().ok()?;
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    Some((status, headers))
-}
-
-fn response(
-    method: &str,
-    status: u16,
-    headers: Vec<(String, String)>,
-    leftover: Vec<u8>,
-    stream: TcpStream,
-) -> io::Result<RawResponse> {
-    let get = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.clone())
-    };
-    let chunked =
-        get("Transfer-Encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
-    let length = get("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
-    let no_body = method == "HEAD" || status == 204 || status == 304;
-    let plain = match length {
-        Some(len) if !chunked && !no_body => Some(Plain {
-            leftover: leftover.clone(),
-            stream: stream.try_clone()?,
-            len,
-        }),
-        _ => None,
-    };
-    let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(leftover).chain(stream));
-    let body: Box<dyn Read + Send> = match (no_body, chunked, length) {
-        (true, _, _) => Box::new(io::empty()),
-        (false, true, _) => Box::new(Chunked {
-            inner: raw,
-            left: 0,
-            done: false,
-        }),
-        (false, false, Some(len)) => Box::new(Exact {
-            inner: raw,
-            left: len,
-        }),
-        (false, false, None) => raw,
-    };
-    Ok(RawResponse {
+    let close = header_of(&headers, "Connection")
+        .is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
+    let keep_alive = version == "HTTP/1.1" && !close;
+    Some(Head {
         status,
+        keep_alive,
         headers,
-        body,
-        plain,
     })
 }
 
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
+/// How the body of a response ends.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Framing {
+    /// Read to its end.
+    Done,
+    /// This many bytes left.
+    Length(u64),
+    /// Chunks, until the last one.
+    Chunked,
+    /// Until the server closes the connection.
+    Close,
 }
 
-/// Exactly `left` bytes; an early end is an error (a cut connection).
-struct Exact {
-    inner: Box<dyn Read + Send>,
-    left: u64,
+fn framing(method: &str, status: u16, headers: &[(String, String)]) -> io::Result<Framing> {
+    if method == "HEAD" || status == 204 || status == 304 || (100..200).contains(&status) {
+        return Ok(Framing::Done);
+    }
+    let chunked = header_of(headers, "Transfer-Encoding")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        return Ok(Framing::Chunked);
+    }
+    match header_of(headers, "Content-Length") {
+        Some(l) => match l.trim().parse::<u64>() {
+            Ok(0) => Ok(Framing::Done),
+            Ok(n) => Ok(Framing::Length(n)),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "invalid Content-Length",
+            )),
+        },
+        None => Ok(Framing::Close),
+    }
 }
 
-impl Read for Exact {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 || buf.is_empty() {
-            return Ok(0);
+/// A response body: no more bytes than its framing says; an early end is an
+/// error (a cut connection). At its end the connection goes back to the pool
+/// (unless the server said it would close it).
+struct BodyReader {
+    conn: Option<Conn>,
+    framing: Framing,
+    /// Where the connection goes at the end; `None`: not reusable.
+    pool: Option<Arc<Pool>>,
+    /// Bytes left in the current chunk (chunked bodies).
+    chunk_left: u64,
+}
+
+impl BodyReader {
+    /// The body is done: give the connection back when it can serve another request.
+    fn release(&mut self) {
+        self.framing = Framing::Done;
+        if let (Some(conn), Some(pool)) = (self.conn.take(), self.pool.take()) {
+            pool.put(conn);
         }
-        read_left(
-            &mut self.inner,
-            &mut self.left,
-            buf,
-            "connection closed before the end of the body",
-        )
     }
-}
 
-/// Read at most `*left` bytes into `buf`; the stream ending first is an error.
-fn read_left(inner: &mut dyn Read, left: &mut u64, buf: &mut [u8], eof: &str) -> io::Result<usize> {
-    let want = (*left).min(buf.len() as u64) as usize;
-    let n = inner.read(&mut buf[..want])?;
-    if n == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            eof.to_string(),
-        ));
+    fn conn(&mut self) -> io::Result<&mut Conn> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the connection is gone"))
     }
-    *left -= n as u64;
-    Ok(n)
-}
 
-/// `Transfer-Encoding: chunked` decoder.
-struct Chunked {
-    inner: Box<dyn Read + Send>,
-    left: u64,
-    done: bool,
-}
+    /// Read at most `*left` bytes; the stream ending first is an error.
+    fn read_left(&mut self, buf: &mut [u8], left: u64, eof: &str) -> io::Result<usize> {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = self.conn()?.read(&mut buf[..want])?;
+        if n == 0 {
+            self.conn = None;
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                eof.to_string(),
+            ));
+        }
+        Ok(n)
+    }
 
-impl Chunked {
+    /// One line of the chunked framing (bounded).
     fn line(&mut self) -> io::Result<String> {
         let mut s = Vec::new();
         let mut b = [0u8; 1];
         loop {
-            if self.inner.read(&mut b)? == 0 {
+            if self.conn()?.read(&mut b)? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "connection closed inside a chunked body",
@@ -536,75 +612,127 @@ impl Chunked {
         }
         Ok(String::from_utf8_lossy(&s).trim().to_string())
     }
-}
 
-impl Read for Chunked {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.done || buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
+    fn read_chunked(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.chunk_left == 0 {
             let line = self.line()?;
             let size = line.split(';').next().unwrap_or("").trim();
-            self.left = u64::from_str_radix(size, 16)
+            self.chunk_left = u64::from_str_radix(size, 16)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
-            if self.left == 0 {
+            if self.chunk_left == 0 {
                 // Trailers until an empty line (each bounded; at most 100 of them).
                 for _ in 0..100 {
                     if self.line()?.is_empty() {
-                        self.done = true;
+                        self.release();
                         return Ok(0);
                     }
                 }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "bad trailers"));
             }
         }
-        let n = read_left(
-            &mut self.inner,
-            &mut self.left,
-            buf,
-            "connection closed inside a chunk",
-        )?;
-        if self.left == 0 {
+        let n = self.read_left(buf, self.chunk_left, "connection closed inside a chunk")?;
+        self.chunk_left -= n as u64;
+        if self.chunk_left == 0 {
             let _ = self.line()?; // CRLF after the chunk data
         }
         Ok(n)
     }
 }
 
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        match self.framing {
+            Framing::Done => Ok(0),
+            Framing::Length(left) => {
+                let n =
+                    self.read_left(buf, left, "connection closed before the end of the body")?;
+                self.framing = Framing::Length(left - n as u64);
+                if left == n as u64 {
+                    self.release();
+                }
+                Ok(n)
+            }
+            Framing::Chunked => self.read_chunked(buf),
+            Framing::Close => self.conn()?.read(buf),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+
+    /// A connection to a server that sends `reply` once it has read a
+    /// request head (or at once when `wait_request` is false), then keeps the
+    /// connection open until the client closes it (or closes at once: `close`).
+    fn served(reply: Vec<u8>, wait_request: bool, close: bool) -> Conn {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            if wait_request {
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+                    head.push(b[0]);
+                }
+            }
+            s.write_all(&reply).unwrap();
+            if !close {
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        });
+        Conn::plain(TcpStream::connect(addr).unwrap())
+    }
+
+    fn body(conn: Conn, framing: Framing, pool: &Arc<Pool>) -> BodyReader {
+        BodyReader {
+            conn: Some(conn),
+            framing,
+            pool: Some(pool.clone()),
+            chunk_left: 0,
+        }
+    }
 
     #[test]
-    fn chunked_decoding() {
-        let data = b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: v\r\n\r\n";
-        let mut c = Chunked {
-            inner: Box::new(io::Cursor::new(data.to_vec())),
-            left: 0,
-            done: false,
-        };
+    fn chunked_decoding_and_keep_alive() {
+        let data = b"5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: v\r\n\r\n".to_vec();
+        let pool = Arc::new(Pool::default());
+        let mut c = body(served(data, false, false), Framing::Chunked, &pool);
         let mut out = String::new();
         c.read_to_string(&mut out).unwrap();
         assert_eq!(out, "hello world");
+        assert_eq!(pool.idle(), 1, "the connection is back in the pool");
     }
 
     #[test]
     fn exact_length_detects_cuts() {
-        let mut e = Exact {
-            inner: Box::new(io::Cursor::new(b"abc".to_vec())),
-            left: 5,
-        };
+        let pool = Arc::new(Pool::default());
+        let mut e = body(
+            served(b"abc".to_vec(), false, true),
+            Framing::Length(5),
+            &pool,
+        );
         let mut out = Vec::new();
         assert!(e.read_to_end(&mut out).is_err());
         assert_eq!(out, b"abc");
+        drop(e);
+        assert_eq!(pool.idle(), 0, "a cut connection is not reused");
     }
 
     #[test]
     fn heads() {
-        let (s, h) = parse_head("HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/2").unwrap();
-        assert_eq!(s, 206);
-        assert_eq!(h[0], ("Content-Range".into(), "bytes 0-1/2".into()));
+        let h = parse_head("HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/2").unwrap();
+        assert_eq!((h.status, h.keep_alive), (206, true));
+        assert_eq!(h.headers[0], ("Content-Range".into(), "bytes 0-1/2".into()));
+        let close = parse_head("HTTP/1.1 200 OK\r\nConnection: Close").unwrap();
+        assert!(!close.keep_alive);
+        assert!(!parse_head("HTTP/1.0 200 OK").unwrap().keep_alive);
         assert!(parse_head("\u{15}\u{3}\u{3}\0\u{2}\u{2}2").is_none());
         assert!(parse_head("HTTP/1.1 abc").is_none());
     }
@@ -619,20 +747,20 @@ mod tests {
 
     #[test]
     fn lengths_of_4_gib_and_more() {
-        let mut e = Exact {
-            inner: Box::new(io::Cursor::new(b"abc".to_vec())),
-            left: 1 << 32,
-        };
+        let pool = Arc::new(Pool::default());
+        let mut e = body(
+            served(b"abc".to_vec(), false, false),
+            Framing::Length(1 << 32),
+            &pool,
+        );
         let mut buf = [0u8; 8];
         assert_eq!(e.read(&mut buf).unwrap(), 3);
-        assert_eq!(e.left, (1 << 32) - 3);
-        let mut c = Chunked {
-            inner: Box::new(io::Cursor::new(b"100000000\r\nabc".to_vec())),
-            left: 0,
-            done: false,
-        };
+        assert_eq!(e.framing, Framing::Length((1 << 32) - 3));
+        let chunk = b"100000000\r\nabc".to_vec();
+        let mut c = body(served(chunk, false, false), Framing::Chunked, &pool);
         assert_eq!(c.read(&mut buf).unwrap(), 3);
         assert_eq!(&buf[..3], b"abc");
+        assert_eq!(c.chunk_left, (1 << 32) - 3);
     }
 
     #[cfg(target_os = "linux")]
@@ -642,7 +770,7 @@ mod tests {
         let data = pattern(3_000_000);
         let file = tempfile::tempfile().unwrap();
         file.write_all_at(&data, PAST_4_GIB).unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let reader = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
@@ -650,51 +778,46 @@ mod tests {
             s.read_to_end(&mut got).unwrap();
             got
         });
-        let stream = TcpStream::connect(addr).unwrap();
+        let mut conn = Conn::plain(TcpStream::connect(addr).unwrap());
         let mut sent = 0;
         let len = data.len() as u64 - 100;
-        send_file(&stream, &file, PAST_4_GIB + 100, len, &mut |n| {
+        let each = &mut |n| {
             sent += n;
             Ok(())
-        })
-        .unwrap();
-        drop(stream);
+        };
+        send_file(&mut conn, &file, PAST_4_GIB + 100, len, each, None).unwrap();
+        drop(conn);
         assert_eq!(sent, len);
         assert!(reader.join().unwrap() == data[100..], "wrong bytes sent");
     }
 
+    /// A whole exchange: request, head, the body spliced in (the bytes that
+    /// came with the head first), the connection back in the pool.
     #[cfg(target_os = "linux")]
     #[test]
-    fn splice_to_file_past_4_gib() {
+    fn splice_into_file_past_4_gib() {
         use std::os::unix::fs::FileExt;
         let data = pattern(3_000_000);
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let body = data[10..].to_vec();
-        let writer = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            s.write_all(&body).unwrap();
-        });
-        let plain = Plain {
-            leftover: data[..10].to_vec(),
-            stream: TcpStream::connect(addr).unwrap(),
-            len: data.len() as u64,
-        };
+        let mut reply =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", data.len()).into_bytes();
+        reply.extend_from_slice(&data);
+        let pool = Arc::new(Pool::default());
+        let conn = served(reply, true, false);
+        let mut resp = exchange(conn, &pool, "GET", "/x", &[("Host", "h")], RawBody::None)
+            .map_err(|f| f.error)
+            .unwrap();
+        assert_eq!(resp.status, 200);
         let file = tempfile::tempfile().unwrap();
-        let (done, res) = splice_to_file(
-            &plain,
-            &file,
-            PAST_4_GIB,
-            plain.len,
-            &mut |_| Ok(()),
-            &|e| e,
-        );
+        let len = data.len() as u64;
+        let (done, res) = resp
+            .splice_into(&file, PAST_4_GIB, len, &mut |_| Ok(()), &|e| e)
+            .expect("a plain body of known length");
         res.unwrap();
-        writer.join().unwrap();
-        assert_eq!(done, plain.len);
-        assert_eq!(file.metadata().unwrap().len(), PAST_4_GIB + plain.len);
+        assert_eq!(done, len);
+        assert_eq!(file.metadata().unwrap().len(), PAST_4_GIB + len);
         let mut back = vec![0u8; data.len()];
         file.read_exact_at(&mut back, PAST_4_GIB).unwrap();
         assert!(back == data, "wrong bytes written");
+        assert_eq!(pool.idle(), 1, "the connection is back in the pool");
     }
 }

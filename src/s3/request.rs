@@ -23,6 +23,9 @@ pub struct Op<'a> {
 /// Headers that are signed when present.
 const SIGNED_EXTRA: [&str; 3] = ["content-type", "content-md5", "range"];
 
+/// `x-amz-content-sha256` of a body sent unsigned (over TLS only).
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
 /// The SHA-256 of a body (hex), as signed in `x-amz-content-sha256`.
 pub fn payload_hash(body: &Body<'_>) -> Result<String> {
     Ok(match body {

@@ -1,6 +1,7 @@
 //! One S3 request attempt, over one of two paths behind one interface
-//! ([`Transport::send`]): the ureq agent (TLS, proxies) or the direct HTTP/1.1
-//! path of [`super::raw`] (plain `http://` without a proxy: sendfile/splice).
+//! ([`Transport::send`]): the direct HTTP/1.1 path of [`super::raw`] (plain or
+//! TLS connections kept alive in a pool, [`super::conn`]; sendfile/splice on
+//! plain ones) whenever no proxy is in the way, else the ureq agent.
 //! A status of 300 or more comes back as an [`Error`] of its kind; signing and
 //! retries are the caller's ([`super::request`]).
 
@@ -9,6 +10,7 @@ use std::io::{self, Read};
 
 use cells_hash::region::{read_at_full, IO_BUF};
 
+use super::conn::{Conn, Pool, Target};
 use super::errors::{error_of, parse_error};
 use super::raw::{self, RawBody, RawResponse};
 use super::{Cancel, Progress, ShrankError};
@@ -28,7 +30,26 @@ pub enum Body<'a> {
         offset: u64,
         len: u64,
         progress: Option<Progress<'a>>,
+        /// Hashes the bytes as they are sent (started afresh by every
+        /// attempt); only on paths that read the file in user space
+        /// ([`Transport::reads_bodies`]).
+        tap: Option<&'a Tap>,
     },
+}
+
+/// The block MD5s of a body computed while it is sent.
+pub type Tap = std::sync::Mutex<cells_hash::BlockHasher>;
+
+fn tap_reset(tap: Option<&Tap>) {
+    if let Some(t) = tap {
+        *t.lock().expect("tap lock") = cells_hash::BlockHasher::new();
+    }
+}
+
+fn tap_bytes(tap: Option<&Tap>, bytes: &[u8]) {
+    if let Some(t) = tap {
+        t.lock().expect("tap lock").update(bytes);
+    }
 }
 
 impl Body<'_> {
@@ -128,10 +149,14 @@ pub fn body_error(e: io::Error) -> std::result::Result<Error, io::Error> {
 
 /// How requests reach the server.
 pub enum Transport {
-    /// Through the ureq agent (TLS, proxies, custom headers).
+    /// Through the ureq agent (proxies; custom headers are the agent's).
     Agent { agent: ureq::Agent, base: String },
-    /// The direct HTTP/1.1 path to `addr` (`host:port`).
-    Direct { base: String, addr: String },
+    /// The direct HTTP/1.1 path: its connections and the custom headers.
+    Direct {
+        target: Target,
+        pool: std::sync::Arc<Pool>,
+        headers: Vec<(String, String)>,
+    },
 }
 
 /// One request, signed.
@@ -145,15 +170,39 @@ pub struct Request<'a> {
 }
 
 impl Transport {
+    /// The direct path to `target`, with the account's custom headers.
+    pub fn direct(target: Target, headers: Vec<(String, String)>) -> Transport {
+        Transport::Direct {
+            target,
+            pool: Default::default(),
+            headers,
+        }
+    }
+
     /// `scheme://host[:port]` of the server.
     pub fn base(&self) -> &str {
         match self {
-            Transport::Agent { base, .. } | Transport::Direct { base, .. } => base,
+            Transport::Agent { base, .. } => base,
+            Transport::Direct { target, .. } => &target.base,
         }
     }
 
     pub fn is_direct(&self) -> bool {
         matches!(self, Transport::Direct { .. })
+    }
+
+    /// The bytes travel encrypted (TLS to the server itself, or through a
+    /// proxy's tunnel).
+    pub fn is_tls(&self) -> bool {
+        self.base().starts_with("https://")
+    }
+
+    /// File bodies pass through user space (not sendfile): a [`Tap`] sees them.
+    pub fn reads_bodies(&self) -> bool {
+        match self {
+            Transport::Agent { .. } => true,
+            Transport::Direct { target, .. } => target.tls.is_some() || !cfg!(target_os = "linux"),
+        }
     }
 
     /// Send one attempt. `sent` counts the body bytes that left (also when it
@@ -167,9 +216,11 @@ impl Transport {
         cancel: Option<&Cancel>,
     ) -> Result<Resp> {
         let resp = match self {
-            Transport::Direct { base, addr } => {
-                Resp::Raw(send_direct(base, addr, req, body, sent, cancel)?)
-            }
+            Transport::Direct {
+                target,
+                pool,
+                headers,
+            } => Resp::Raw(send_direct(target, pool, headers, req, body, sent, cancel)?),
             Transport::Agent { agent, base } => send_agent(agent, base, req, body, sent, cancel)?,
         };
         if resp.status() >= 300 {
@@ -179,40 +230,77 @@ impl Transport {
     }
 }
 
+/// One attempt on a pooled connection. A request that failed before any of
+/// the response arrived, on a connection that had been idle in the pool, is
+/// sent once more on a new connection (the server may have closed the idle
+/// one); its progress is taken back first.
+#[allow(clippy::too_many_arguments)]
 fn send_direct(
-    base: &str,
-    addr: &str,
+    target: &Target,
+    pool: &std::sync::Arc<Pool>,
+    custom: &[(String, String)],
     req: &Request<'_>,
     body: &Body<'_>,
     sent: &mut u64,
     cancel: Option<&Cancel>,
 ) -> Result<RawResponse> {
-    let mut each = |n: u64| -> io::Result<()> {
-        if cancel.is_some_and(|c| c()) {
-            return Err(io::Error::other(Stopped));
-        }
-        *sent += n;
-        if let Body::Region {
-            progress: Some(p), ..
-        } = body
-        {
-            p(n as i64);
-        }
-        Ok(())
+    let (progress, tap) = match body {
+        Body::Region { progress, tap, .. } => (*progress, *tap),
+        _ => (None, None),
     };
-    let rb = match body {
-        Body::Empty => RawBody::None,
-        Body::Bytes(b) => RawBody::Bytes(b),
-        Body::Region {
-            file, offset, len, ..
-        } => RawBody::File {
-            file,
-            offset: *offset,
-            len: *len,
-            each: &mut each,
-        },
-    };
-    raw::send(base, addr, req.method, req.path_q, req.headers, rb)
+    let mut headers: Vec<(&str, &str)> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| !custom.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
+        .copied()
+        .collect();
+    headers.extend(custom.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut conn = pool.get(target)?;
+    loop {
+        let reused = conn.reused;
+        let mut each = |n: u64| -> io::Result<()> {
+            if cancel.is_some_and(|c| c()) {
+                return Err(io::Error::other(Stopped));
+            }
+            *sent += n;
+            if let Some(p) = progress {
+                p(n as i64);
+            }
+            Ok(())
+        };
+        let rb = match body {
+            Body::Empty => RawBody::None,
+            Body::Bytes(b) => RawBody::Bytes(b),
+            Body::Region {
+                file, offset, len, ..
+            } => {
+                tap_reset(tap);
+                RawBody::File {
+                    file,
+                    offset: *offset,
+                    len: *len,
+                    each: &mut each,
+                    tap,
+                }
+            }
+        };
+        let f = match raw::exchange(conn, pool, req.method, req.path_q, &headers, rb) {
+            Ok(r) => return Ok(r),
+            Err(f) => f,
+        };
+        let e = match body_error(f.error) {
+            Ok(local) => return Err(local),
+            Err(e) => e,
+        };
+        if !reused || f.answered || e.kind() == io::ErrorKind::InvalidData {
+            return Err(neterr::of_io(&target.base, &e));
+        }
+        if let Some(p) = progress {
+            p(-(*sent as i64));
+        }
+        *sent = 0;
+        conn = Conn::open(target)?;
+    }
 }
 
 fn send_agent(
@@ -236,16 +324,21 @@ fn send_agent(
             offset,
             len,
             progress,
-        } => r.send(RegionReader {
-            file,
-            pos: *offset,
-            end: offset + len,
-            buf: Vec::new(),
-            buf_pos: 0,
-            progress: *progress,
-            sent,
-            cancel,
-        }),
+            tap,
+        } => {
+            tap_reset(*tap);
+            r.send(RegionReader {
+                file,
+                pos: *offset,
+                end: offset + len,
+                buf: Vec::new(),
+                buf_pos: 0,
+                progress: *progress,
+                sent,
+                cancel,
+                tap: *tap,
+            })
+        }
     };
     match res {
         Ok(r) => Ok(Resp::Ureq(Box::new(r))),
@@ -288,6 +381,7 @@ struct RegionReader<'a> {
     progress: Option<Progress<'a>>,
     sent: &'a mut u64,
     cancel: Option<&'a Cancel>,
+    tap: Option<&'a Tap>,
 }
 
 impl RegionReader<'_> {
@@ -302,6 +396,7 @@ impl RegionReader<'_> {
         if n < want {
             return Err(io::Error::other(ShrankError));
         }
+        tap_bytes(self.tap, &self.buf[..n]);
         self.pos += n as u64;
         self.buf_pos = 0;
         Ok(())
@@ -351,6 +446,7 @@ mod tests {
             progress: None,
             sent: &mut sent,
             cancel: None,
+            tap: None,
         };
         let mut got = [0u8; 6];
         r.read_exact(&mut got).unwrap();

@@ -13,6 +13,8 @@
 //!   against ListParts on resume).
 //! - Download journals: the remote object's ETag and size that the partial
 //!   file (a temporary name in the target folder) was started from.
+//! - Signed bodies: "this account's server refuses unsigned S3 bodies over
+//!   TLS" (see `s3::payload`), so that later runs sign from the start.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -124,6 +126,39 @@ pub fn load_run(id: &str) -> Option<Journal<RunRecord>> {
         return None;
     }
     Some(j)
+}
+
+/// An account whose server refused unsigned S3 bodies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedPayloads {
+    /// When it was seen (Unix seconds); after 30 days unsigned bodies are tried again.
+    pub since: i64,
+}
+
+/// Identity of an account for [`SignedPayloads`]: server and user.
+fn account_id(base: &str, user: &str) -> String {
+    format!("{base}\n{user}")
+}
+
+/// Does the account's server refuse unsigned bodies (seen in the last 30 days)?
+pub fn signed_payloads(base: &str, user: &str) -> bool {
+    let Some(j) = Journal::<SignedPayloads>::load("signed", &account_id(base, user)) else {
+        return false;
+    };
+    if now() - j.data.since > 30 * 86_400 {
+        j.remove();
+        return false;
+    }
+    true
+}
+
+/// Remember that the account's server refuses unsigned bodies.
+pub fn remember_signed_payloads(base: &str, user: &str) {
+    Journal::create(
+        "signed",
+        &account_id(base, user),
+        SignedPayloads { since: now() },
+    );
 }
 
 /// One multipart upload in progress.

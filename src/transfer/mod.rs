@@ -174,6 +174,9 @@ impl<'a> Ctx<'a> {
         stop: Arc<AtomicBool>,
     ) -> Ctx<'a> {
         let progress = Progress::new(opts.progress, verb);
+        if journal::signed_payloads(client.base_url(), &client.user) {
+            s3.sign_payloads();
+        }
         // Retry notes go above the live display, not through it.
         let p = progress.clone();
         s3.set_retry_notes(Some(Box::new(move |line: &str| p.message(line))));
@@ -264,6 +267,9 @@ fn display_rel(root_name: &str, rel: &str) -> String {
 /// Finish a run: stop the display, collect counters.
 fn finish(ctx: &Ctx<'_>, mut report: Report) -> Report {
     ctx.progress.finish();
+    if ctx.s3.needs_signed_payloads() {
+        journal::remember_signed_payloads(ctx.client.base_url(), &ctx.client.user);
+    }
     ctx.s3.set_retry_notes(None);
     report.failures = std::mem::take(&mut *ctx.failures.lock().expect("failures lock"));
     report.retries = ctx.s3.retries();

@@ -323,9 +323,9 @@ impl Multipart<'_> {
     }
 
     /// One thread hashes the parts ahead of the senders, in groups read in one
-    /// pass (their MD5s side by side on md5x8's lanes, their SHA-256s two by
-    /// two); the first group is small so that sending starts at once. Returns
-    /// the first error.
+    /// pass (their block MD5s side by side on md5x8's lanes and, when bodies
+    /// are signed, their SHA-256s two by two); the first group is small so
+    /// that sending starts at once. Returns the first error.
     fn send_parts(
         &self,
         journal: &Mutex<Journal<UploadJournal>>,
@@ -381,8 +381,12 @@ impl Multipart<'_> {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<bool> {
         let regions: Vec<(u64, u64)> = parts.iter().map(|&n| self.region(n, ps)).collect();
-        let hashes = cells_hash::region::hash_regions(self.file, &regions)
-            .map_err(|e| Error::io("cannot read", self.path, e))?;
+        let hashes = if self.ctx.s3.sends_unsigned() {
+            cells_hash::region::block_md5s(self.file, &regions)
+        } else {
+            cells_hash::region::hash_regions(self.file, &regions)
+        };
+        let hashes = hashes.map_err(|e| Error::io("cannot read", self.path, e))?;
         Ok(parts
             .iter()
             .copied()

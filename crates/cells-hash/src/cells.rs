@@ -62,6 +62,43 @@ impl CellsHasher {
     }
 }
 
+/// The MD5s of consecutive [`BLOCK_SIZE`] blocks of a stream fed in any
+/// chunking (what an upload hashes while the bytes pass by).
+#[derive(Clone, Default)]
+pub struct BlockHasher {
+    block: Md5,
+    in_block: u64,
+    blocks: Vec<[u8; 16]>,
+}
+
+impl BlockHasher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let take = ((BLOCK_SIZE - self.in_block) as usize).min(data.len());
+            self.block.update(&data[..take]);
+            self.in_block += take as u64;
+            data = &data[take..];
+            if self.in_block == BLOCK_SIZE {
+                self.blocks
+                    .push(std::mem::take(&mut self.block).finalize().into());
+                self.in_block = 0;
+            }
+        }
+    }
+
+    /// The block digests (one, of the empty string, for an empty stream).
+    pub fn finish(mut self) -> Vec<[u8; 16]> {
+        if self.in_block > 0 || self.blocks.is_empty() {
+            self.blocks.push(self.block.finalize().into());
+        }
+        self.blocks
+    }
+}
+
 /// Hash everything `r` yields (1 MiB reads). Interrupted reads are retried.
 pub fn hash_reader<R: Read>(mut r: R) -> std::io::Result<String> {
     let mut h = CellsHasher::new();
@@ -139,6 +176,15 @@ mod tests {
             h.update(c);
         }
         assert_eq!(h.finalize(), want);
+        let mut bh = BlockHasher::new();
+        for c in data.chunks(999_983) {
+            bh.update(c);
+        }
+        assert_eq!(of_block_md5s(&bh.finish()), want);
+        assert_eq!(
+            BlockHasher::new().finish(),
+            vec![<[u8; 16]>::from(Md5::digest(b""))]
+        );
         // Exactly one block: no extra empty block.
         let one = &data[..b];
         assert_eq!(hash_reader(one).unwrap(), md5hex(&Md5::digest(one)));

@@ -508,31 +508,54 @@ fn file_block_md5s_with(
     block: u64,
     use_simd: bool,
 ) -> io::Result<Vec<[u8; 16]>> {
-    if len == 0 {
-        return Ok(vec![md5(b"")]);
-    }
+    file_ranges_md5s_with(file, &block_ranges(offset, len, block)?, use_simd)
+}
+
+/// The `(offset, len)` of the consecutive `block`-byte blocks of `len` bytes
+/// from `offset` (one empty range for `len == 0`).
+pub fn block_ranges(offset: u64, len: u64, block: u64) -> io::Result<Vec<(u64, u64)>> {
     if block == 0 || offset.checked_add(len).is_none() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "invalid block size or range",
         ));
     }
+    if len == 0 {
+        return Ok(vec![(offset, 0)]);
+    }
     let count = len.div_ceil(block);
-    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    Ok((0..count)
+        .map(|b| (offset + b * block, block.min(len - b * block)))
+        .collect())
+}
+
+/// The MD5 of each `(offset, len)` range of `file`, 8 ranges at a time in
+/// lockstep (ranges of equal length keep every lane busy), read positionally
+/// in 64 KiB pieces. A file shorter than a range is an `UnexpectedEof` error.
+pub fn file_ranges_md5s(file: &File, ranges: &[(u64, u64)]) -> io::Result<Vec<[u8; 16]>> {
+    file_ranges_md5s_with(file, ranges, simd())
+}
+
+fn file_ranges_md5s_with(
+    file: &File,
+    ranges: &[(u64, u64)],
+    use_simd: bool,
+) -> io::Result<Vec<[u8; 16]>> {
+    let mut out = Vec::with_capacity(ranges.len());
     let mut bufs = vec![0u8; LANES * CHUNK];
     let mut md = Md5x8::with_simd(use_simd);
-    let mut first = 0u64;
-    while first < count {
-        let lanes = (count - first).min(LANES as u64) as usize;
-        // Remaining byte range [pos, end) of each lane's block.
+    for group in ranges.chunks(LANES) {
+        let lanes = group.len();
+        // Remaining byte range [pos, end) of each lane.
         let mut pos = [0u64; LANES];
         let mut end = [0u64; LANES];
-        for l in 0..lanes {
-            let b = first + l as u64;
-            pos[l] = offset + b * block;
-            end[l] = offset + (b + 1).saturating_mul(block).min(len);
+        for (l, &(o, n)) in group.iter().enumerate() {
+            pos[l] = o;
+            end[l] = o
+                .checked_add(n)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid range"))?;
         }
-        while pos[0] < end[0] {
+        loop {
             let mut sizes = [0usize; LANES];
             for (l, buf) in bufs.chunks_exact_mut(CHUNK).take(lanes).enumerate() {
                 let n = (end[l] - pos[l]).min(CHUNK as u64) as usize;
@@ -540,12 +563,14 @@ fn file_block_md5s_with(
                 pos[l] += n as u64;
                 sizes[l] = n;
             }
+            if sizes.iter().all(|&n| n == 0) {
+                break;
+            }
             let slices: [&[u8]; LANES] =
                 core::array::from_fn(|l| &bufs[l * CHUNK..l * CHUNK + sizes[l]]);
             md.update(&slices[..lanes]);
         }
         out.extend((0..lanes).map(|l| md.finish_lane(l)));
-        first += lanes as u64;
     }
     Ok(out)
 }

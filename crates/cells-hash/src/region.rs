@@ -1,6 +1,7 @@
-//! Hashes of file regions for uploads: the SHA-256 that signs a request body and
-//! the MD5s of its 10 MiB blocks (the Cells hash), read with positional reads so
-//! that several threads can share one open file.
+//! Hashes of file regions for uploads: the SHA-256 that signs a request body
+//! (when the body is signed: not over TLS) and the MD5s of its 10 MiB blocks
+//! (the Cells hash), read with positional reads so that several threads can
+//! share one open file.
 
 use std::fs::File;
 use std::io;
@@ -17,8 +18,9 @@ pub const IO_BUF: usize = 64 * 1024;
 /// What an upload needs to know of a file region before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionHash {
-    /// Lower-case hex SHA-256: the signed payload hash.
-    pub sha256: String,
+    /// Lower-case hex SHA-256: the signed payload hash (`None`: not computed,
+    /// the body goes unsigned over TLS).
+    pub sha256: Option<String>,
     /// MD5 digests of the region's consecutive 10 MiB blocks.
     pub block_md5s: Vec<[u8; 16]>,
 }
@@ -30,9 +32,29 @@ pub fn hash_region(file: &File, offset: u64, len: u64) -> io::Result<RegionHash>
     if len <= BLOCK_SIZE {
         return hash_region_serial(file, offset, len);
     }
-    let sha256 = sha256_region(file, offset, len)?;
+    let sha256 = Some(sha256_region(file, offset, len)?);
     let block_md5s = crate::md5x8::file_block_md5s(file, offset, len, BLOCK_SIZE)?;
     Ok(RegionHash { sha256, block_md5s })
+}
+
+/// The 10 MiB block MD5s of several regions of `file` (no SHA-256): every
+/// block of every region on its own md5x8 lane, 8 blocks at a time.
+pub fn block_md5s(file: &File, regions: &[(u64, u64)]) -> io::Result<Vec<RegionHash>> {
+    let mut ranges = Vec::new();
+    let mut counts = Vec::with_capacity(regions.len());
+    for &(offset, len) in regions {
+        let r = crate::md5x8::block_ranges(offset, len, BLOCK_SIZE)?;
+        counts.push(r.len());
+        ranges.extend(r);
+    }
+    let mut digests = crate::md5x8::file_ranges_md5s(file, &ranges)?.into_iter();
+    Ok(counts
+        .into_iter()
+        .map(|n| RegionHash {
+            sha256: None,
+            block_md5s: digests.by_ref().take(n).collect(),
+        })
+        .collect())
 }
 
 /// SHA-256 and block MD5s of several regions of `file` in one pass: the
@@ -99,7 +121,7 @@ fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> io::Result<Vec<RegionHash>
                 b.push(Md5::digest(b"").into());
             }
             RegionHash {
-                sha256: hex(&shas.finish_lane(i)),
+                sha256: Some(hex(&shas.finish_lane(i))),
                 block_md5s: b,
             }
         })
@@ -142,7 +164,7 @@ fn hash_region_serial(file: &File, offset: u64, len: u64) -> io::Result<RegionHa
         blocks.push(md5.finalize().into());
     }
     Ok(RegionHash {
-        sha256: hex(&sha.finalize()),
+        sha256: Some(hex(&sha.finalize())),
         block_md5s: blocks,
     })
 }
@@ -192,15 +214,15 @@ mod tests {
         let f = File::open(&p).unwrap();
         let h = hash_region(&f, 2, 6).unwrap();
         assert_eq!(
-            h.sha256,
-            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+            h.sha256.as_deref(),
+            Some("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
         );
         assert_eq!(h.block_md5s.len(), 1);
         assert_eq!(hex(&h.block_md5s[0]), "b1946ac92492d2347c6235b4d2611184");
         let h0 = hash_region(&f, 0, 0).unwrap();
         assert_eq!(
-            h0.sha256,
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            h0.sha256.as_deref(),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         );
         // md5(md5("")) is the hash of an empty file.
         assert_eq!(
@@ -220,7 +242,7 @@ mod tests {
             blocks.push(Md5::digest(b"").into());
         }
         RegionHash {
-            sha256: hex(&Sha256::digest(data)),
+            sha256: Some(hex(&Sha256::digest(data))),
             block_md5s: blocks,
         }
     }
@@ -254,14 +276,18 @@ mod tests {
             (3, 4),
         ];
         let got = hash_regions(&f, &regions).unwrap();
+        let md5s = block_md5s(&f, &regions).unwrap();
         assert_eq!(got.len(), regions.len());
-        for (&(o, l), g) in regions.iter().zip(&got) {
+        assert_eq!(md5s.len(), regions.len());
+        for ((&(o, l), g), m) in regions.iter().zip(&got).zip(&md5s) {
             let want = expected(&data[o as usize..(o + l) as usize]);
             assert_eq!(*g, want, "region {o}+{l}");
             assert_eq!(hash_region(&f, o, l).unwrap(), want, "region {o}+{l}");
+            assert_eq!((&m.sha256, &m.block_md5s), (&None, &want.block_md5s));
         }
         // A region past the end of the file: the file shrank.
         assert!(hash_regions(&f, &[(0, 10), (n - 5, 10)]).is_err());
+        assert!(block_md5s(&f, &[(0, 10), (n - 5, 10)]).is_err());
         assert!(hash_region(&f, 1, n).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

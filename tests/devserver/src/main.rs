@@ -4,7 +4,7 @@
 //! cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
 //!     [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
 //!     [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
-//!     [--seed-users N]
+//!     [--seed-users N] [--refuse-unsigned-payload]
 //! cells-devserver token --root DIR -u USER [-e 90d]
 //! ```
 //! See README.md for what is served.
@@ -46,7 +46,7 @@ const USAGE: &str = "usage:
   cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
       [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
       [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
-      [--seed-users N]
+      [--seed-users N] [--refuse-unsigned-payload]
   cells-devserver token --root DIR -u USER [-e 90d]   (-e: Ns|Nm|Nh|Nd, may be negative)";
 
 fn die(msg: &str) -> ! {
@@ -139,6 +139,7 @@ fn serve(args: Vec<String>) {
         seed: 42,
         edition: Edition::Enterprise,
         seed_users: 0,
+        refuse_unsigned_payload: false,
     };
     let mut root = None;
     while let Some(a) = it.next() {
@@ -162,6 +163,7 @@ fn serve(args: Vec<String>) {
                 }
             }
             "--seed-users" => cfg.seed_users = num(&a, it.next()),
+            "--refuse-unsigned-payload" => cfg.refuse_unsigned_payload = true,
             _ => die(&format!("unknown argument {a}")),
         }
     }
@@ -242,9 +244,39 @@ async fn run(cfg: Config) -> Result<(), StdError> {
     }
 }
 
+/// The TLS acceptor: a test CA and a `localhost`/`127.0.0.1` leaf, made on the
+/// first `--tls` start of a root and kept there (`ca.pem`, `tls-leaf.pem`,
+/// `tls-key.pem`), so that a restart on the same root serves the same
+/// certificate and clients that trust `ca.pem` keep trusting it.
 fn tls_acceptor(root: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor, StdError> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     std::fs::create_dir_all(root)?;
+    let (ca, leaf, key) = (
+        root.join("ca.pem"),
+        root.join("tls-leaf.pem"),
+        root.join("tls-key.pem"),
+    );
+    if !(ca.exists() && leaf.exists() && key.exists()) {
+        make_certificates(root)?;
+    }
+    let chain = vec![
+        CertificateDer::from_pem_file(&leaf)?,
+        CertificateDer::from_pem_file(&ca)?,
+    ];
+    let key = PrivateKeyDer::from_pem_file(&key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Write a fresh CA (`ca.pem`, last and atomically) and leaf into `root`.
+fn make_certificates(root: &std::path::Path) -> Result<(), StdError> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
@@ -261,19 +293,12 @@ fn tls_acceptor(root: &std::path::Path) -> Result<tokio_rustls::TlsAcceptor, Std
         .push(DnType::CommonName, "localhost");
     let leaf_key = KeyPair::generate()?;
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key)?;
+    std::fs::write(root.join("tls-leaf.pem"), leaf_cert.pem())?;
+    std::fs::write(root.join("tls-key.pem"), leaf_key.serialize_pem())?;
     let tmp = root.join("ca.pem.tmp");
     std::fs::write(&tmp, ca_cert.pem())?;
     std::fs::rename(&tmp, root.join("ca.pem"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf_cert.der().clone(), ca_cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-        )?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    Ok(())
 }
 
 fn full(r: Response<Full<Bytes>>) -> Out {
@@ -301,6 +326,18 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
         }
     }
     if is_io(&path) {
+        let unsigned = req
+            .headers()
+            .get("x-amz-content-sha256")
+            .is_some_and(|v| v.as_bytes().starts_with(b"UNSIGNED-PAYLOAD"));
+        if unsigned && cfg.refuse_unsigned_payload {
+            eprintln!("refused UNSIGNED-PAYLOAD: {} {path}", req.method());
+            return full(s3_error(
+                403,
+                "AccessDenied",
+                "UNSIGNED-PAYLOAD is not accepted: sign the payload (refused on purpose)",
+            ));
+        }
         return match cfg.drop_after_bytes {
             None => s3::handle(&app.s3, req).await,
             Some(n) => {

@@ -485,6 +485,8 @@ pub struct Config {
     pub edition: Edition,
     /// Extra users listed by the idm searches (`--seed-users N`).
     pub seed_users: usize,
+    /// S3 requests with `x-amz-content-sha256: UNSIGNED-PAYLOAD` get 403 AccessDenied.
+    pub refuse_unsigned_payload: bool,
 }
 
 pub struct Inner {
