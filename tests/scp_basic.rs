@@ -14,9 +14,10 @@ fn srv() -> &'static Server {
     Server::shared()
 }
 
-#[test]
-fn single_file_upload_download_and_renames() {
-    let s = srv();
+crate::over_http_and_tls!(single_file_upload_download_and_renames_on: single_file_upload_download_and_renames, single_file_upload_download_and_renames_over_tls);
+
+fn single_file_upload_download_and_renames_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-single");
     let tmp = tmpdir();
     let f = tmp.path().join("hello world é.txt");
@@ -193,9 +194,10 @@ fn make_tree(root: &std::path::Path) {
     fs::write(root.join("dir with spaces/plain"), b"plain").unwrap();
 }
 
-#[test]
-fn tree_roundtrip_with_empty_folders_zero_bytes_unicode() {
-    let s = srv();
+crate::over_http_and_tls!(tree_roundtrip_with_empty_folders_zero_bytes_unicode_on: tree_roundtrip_with_empty_folders_zero_bytes_unicode, tree_roundtrip_with_empty_folders_zero_bytes_unicode_over_tls);
+
+fn tree_roundtrip_with_empty_folders_zero_bytes_unicode_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-tree");
     let tmp = tmpdir();
     let src = tmp.path().join("tree");

@@ -29,11 +29,17 @@ fn retries_in(summary: &str) -> u64 {
 /// Upload `content` as `name` (with `up_flags`), restart the server so that
 /// every response body is cut after `cut` bytes, and download the file back
 /// (with `-v`): it must arrive whole. Returns the retries the summary counts.
-fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cut: usize) -> u64 {
-    let s = Server::start(&[]);
+fn download_through_cut_bodies(
+    net: Net,
+    name: &str,
+    content: &[u8],
+    up_flags: &[&str],
+    cut: usize,
+) -> u64 {
+    let s = net.start(&[]);
     let tmp = upload_new(&s, name, content, up_flags);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
+    let ds = net.serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     let remote = format!("cells://common-files/{name}");
@@ -53,30 +59,33 @@ fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cu
     retries_in(&summary)
 }
 
-#[test]
-fn download_continues_after_connections_cut_mid_body() {
+crate::over_http_and_tls!(download_continues_after_connections_cut_mid_body_on: download_continues_after_connections_cut_mid_body, download_continues_after_cuts_over_tls);
+
+fn download_continues_after_connections_cut_mid_body_on(net: Net) {
     let content = data(13 * MIB + 77, 5);
     let flags = ["--multipart-threshold", "10", "--part-size", "10"];
     // Every response body is cut after 3 MiB.
-    assert!(download_through_cut_bodies("cut.bin", &content, &flags, 3 * MIB) >= 3);
+    assert!(download_through_cut_bodies(net, "cut.bin", &content, &flags, 3 * MIB) >= 3);
 }
 
-#[test]
-fn parallel_download_resumes_ranges_cut_mid_body() {
+crate::over_http_and_tls!(parallel_download_resumes_ranges_cut_mid_body_on: parallel_download_resumes_ranges_cut_mid_body, parallel_download_resumes_cuts_over_tls);
+
+fn parallel_download_resumes_ranges_cut_mid_body_on(net: Net) {
     // Above 64 MiB a download is fetched as parallel ranges written in place
     // (spliced from the socket on Linux); every range body is cut here.
     let content = data(70 * MIB + 13, 9);
-    let retries = download_through_cut_bodies("ranges.bin", &content, &[], 4 * MIB);
+    let retries = download_through_cut_bodies(net, "ranges.bin", &content, &[], 4 * MIB);
     // 70 MiB in bodies of at most 4 MiB is 18 bodies or more; only the last
     // body of each range (3 ranges of 30, 30 and 10 MiB) is not cut.
     assert!(retries >= 15, "{retries} retries");
 }
 
-#[test]
-fn upload_cut_mid_body_never_leaves_a_truncated_object() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(upload_cut_mid_body_never_leaves_a_truncated_object_on: upload_cut_mid_body_never_leaves_a_truncated_object, upload_cut_never_leaves_a_truncated_object_over_tls);
+
+fn upload_cut_mid_body_never_leaves_a_truncated_object_on(net: Net) {
+    let s = net.start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "1048576"]);
+    let ds = net.serve_on(&s.root, &["--drop-after-bytes", "1048576"]);
     let tmp = tmpdir();
     let f = tmp.path().join("never.bin");
     fs::write(&f, data(3 * MIB, 6)).unwrap();
@@ -146,9 +155,10 @@ fn injected_server_errors_are_retried() {
     assert_eq!(back, want);
 }
 
-#[test]
-fn server_restart_mid_transfer() {
-    let s = Server::start(&["--latency-ms", "150"]);
+crate::over_http_and_tls!(server_restart_mid_transfer_on: server_restart_mid_transfer, server_restart_mid_transfer_over_tls);
+
+fn server_restart_mid_transfer_on(net: Net) {
+    let s = net.start(&["--latency-ms", "150"]);
     let tmp = tmpdir();
     let src = tmp.path().join("restart");
     fs::create_dir_all(&src).unwrap();
@@ -524,4 +534,83 @@ fn retries_on_a_terminal_are_one_line_not_a_flood() {
     assert_eq!(srv.count("GET /a/tree/stat/"), 5, "{:?}", srv.requests());
     assert_eq!(screen.matches("retrying in ").count(), 1, "{screen}");
     assert!(screen.contains("Error: GET /a/tree/stat/"), "{screen}");
+}
+
+/// Upload `files` (name, size) into `cells://common-files/<folder>/` with a
+/// `cec` keeping its journals in `state`; checks the server's copies.
+fn upload_files(s: &Server, state: &std::path::Path, folder: &str, files: &[(&str, usize)]) {
+    let tmp = tmpdir();
+    let src = tmp.path().join(folder);
+    fs::create_dir(&src).unwrap();
+    for (i, (name, size)) in files.iter().enumerate() {
+        fs::write(src.join(name), data(*size, 40 + i as u64)).unwrap();
+    }
+    cec(s, "admin")
+        .env("CEC_STATE_DIR", state)
+        .args(["scp", "--multipart-threshold", "10", "--part-size", "10"])
+        .args([src.to_str().unwrap(), "cells://common-files/"])
+        .run()
+        .assert_ok();
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&s.root.join("data/common").join(folder));
+    assert!(got == want, "the server's copies differ");
+    for (name, _) in files {
+        let rel = format!("common-files/{folder}/{name}");
+        assert_eq!(remote_hash(s, &rel).unwrap(), cells_hash(&want[*name]));
+    }
+}
+
+/// Files in `state` whose name starts with `kind-` (journals of that kind).
+fn state_files(state: &std::path::Path, kind: &str) -> usize {
+    fs::read_dir(state).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref().is_ok_and(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{kind}-"))
+            })
+        })
+        .count()
+    })
+}
+
+/// Over TLS bodies go unsigned; a server that refuses them gets them again,
+/// signed, and the account remembers it: the next run signs from the start.
+#[test]
+fn unsigned_bodies_refused_over_tls_are_signed_and_remembered() {
+    let s = Server::start(&["--tls", "--refuse-unsigned-payload"]);
+    let refusals = || s.log_text().matches("refused UNSIGNED-PAYLOAD").count();
+    let state = tmpdir();
+    // A single PUT and a multipart upload (3 parts).
+    upload_files(
+        &s,
+        state.path(),
+        "refused1",
+        &[("one.bin", 3 * MIB), ("parts.bin", 25 * MIB)],
+    );
+    let first = refusals();
+    assert!(first >= 1, "no unsigned body was tried");
+    assert_eq!(state_files(state.path(), "signed"), 1, "not remembered");
+    upload_files(
+        &s,
+        state.path(),
+        "refused2",
+        &[("two.bin", 2 * MIB), ("more.bin", 21 * MIB)],
+    );
+    assert_eq!(refusals(), first, "unsigned bodies tried again");
+}
+
+/// Over plain HTTP every body is signed.
+#[test]
+fn bodies_are_signed_over_plain_http() {
+    let s = Server::start(&["--refuse-unsigned-payload"]);
+    let state = tmpdir();
+    upload_files(
+        &s,
+        state.path(),
+        "signed",
+        &[("one.bin", 3 * MIB), ("parts.bin", 25 * MIB)],
+    );
+    assert!(!s.log_text().contains("refused UNSIGNED-PAYLOAD"));
+    assert_eq!(state_files(state.path(), "signed"), 0);
 }

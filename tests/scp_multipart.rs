@@ -15,7 +15,11 @@ fn srv() -> &'static Server {
 }
 
 fn roundtrip(folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
-    let s = srv();
+    roundtrip_on(Net::Http, folder, size, extra, expect_parts)
+}
+
+fn roundtrip_on(net: Net, folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
+    let s = net.shared();
     mkdir(s, &format!("common-files/{folder}"));
     let tmp = tmpdir();
     let f = tmp.path().join("big.bin");
@@ -38,6 +42,13 @@ fn roundtrip(folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
         !out.stderr.contains(&s.token("admin")[..20]),
         "token leaked"
     );
+    // Over TLS the parts go unsigned; over plain HTTP their SHA-256 is signed.
+    let unsigned = out.stderr.matches("\nUNSIGNED-PAYLOAD").count();
+    let want = if net == Net::Https { expect_parts } else { 0 };
+    assert_eq!(
+        unsigned, want,
+        "canonical requests with UNSIGNED-PAYLOAD:\n{out}"
+    );
     let stored = fs::read(server_file(s, &format!("{folder}/big.bin"))).unwrap();
     assert!(stored == content, "server copy differs");
     assert_eq!(
@@ -53,9 +64,10 @@ fn roundtrip(folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
     // Multipart journals are removed once complete.
 }
 
-#[test]
-fn multipart_10mib_parts() {
-    roundtrip("scp-mp10", 25 * MIB + 12345, &["--part-size", "10"], 3);
+crate::over_http_and_tls!(multipart_10mib_parts_on: multipart_10mib_parts, multipart_10mib_parts_over_tls);
+
+fn multipart_10mib_parts_on(net: Net) {
+    roundtrip_on(net, "scp-mp10", 25 * MIB + 12345, &["--part-size", "10"], 3);
 }
 
 #[test]

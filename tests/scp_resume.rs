@@ -46,9 +46,10 @@ fn parts_done(home: &std::path::Path) -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn killed_multipart_upload_resumes_from_its_finished_parts() {
-    let s = Server::start(&["--latency-ms", "300"]);
+crate::over_http_and_tls!(killed_multipart_upload_resumes_from_its_finished_parts_on: killed_multipart_upload_resumes_from_its_finished_parts, killed_multipart_upload_resumes_over_tls);
+
+fn killed_multipart_upload_resumes_from_its_finished_parts_on(net: Net) {
+    let s = net.start(&["--latency-ms", "300"]);
     let tmp = tmpdir();
     let f = tmp.path().join("resume.bin");
     let content = data(60 * MIB + 5, 11);
@@ -112,9 +113,9 @@ fn killed_multipart_upload_resumes_from_its_finished_parts() {
 
 /// Restart the server stopped and slow (4 MiB per response body, 300 ms per
 /// request) on the same root; returns it and a new download folder in `tmp`.
-fn restart_slow(s: &Server, tmp: &std::path::Path) -> (Ds, std::path::PathBuf) {
+fn restart_slow(net: Net, s: &Server, tmp: &std::path::Path) -> (Ds, std::path::PathBuf) {
     s.kill();
-    let ds = serve_on(
+    let ds = net.serve_on(
         &s.root,
         &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
     );
@@ -140,7 +141,7 @@ fn killed_download_resumes_from_the_partial_file() {
     let s = Server::start(&[]);
     let content = data(40 * MIB + 3, 12);
     let tmp = upload_new(&s, "down.bin", &content, &["--multipart-threshold", "10"]);
-    let (ds, dl) = restart_slow(&s, tmp.path());
+    let (ds, dl) = restart_slow(Net::Http, &s, tmp.path());
     let mut c = ds.cec("admin");
     let args = [
         "scp",
@@ -211,12 +212,13 @@ fn interrupted_tree_upload_continues_without_force() {
     c.arg("scp").args(&args[1..]).run().assert_code(5);
 }
 
-#[test]
-fn killed_parallel_download_resumes_its_missing_segments() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(killed_parallel_download_resumes_its_missing_segments_on: killed_parallel_download_resumes_its_missing_segments, killed_parallel_download_resumes_over_tls);
+
+fn killed_parallel_download_resumes_its_missing_segments_on(net: Net) {
+    let s = net.start(&[]);
     let content = data(70 * MIB + 9, 13);
     let tmp = upload_new(&s, "seg.bin", &content, &["--multipart-threshold", "10"]);
-    let (ds, dl) = restart_slow(&s, tmp.path());
+    let (ds, dl) = restart_slow(net, &s, tmp.path());
     let mut c = ds.cec("admin");
     // 20 MiB segments: 4 ranges, fetched 2 at a time.
     let args = [

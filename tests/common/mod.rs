@@ -314,20 +314,28 @@ impl Server {
     /// exit the binary fails if Prism saw any violation.
     pub fn shared() -> &'static Server {
         static SHARED: OnceLock<Server> = OnceLock::new();
-        SHARED.get_or_init(|| {
-            let mut s = Server::launch(&[], true);
-            if let Some(tmp) = s.tmp.take() {
-                register_at_exit(AtExit::Remove(tmp.keep()));
-            }
-            if let Some(pid) = s.child.lock().unwrap().as_ref().map(|c| c.id()) {
-                register_at_exit(AtExit::Kill(pid));
-            }
-            if let Some(p) = &s.prism {
-                register_at_exit(AtExit::Kill(p.child.id()));
-                register_at_exit(AtExit::CheckPrismLog(p.log.clone()));
-            }
-            s
-        })
+        SHARED.get_or_init(|| Server::launch_shared(&[], true))
+    }
+
+    /// Like [`Server::shared`], over HTTPS (`--tls`, never behind Prism).
+    pub fn shared_tls() -> &'static Server {
+        static SHARED: OnceLock<Server> = OnceLock::new();
+        SHARED.get_or_init(|| Server::launch_shared(&["--tls"], false))
+    }
+
+    fn launch_shared(extra: &[&str], with_prism: bool) -> Server {
+        let mut s = Server::launch(extra, with_prism);
+        if let Some(tmp) = s.tmp.take() {
+            register_at_exit(AtExit::Remove(tmp.keep()));
+        }
+        if let Some(pid) = s.child.lock().unwrap().as_ref().map(|c| c.id()) {
+            register_at_exit(AtExit::Kill(pid));
+        }
+        if let Some(p) = &s.prism {
+            register_at_exit(AtExit::Kill(p.child.id()));
+            register_at_exit(AtExit::CheckPrismLog(p.log.clone()));
+        }
+        s
     }
 
     /// A private server (direct, no Prism) with extra `serve` arguments, killed on drop.
@@ -389,6 +397,11 @@ impl Server {
     /// The self-signed CA of a `--tls` server (`ROOT/ca.pem`).
     pub fn ca_pem(&self) -> PathBuf {
         self.root.join("ca.pem")
+    }
+
+    /// Started with `--tls` (its URL is https).
+    pub fn is_tls(&self) -> bool {
+        self.url.starts_with("https://")
     }
 
     /// A personal access token for `user` (default lifetime).

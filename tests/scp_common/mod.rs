@@ -6,14 +6,93 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A `cec` talking DIRECTLY to `srv` (S3 traffic cannot go through Prism) as `user`.
+/// The transports the transfer tests run over. The cases that take different
+/// code paths (single PUT, multipart, segmented download, resume, cut
+/// connections, a server restart) run over both; the others over plain HTTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Net {
+    Http,
+    Https,
+}
+
+impl Net {
+    /// `extra` with `--tls` added for HTTPS.
+    pub fn args<'a>(self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut v = extra.to_vec();
+        if self == Net::Https {
+            v.push("--tls");
+        }
+        v
+    }
+
+    /// A private server (see [`Server::start`]).
+    pub fn start(self, extra: &[&str]) -> Server {
+        Server::start(&self.args(extra))
+    }
+
+    /// The shared server of this transport.
+    pub fn shared(self) -> &'static Server {
+        match self {
+            Net::Http => Server::shared(),
+            Net::Https => Server::shared_tls(),
+        }
+    }
+
+    /// A server on an existing root (see [`serve_on`]).
+    pub fn serve_on(self, root: &Path, extra: &[&str]) -> Ds {
+        serve_on(root, &self.args(extra))
+    }
+}
+
+/// `#[test] fn $http` over plain HTTP and `#[test] fn $tls` over HTTPS, both
+/// running `$body(Net)`.
+#[macro_export]
+macro_rules! over_http_and_tls {
+    ($body:ident: $http:ident, $tls:ident) => {
+        #[test]
+        fn $http() {
+            $body(Net::Http)
+        }
+        #[test]
+        fn $tls() {
+            $body(Net::Https)
+        }
+    };
+}
+
+/// A `cec` talking DIRECTLY to `srv` (S3 traffic cannot go through Prism) as
+/// `user`, trusting its CA when it speaks TLS.
 pub fn cec(srv: &Server, user: &str) -> Cec {
     let mut c = Cec::new();
     c.env("CEC_URL", &srv.url)
         .env("CEC_TOKEN", srv.token(user))
         .env("CEC_SKIP_KEYRING", "true")
         .env("CEC_INDEX_TIMEOUT", "20s");
+    if srv.is_tls() {
+        c.env("SSL_CERT_FILE", srv.ca_pem());
+    }
     c
+}
+
+/// A ureq agent for raw calls to `url`, trusting the CA in `ca_pem` for https.
+fn agent(url: &str, ca_pem: &Path) -> ureq::Agent {
+    let b = ureq::AgentBuilder::new().timeout(Duration::from_secs(60));
+    if !url.starts_with("https://") {
+        return b.build();
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_pem).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    b.tls_config(std::sync::Arc::new(config)).build()
 }
 
 /// Run `cec scp ARGS...` as admin with a fresh isolated HOME.
@@ -38,8 +117,8 @@ pub fn esc(p: &str) -> String {
 /// Raw REST call to the server as admin.
 pub fn rest(srv: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let url = format!("{}{}", srv.url, path);
-    let req = ureq::request(method, &url)
-        .timeout(Duration::from_secs(60))
+    let req = agent(&url, &srv.ca_pem())
+        .request(method, &url)
         .set("Authorization", &srv.bearer("admin"));
     let res = match body {
         Some(b) => req.send_json(b),
@@ -261,6 +340,9 @@ impl Ds {
             .env("CEC_TOKEN", self.token(user))
             .env("CEC_SKIP_KEYRING", "true")
             .env("CEC_INDEX_TIMEOUT", "20s");
+        if self.url.starts_with("https://") {
+            c.env("SSL_CERT_FILE", self.root.join("ca.pem"));
+        }
         c
     }
 
