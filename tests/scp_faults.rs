@@ -72,12 +72,15 @@ crate::over_http_and_tls!(parallel_download_resumes_ranges_cut_mid_body_on: para
 
 fn parallel_download_resumes_ranges_cut_mid_body_on(net: Net) {
     // Above 64 MiB a download is fetched as parallel ranges written in place
-    // (spliced from the socket on Linux); every range body is cut here.
+    // (spliced from the socket over plain HTTP on Linux, through the hashing
+    // writer over TLS); every range body is cut here.
     let content = data(70 * MIB + 13, 9);
     let retries = download_through_cut_bodies(net, "ranges.bin", &content, &[], 4 * MIB);
     // 70 MiB in bodies of at most 4 MiB is 18 bodies or more; only the last
-    // body of each range (3 ranges of 30, 30 and 10 MiB) is not cut.
-    assert!(retries >= 15, "{retries} retries");
+    // body of each range is not cut: 3 ranges of 30, 30 and 10 MiB over plain
+    // HTTP (16 retries), 7 ranges of 10 MiB over TLS (14 retries).
+    let least = if net == Net::Https { 14 } else { 16 };
+    assert!(retries >= least, "{retries} retries");
 }
 
 crate::over_http_and_tls!(upload_cut_mid_body_never_leaves_a_truncated_object_on: upload_cut_mid_body_never_leaves_a_truncated_object, upload_cut_never_leaves_a_truncated_object_over_tls);
@@ -371,9 +374,10 @@ fn one_failing_file_does_not_stop_the_others_unless_fail_fast() {
     }
 }
 
-#[test]
-fn checksum_mismatch_is_detected_in_a_parallel_download() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(checksum_mismatch_in_a_parallel_download_on: checksum_mismatch_is_detected_in_a_parallel_download, checksum_mismatch_in_a_parallel_download_over_tls);
+
+fn checksum_mismatch_in_a_parallel_download_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = upload_new(
         &s,
         "bigm.bin",

@@ -21,7 +21,7 @@ use crate::api::neterr;
 use crate::error::Result;
 
 /// Socket reads of TLS records: large reads, few system calls.
-const RECV_BUF: usize = 256 * 1024;
+const RECV_BUF: usize = 64 * 1024;
 /// Buffer of plain connections (large reads bypass it).
 const PLAIN_BUF: usize = 16 * 1024;
 /// Idle connections kept per server.

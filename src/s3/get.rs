@@ -17,8 +17,8 @@ use crate::api::neterr;
 use crate::api::retry::Call;
 use crate::error::{Error, Net, Result};
 
-/// Buffer for socket reads of downloads.
-const RECV_BUF: usize = 64 * 1024;
+/// Buffer for downloads read in user space (TLS): filled before each write.
+const RECV_BUF: usize = 1024 * 1024;
 
 /// A download in progress.
 struct Get<'a> {
@@ -164,28 +164,53 @@ impl S3 {
             }
         }
         let mut reader = resp.into_reader();
-        let mut buf = vec![0u8; RECV_BUF];
-        let mut skip = plan.skip;
+        self.discard(&mut *reader, g, plan.skip)?;
+        let mut own = Vec::new();
         while g.pos < plan.target {
             self.check_cancel()?;
-            let n = match reader.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.body_failure(g, &e)),
+            // Fill a whole buffer (few, large writes), as far as the body goes.
+            let room: &mut [u8] = match sink {
+                Sink::Fill(f) => f.room(g.pos)?,
+                _ => {
+                    own.resize(RECV_BUF, 0);
+                    &mut own
+                }
             };
-            let drop = skip.min(n as u64) as usize;
-            skip -= drop as u64;
-            let take = (plan.target - g.pos).min((n - drop) as u64) as usize;
-            let chunk = &buf[drop..drop + take];
-            if chunk.is_empty() {
-                continue;
+            let want = (plan.target - g.pos).min(room.len() as u64) as usize;
+            let (n, failed) = read_full(&mut *reader, &mut room[..want]);
+            if n > 0 {
+                match sink {
+                    Sink::Fill(f) => f.filled(n)?,
+                    _ => write_chunk(sink, &own[..n], g.pos)?,
+                }
+                g.pos += n as u64;
+                if let Some(p) = progress {
+                    p(n as i64);
+                }
             }
-            write_chunk(sink, chunk, g.pos)?;
-            g.pos += chunk.len() as u64;
-            if let Some(p) = progress {
-                p(chunk.len() as i64);
+            if let Some(e) = failed {
+                return Err(self.body_failure(g, &e));
             }
+            if n < want {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop the first `skip` bytes of a body (a whole object sent for a range).
+    fn discard(&self, reader: &mut dyn Read, g: &Get<'_>, mut skip: u64) -> Result<()> {
+        let mut scratch = vec![0u8; if skip > 0 { 64 * 1024 } else { 0 }];
+        while skip > 0 {
+            let want = skip.min(scratch.len() as u64) as usize;
+            let (n, failed) = read_full(reader, &mut scratch[..want]);
+            if let Some(e) = failed {
+                return Err(self.body_failure(g, &e));
+            }
+            if n < want {
+                return Ok(());
+            }
+            skip -= n as u64;
         }
         Ok(())
     }
@@ -248,6 +273,21 @@ impl std::fmt::Display for LocalWrite {
 }
 impl std::error::Error for LocalWrite {}
 
+/// Read until `buf` is full or the body ends; an error after some bytes comes
+/// with them.
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (n, Some(e)),
+        }
+    }
+    (n, None)
+}
+
 fn write_chunk(sink: &mut Sink<'_>, chunk: &[u8], pos: u64) -> Result<()> {
     match sink {
         Sink::Writer(out) => out
@@ -256,6 +296,7 @@ fn write_chunk(sink: &mut Sink<'_>, chunk: &[u8], pos: u64) -> Result<()> {
         Sink::File { file, path } => file
             .write_all_at(chunk, pos)
             .map_err(|e| Error::io("cannot write", path, e)),
+        Sink::Fill(_) => Ok(()),
     }
 }
 

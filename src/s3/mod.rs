@@ -93,10 +93,20 @@ pub struct PutResult {
 pub enum Sink<'a> {
     /// Any writer, in order.
     Writer(&'a mut dyn Write),
-    /// A file (named `path` in messages), at the object's own offsets (the
-    /// segments of a parallel download); plain-HTTP bodies are spliced in
-    /// without a user-space copy.
+    /// A file (named `path` in messages), at the object's own offsets;
+    /// plain-HTTP bodies are spliced in without a user-space copy.
     File { file: &'a File, path: &'a Path },
+    /// Buffers of the receiver's own, filled in order (no copy).
+    Fill(&'a mut dyn Fill),
+}
+
+/// A receiver that hands out its own buffers to read a body into
+/// ([`Sink::Fill`]): the parallel download's hashing writer.
+pub trait Fill {
+    /// Where the bytes from object offset `pos` go next (never empty).
+    fn room(&mut self, pos: u64) -> Result<&mut [u8]>;
+    /// The first `n` bytes of the last room were filled.
+    fn filled(&mut self, n: usize) -> Result<()>;
 }
 
 /// The file being uploaded got shorter while it was sent.
@@ -201,6 +211,12 @@ impl S3 {
     /// an uploader need not compute their SHA-256.
     pub fn sends_unsigned(&self) -> bool {
         self.payload.unsigned_allowed(self.transport.is_tls())
+    }
+
+    /// Download bodies can be spliced from the socket into a file
+    /// ([`Sink::File`]): plain connections of the direct path, on Linux.
+    pub fn splices_downloads(&self) -> bool {
+        cfg!(target_os = "linux") && self.transport.is_direct() && !self.transport.is_tls()
     }
 
     /// Sign every body (the server is known to refuse unsigned ones).

@@ -18,6 +18,7 @@
 //! from journals after an interruption (see [`journal`]).
 
 pub(crate) mod download;
+mod hashwriter;
 pub mod journal;
 pub mod plan;
 mod pool;

@@ -325,6 +325,73 @@ mod avx2 {
         }
         m
     }
+
+    /// [`compress8`] with AVX-512VL on the same 256-bit registers: a rotate
+    /// is one instruction instead of three, a round function one ternary
+    /// logic instruction instead of two or three (about 40 % fewer
+    /// instructions per step). Callers must make sure that the CPU has
+    /// AVX-512F and AVX-512VL.
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    pub fn compress8_avx512(state: &mut [[u32; 4]; 8], data: &[&[u8]; 8], blocks: usize) {
+        let need = blocks * 64;
+        assert!(data.iter().all(|d| d.len() >= need));
+
+        let mut v = [_mm256_setzero_si256(); 4];
+        for (j, vj) in v.iter_mut().enumerate() {
+            let w: [u32; 8] = core::array::from_fn(|l| state[l][j]);
+            // SAFETY: `w` is 32 readable bytes; loadu has no alignment need.
+            *vj = unsafe { _mm256_loadu_si256(w.as_ptr().cast()) };
+        }
+        let [mut a, mut b, mut c, mut d] = v;
+
+        for blk in 0..blocks {
+            let off = blk * 64;
+            let m = load_block(data, off);
+            let (aa, bb, cc, dd) = (a, b, c, d);
+
+            // Ternary logic tables of the round functions of (b, c, d):
+            // f = b ? c : d, g = d ? b : c, h = b ^ c ^ d, i = c ^ (b | !d).
+            macro_rules! imm {
+                (f) => {
+                    0xCA
+                };
+                (g) => {
+                    0xE4
+                };
+                (h) => {
+                    0x96
+                };
+                (i) => {
+                    0x39
+                };
+            }
+            macro_rules! step {
+                ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:literal, $j:literal, $s:literal) => {
+                    let t = _mm256_add_epi32(m[$g], _mm256_set1_epi32(K[$j] as i32));
+                    let t = _mm256_add_epi32(
+                        _mm256_add_epi32($a, t),
+                        _mm256_ternarylogic_epi32::<{ imm!($f) }>($b, $c, $d),
+                    );
+                    $a = _mm256_add_epi32($b, _mm256_rol_epi32::<$s>(t));
+                };
+            }
+            md5_steps!(step, a, b, c, d);
+
+            a = _mm256_add_epi32(a, aa);
+            b = _mm256_add_epi32(b, bb);
+            c = _mm256_add_epi32(c, cc);
+            d = _mm256_add_epi32(d, dd);
+        }
+
+        for (j, vj) in [a, b, c, d].into_iter().enumerate() {
+            let mut w = [0u32; 8];
+            // SAFETY: `w` is 32 writable bytes; storeu has no alignment need.
+            unsafe { _mm256_storeu_si256(w.as_mut_ptr().cast(), vj) };
+            for (l, s) in state.iter_mut().enumerate() {
+                s[j] = w[l];
+            }
+        }
+    }
 }
 
 /// True when the SIMD path is in use on this machine (detected once).
@@ -343,6 +410,21 @@ fn simd_available() -> bool {
     {
         static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *AVX2.get_or_init(|| std::is_x86_feature_detected!("avx2"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// True when the CPU has AVX-512F and AVX-512VL (the faster kernel), detected once.
+fn avx512_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVX512.get_or_init(|| {
+            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+        })
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -454,8 +536,13 @@ impl Md5x8 {
             let data: [&[u8]; LANES] =
                 core::array::from_fn(|l| if active.contains(&l) { rest[l] } else { filler });
             let mut state: [[u32; 4]; LANES] = core::array::from_fn(|l| self.lanes[l].state);
-            // SAFETY: `use_simd` implies that AVX2 was detected (`with_simd`).
-            unsafe { avx2::compress8(&mut state, &data, blocks) };
+            if avx512_available() {
+                // SAFETY: AVX-512F and AVX-512VL were detected.
+                unsafe { avx2::compress8_avx512(&mut state, &data, blocks) };
+            } else {
+                // SAFETY: `use_simd` implies that AVX2 was detected (`with_simd`).
+                unsafe { avx2::compress8(&mut state, &data, blocks) };
+            }
             for &l in active {
                 self.lanes[l].state = state[l];
                 rest[l] = &rest[l][blocks * 64..];
@@ -710,6 +797,38 @@ mod tests {
             for l in 0..LANES {
                 assert_eq!(hex(&md.finish_lane(l)), vectors[l % 7].1, "lane {l}");
             }
+        }
+    }
+
+    /// Both 8-lane kernels (AVX2, and AVX-512VL where the CPU has it) give the
+    /// scalar compress's states, block after block (the other tests run
+    /// whichever kernel this CPU picks).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn md5x8_kernels_agree_with_the_scalar_compress() {
+        if !simd_available() {
+            return;
+        }
+        let mut rng = Rng(0x5eed);
+        let data: Vec<Vec<u8>> = (0..LANES).map(|_| rng.bytes(64 * 37)).collect();
+        let refs: [&[u8]; LANES] = core::array::from_fn(|l| &data[l][..]);
+        let mut want: [[u32; 4]; LANES] =
+            core::array::from_fn(|l| [INIT[0], INIT[1], INIT[2] ^ l as u32, INIT[3]]);
+        let start = want;
+        for (l, st) in want.iter_mut().enumerate() {
+            for blk in data[l].chunks_exact(64) {
+                compress(st, blk.try_into().unwrap());
+            }
+        }
+        let mut got = start;
+        // SAFETY: AVX2 was detected.
+        unsafe { avx2::compress8(&mut got, &refs, 37) };
+        assert_eq!(got, want, "AVX2 kernel");
+        if avx512_available() {
+            let mut got = start;
+            // SAFETY: AVX-512F and AVX-512VL were detected.
+            unsafe { avx2::compress8_avx512(&mut got, &refs, 37) };
+            assert_eq!(got, want, "AVX-512VL kernel");
         }
     }
 

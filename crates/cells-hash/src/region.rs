@@ -108,7 +108,7 @@ fn hash_lanes(file: &File, regions: &[(u64, u64)]) -> io::Result<Vec<RegionHash>
         lanes.update(&slices);
         for i in 0..n {
             done[i] += got[i] as u64;
-            if got[i] > 0 && (done[i] % BLOCK_SIZE == 0 || done[i] == regions[i].1) {
+            if got[i] > 0 && (done[i].is_multiple_of(BLOCK_SIZE) || done[i] == regions[i].1) {
                 blocks[i].push(lanes.finish_lane(i));
             }
         }
