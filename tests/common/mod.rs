@@ -464,6 +464,13 @@ impl Server {
         }
     }
 
+    /// Kill (if running) and start again on the same root and port with other arguments
+    /// (e.g. a fault knob taken away); later restarts keep them.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.restart();
+    }
+
     /// The server log so far.
     pub fn log_text(&self) -> String {
         read_lossy(&self.log)

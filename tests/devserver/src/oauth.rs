@@ -292,6 +292,15 @@ fn json_response(status: StatusCode, v: serde_json::Value) -> Response<Full<Byte
         .expect("valid response")
 }
 
+/// A 503 of the token front (`--fail-burst`).
+pub fn unavailable() -> Response<Full<Bytes>> {
+    json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "injected failure",
+    )
+}
+
 fn json_error(status: StatusCode, error: &str, description: &str) -> Response<Full<Bytes>> {
     json_response(
         status,

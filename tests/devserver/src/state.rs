@@ -477,6 +477,12 @@ pub struct Config {
     pub index_delay_ms: u64,
     pub latency_ms: u64,
     pub fail_rate: f64,
+    /// `--fail-burst N:TEXT` (repeatable): the first N requests whose `METHOD URI`
+    /// contains TEXT get an injected 503 (a burst of failures at a chosen place).
+    pub fail_bursts: Vec<(u64, String)>,
+    /// `--cut-burst N:TEXT` (repeatable): the same selection is served, then its reply
+    /// is cut (the work is done, the client never hears of it).
+    pub cut_bursts: Vec<(u64, String)>,
     pub drop_after_bytes: Option<u64>,
     pub token_lifetime: u64,
     pub require_pkce: bool,
