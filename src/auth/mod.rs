@@ -13,7 +13,7 @@ pub mod prompt;
 
 use crate::api::{self, http, Client, StaticToken, TokenSource};
 use crate::config::{self, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::output::log::LogLevel;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -297,10 +297,13 @@ impl TokenSource for OAuthToken {
         // saved, a Ctrl-C waits: dying in between would lose the session.
         crate::output::interrupt::deferred(|| -> Result<()> {
             let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
-                Error::auth(format!(
-                    "could not refresh the authentication token of {}: {}; run 'cec config relog'",
-                    self.id, e.message
-                ))
+                let what = format!("could not refresh the authentication token of {}", self.id);
+                if e.exit == Exit::Auth {
+                    Error::auth(format!("{what}: {}; run 'cec config relog'", e.message))
+                } else {
+                    // A 5xx or a lost connection: the session may well be intact.
+                    e.context(what)
+                }
             })?;
             disk.id_token = t.access;
             disk.refresh_token = t.refresh;
