@@ -293,6 +293,13 @@ impl TokenSource for OAuthToken {
             *st = disk;
             return Ok(st.id_token.clone());
         }
+        // Room for the successor before the refresh token is spent: a full disk must
+        // fail now, not after (that would lose the session).
+        let room = if cfg.configs.contains_key(&self.id) {
+            Some(self.store.reserve(&guard, cfg.to_json().len() + 4096)?)
+        } else {
+            None
+        };
         // From the moment the server spends the refresh token until its successor is
         // saved, a Ctrl-C waits: dying in between would lose the session.
         crate::output::interrupt::deferred(|| -> Result<()> {
@@ -310,13 +317,13 @@ impl TokenSource for OAuthToken {
             disk.token_expires_at = t.expires_at;
             *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
             // persist the rotated refresh token before using the new access token
-            if cfg.configs.contains_key(&self.id) {
+            if let Some(room) = room {
                 let stored = config::prepare_stored(&disk);
                 if stored.skip_keyring && !disk.skip_keyring {
                     disk.skip_keyring = true;
                 }
                 cfg.configs.insert(self.id.clone(), stored);
-                self.store.save_locked(&guard, &cfg)?;
+                self.store.commit(&guard, room, &cfg.to_json())?;
             }
             Ok(())
         })?;
