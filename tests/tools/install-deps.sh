@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what `make test` / `make bench` / `make demo` need, only when missing.
 #   Debian packages: tmux, gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
+#                    strace (kills cec at a chosen system call: tests/fault_matrix.rs),
 #                    time (GNU time: peak memory of cec in tests), python3-venv,
 #                    nodejs/npm (only if node is absent), chromium
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism;
@@ -43,6 +44,7 @@ apt_deps() {
     command -v dbus-run-session >/dev/null || missing+=(dbus)
     command -v secret-tool >/dev/null || missing+=(libsecret-tools)
     command -v file >/dev/null || missing+=(file)
+    command -v strace >/dev/null || missing+=(strace)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/time ] || missing+=(time)
     command -v strip >/dev/null || missing+=(binutils)
