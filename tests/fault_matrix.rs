@@ -229,27 +229,18 @@ fn log_count(s: &Server, line: &str) -> usize {
     s.log_text().matches(line).count()
 }
 
-/// Admin's jobs on the server (ids).
-fn job_ids(s: &Server) -> Vec<String> {
-    let (code, body) = rest(s, "POST", "/a/jobs/user", Some(json!({"LoadTasks": "Any"})));
-    assert_eq!(code, 200, "{body}");
-    body["Jobs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|j| j["ID"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Start `cec ARGS` and wait until it has started a server job.
-fn start_job(s: &Server, c: &Cec, args: &[&str]) -> (Child, Receiver<String>) {
-    let before = job_ids(s);
-    let (mut child, rx) = common::spawn(c, args);
-    until("a server job", &mut child, || {
-        job_ids(s).iter().any(|j| !before.contains(j))
-    });
+/// Start `cec cp|mv|rm ...` (with `--log debug`) and wait until the server has answered
+/// the request that starts its job (or deletes).
+fn start_job(c: &Cec, args: &[&str]) -> (Child, Receiver<String>) {
+    let what = match args[0] {
+        "cp" => "PUT /a/jobs/user/copy",
+        "mv" => "PUT /a/jobs/user/move",
+        _ => "POST /a/tree/delete",
+    };
+    let mut all = args.to_vec();
+    all.extend(["--log", "debug"]);
+    let (child, rx) = common::spawn(c, &all);
+    common::wait_line(&rx, |l| l.contains("<-- 200 ") && l.contains(what));
     (child, rx)
 }
 
@@ -477,7 +468,7 @@ fn killed_copy_move_remove() {
         |s: &Server| stat(s, "common-files/km-moved.txt").is_none(),
     ];
     for ((args, says, code), done) in steps.iter().zip(done) {
-        let (mut child, _rx) = start_job(&s, &c, args);
+        let (mut child, _rx) = start_job(&c, args);
         kill9(&mut child);
         wait_for("the job to finish on the server", || done(&s));
         let out = c.args(*args).run();
@@ -737,7 +728,7 @@ fn restart_copy_move_remove() {
         ),
     ];
     for (args, appears, source) in steps {
-        let (child, rx) = start_job(&s, &c, args);
+        let (child, rx) = start_job(&c, args);
         bounce(&s);
         let (code, err) = ended(child, &rx);
         assert_eq!(code, 1, "{args:?}: {err}");
@@ -749,7 +740,7 @@ fn restart_copy_move_remove() {
     }
     assert!(stat(&s, "common-files/rm-copy.txt").is_none(), "not moved");
     let args = ["rm", "-f", "common-files/rm-moved.txt"];
-    let (child, rx) = start_job(&s, &c, &args);
+    let (child, rx) = start_job(&c, &args);
     bounce(&s);
     let (code, err) = ended(child, &rx);
     assert_eq!(code, 0, "{err}");
@@ -809,6 +800,7 @@ fn restart_token_refresh() {
 #[test]
 fn connection_cut() {
     run_cells(&[
+        ("cut_single_upload", cut_single_upload),
         ("cut_multipart_upload", cut_multipart_upload),
         ("cut_multipart_complete", cut_multipart_complete),
         ("cut_tree_upload", cut_tree_upload),
@@ -820,6 +812,26 @@ fn connection_cut() {
 
 /// Fail fast: 2 attempts, short pauses.
 const FAIL_FAST: [&str; 4] = ["--retry-max-attempts", "2", "--retry-max-backoff", "100ms"];
+
+/// The body of a single PUT cut after 1 MiB, each time: exit 1, no object; on a healthy
+/// server the same command uploads the file. (The cut itself: scp_faults.rs.)
+fn cut_single_upload() {
+    let mut s = Server::start(&["--drop-after-bytes", "1048576"]);
+    let tmp = tmpdir();
+    let f = tmp.path().join("c0.bin");
+    let content = data(3 * MIB, 300);
+    fs::write(&f, &content).unwrap();
+    let mut args = vec!["scp"];
+    args.extend(FAIL_FAST);
+    args.extend([f.to_str().unwrap(), "cells://common-files/"]);
+    let mut c = cec(&s, "admin");
+    c.args(&args).run().assert_code(1);
+    assert!(stat(&s, "common-files/c0.bin").is_none());
+    s.restart_with(&[]);
+    c.args(&args).run().assert_ok();
+    assert!(fs::read(server_file(&s, "c0.bin")).unwrap() == content);
+    assert_eq!(staging_left(&s), 0);
+}
 
 /// Every part body is cut after 3 MiB: exit 1, no object; on a healthy server the same
 /// command uploads the file.

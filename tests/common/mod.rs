@@ -1056,6 +1056,8 @@ impl Cec {
             panic!("cec timed out after {:?} (killed):\n{out}", self.timeout);
         }
         out.assert_no_secrets(&self.known_secrets());
+        // A panic is a bug whatever the test expected (docs/reliability.md §4).
+        out.assert_no_panic();
         out
     }
 
@@ -1186,9 +1188,8 @@ impl Out {
         self
     }
 
-    /// No panic message, no backtrace.
-    #[track_caller]
     /// Fails if any of `secrets` appears on stdout or stderr.
+    #[track_caller]
     pub fn assert_no_secrets(&self, secrets: &[String]) -> &Self {
         for s in secrets {
             assert!(
@@ -1201,9 +1202,14 @@ impl Out {
         self
     }
 
+    /// No panic message (cec's panic hook: "internal error … panicked at"), no
+    /// backtrace, no exit code of a panic (101) or an abort (134).
+    #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
         assert!(
-            !self.stderr.contains("panicked at") && !self.stderr.contains("RUST_BACKTRACE"),
+            !self.stderr.contains("panicked at")
+                && !self.stderr.contains("internal error (this is a bug")
+                && !self.stderr.contains("RUST_BACKTRACE"),
             "cec panicked:\n{self}"
         );
         assert!(self.code != 101 && self.code != 134, "cec crashed:\n{self}");
