@@ -95,8 +95,8 @@ pub fn config_check_keyring(p: &Parsed) -> Result<Command> {
     }))
 }
 
-pub fn config_ls(_: &Parsed) -> Result<Command> {
-    Ok(Command::Config(ConfigCmd::Ls))
+pub fn config_ls(p: &Parsed) -> Result<Command> {
+    Ok(Command::Config(ConfigCmd::Ls { json: p.v.json }))
 }
 
 pub fn config_relog(p: &Parsed) -> Result<Command> {
@@ -179,8 +179,8 @@ pub fn idm_list_workspaces(p: &Parsed) -> Result<Command> {
     Ok(Command::Idm(IdmCmd::ListWorkspaces { json: p.v.json }))
 }
 
-pub fn info(_: &Parsed) -> Result<Command> {
-    Ok(Command::Info)
+pub fn info(p: &Parsed) -> Result<Command> {
+    Ok(Command::Info { json: p.v.json })
 }
 
 pub fn jobs_get(p: &Parsed) -> Result<Command> {
@@ -337,6 +337,7 @@ pub fn share(p: &Parsed) -> Result<Command> {
         password,
         expire_days: v.expire_days,
         max_downloads: v.max_downloads,
+        json: v.json,
     }))
 }
 
@@ -358,9 +359,13 @@ pub fn storage_resync_ds(p: &Parsed) -> Result<Command> {
 }
 
 pub fn tools_hash(p: &Parsed) -> Result<Command> {
+    if p.v.raw && p.v.json {
+        return Err(p.usage("use either --raw or --json, not both"));
+    }
     Ok(Command::Tools(ToolsCmd::Hash {
         file: p.v.file.clone().unwrap_or_default(),
         raw: p.v.raw,
+        json: p.v.json,
     }))
 }
 
@@ -399,7 +404,11 @@ pub fn update(p: &Parsed) -> Result<Command> {
 }
 
 pub fn version(p: &Parsed) -> Result<Command> {
+    if p.v.json && p.v.version_format.is_some() {
+        return Err(p.usage("use either --format or --json, not both"));
+    }
     Ok(Command::Version {
         format: p.v.version_format.clone(),
+        json: p.v.json,
     })
 }

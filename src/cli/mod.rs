@@ -244,7 +244,10 @@ fn command(raw: &Raw, env: EnvFn) -> Result<Command> {
         if !c.path.is_empty() || !raw.args.is_empty() {
             return Err(usage("--version cannot be combined with a command".into()));
         }
-        return Ok(Command::Version { format: None });
+        return Ok(Command::Version {
+            format: None,
+            json: false,
+        });
     }
     let Some(build) = c.build else {
         if c.needs_sub {
@@ -534,7 +537,10 @@ mod tests {
     fn globals_anywhere() {
         let a = p(&["--log", "debug", "config", "ls"]).unwrap();
         assert_eq!(a.globals.log, LogLevel::Debug);
-        assert!(matches!(a.command, Command::Config(ConfigCmd::Ls)));
+        assert!(matches!(
+            a.command,
+            Command::Config(ConfigCmd::Ls { json: false })
+        ));
         let b = p(&["config", "ls", "--log=debug"]).unwrap();
         assert_eq!(b.globals.log, LogLevel::Debug);
         let c = p(&["ls", "-u", "https://x.example", "common-files"]).unwrap();
@@ -544,7 +550,7 @@ mod tests {
     #[test]
     fn short_clusters() {
         match p(&["tools", "hash", "-rf", "x"]).unwrap().command {
-            Command::Tools(ToolsCmd::Hash { file, raw }) => {
+            Command::Tools(ToolsCmd::Hash { file, raw, .. }) => {
                 assert!(raw);
                 assert_eq!(file, PathBuf::from("x"));
             }
@@ -650,7 +656,10 @@ mod tests {
         }
         assert!(matches!(
             p(&["--version"]).unwrap().command,
-            Command::Version { format: None }
+            Command::Version {
+                format: None,
+                json: false
+            }
         ));
     }
 

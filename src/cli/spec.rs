@@ -72,13 +72,16 @@ static SHARE_FLAGS: &[&Flag] = &[
     &ASK_PASSWORD,
     &EXPIRE_DAYS,
     &MAX_DOWNLOADS,
+    &JSON_OBJECT,
 ];
 static LIST_DS_FLAGS: &[&Flag] = &[&RAW_NAMES, &LIST_JSON];
 static RESYNC_FLAGS: &[&Flag] = &[&RESYNC_TIMEOUT];
-static HASH_FLAGS: &[&Flag] = &[&FILE, &RAW_HASH];
+static HASH_FLAGS: &[&Flag] = &[&FILE, &RAW_HASH, &JSON_OBJECT];
+static JSON_FLAGS: &[&Flag] = &[&JSON_OBJECT];
+static CONFIG_LS_FLAGS: &[&Flag] = &[&LIST_JSON];
 static QUIET_FLAGS: &[&Flag] = &[&QUIET_VERDICT];
 static UPDATE_FLAGS: &[&Flag] = &[&UPDATE_VERSION, &DRY_RUN_UPDATE, &DEV, &ROLLBACK];
-static VERSION_FLAGS: &[&Flag] = &[&VERSION_FORMAT];
+static VERSION_FLAGS: &[&Flag] = &[&VERSION_FORMAT, &JSON_OBJECT];
 
 /// Turns the parsed values into the command's typed arguments.
 pub type Build = fn(&Parsed) -> Result<Command>;
@@ -350,7 +353,13 @@ CEC_TOKEN=<token> cec config add token --url https://cells.example.com"),
         .ex("cec config check-keyring"),
     cmd("config ls", "List the current authentication profiles")
         .build(build::config_ls)
-        .ex("cec config ls"),
+        .long("Lists the accounts (columns: active mark, ID, label, user, server URL, auth type). The ID
+(<user>@<host>:<port>) tells apart two accounts of one user on one host; give it to 'config
+use', 'config rm' and 'config relog'. On a terminal a table, otherwise tab-separated rows.
+--json keys: id, active, label, user, url, auth_type (pat, oauth2 or session), skip_verify,
+keyring (the secret is in the OS keyring, not in config.json).")
+        .ex("cec config ls\ncec config ls --json | jq -r 'select(.active) | .id'")
+        .flags(CONFIG_LS_FLAGS),
     cmd("config relog", "Re-run the authentication process for an existing connection")
         .build(build::config_relog)
         .args("[ID]", 0, 1)
@@ -366,7 +375,9 @@ CEC_TOKEN=<token> cec config add token --url https://cells.example.com"),
     cmd("config use", "Define one of the authentication profiles as the current active one")
         .build(build::config_use)
         .args("[ID]", 0, 1)
-        .long("Makes the account ID active (asks which one without ID). IDs are listed by 'cec config ls'.")
+        .long("Makes the account ID active (asks which one without ID). IDs are listed by 'cec config ls'.
+A label (<user>@<host>) works too when only one account has it; when several have it, cec
+lists their IDs and exits with code 2.")
         .ex("cec config use\ncec config use admin@cells.example.com"),
     cmd("configure", "[Deprecated] Configure a connection to a running server and persist credentials locally for later use")
         .build(build::config_add)
@@ -448,8 +459,12 @@ cec idm list-acls -n uuid1 --delete --force")
         .flags(IDM_LIST_FLAGS),
     cmd("info", "Display the active connection's info: user, server and authentication type")
         .build(build::info)
-        .long("Shows the user, server URL and authentication type of the active account (or of the\n--url/--token flags), and the server version when the server tells it.")
-        .ex("cec info"),
+        .long("Shows the user, server URL and authentication type of the active account (or of the
+--url/--token flags), and the server version when the server tells it.
+--json keys: user, url, auth_type (pat, oauth2 or session), account (the account ID, null
+in --url/--token mode), server_version (null when the server does not tell it).")
+        .ex("cec info\ncec info --json | jq -r .server_version")
+        .flags(JSON_FLAGS),
     group("jobs", "Manage jobs")
         .long("Lists and deletes server jobs (administrator rights needed for other users' jobs).")
         .ex("cec jobs get\ncec jobs get --format json"),
@@ -488,7 +503,14 @@ At most one of --details, --raw, --exists, --format, --json.
 --raw, --format and --json print the children of a folder (not the folder itself).
 --json prints one object per line: {\"type\":\"file|folder|workspace|cell\",\"uuid\":..,\"name\":..,
 \"path\":\"<ws>/<path>\",\"size\":<bytes>,\"mtime\":<unix seconds>,\"hash\":..} (null when unknown);
-workspaces also carry label, description and permissions.
+workspaces also carry label, description and permissions; their uuid is the workspace's
+(the one of 'ls -d', --format '{{.Uuid}}' and 'idm list-workspaces').
+--format prints each node with a template (Go text/template syntax, a subset): fields
+{{.Type}} {{.Uuid}} {{.Name}} {{.Path}} {{.HumanSize}} {{.SizeBytes}} {{.TimeStamp}} {{.Date}}
+{{.Hash}}; {{if .X}}…{{else if .Y}}…{{else}}…{{end}} (an empty value is false), eq, ne, not,
+{{printf \"%-20s %8d\" .Name .SizeBytes}} (verbs %s %d %v %q, width, precision, '-'),
+quoted strings with Go escapes, {{/* comments */}}; \\n and \\t in the text are a newline
+and a tab. Anything else (range, pipes, variables...) is refused with one line (exit code 2).
 When stdout is not a terminal, tables are printed as tab-separated rows without borders.")
         .ex("cec ls
 cec ls common-files
@@ -496,6 +518,7 @@ cec ls -d common-files/photos
 cec ls --raw common-files
 cec ls --exists common-files/report.pdf && echo present
 cec ls --format '{{.Name}} {{.SizeBytes}}' common-files
+cec ls --format '{{printf \"%-30s\" .Name}}{{if eq .Type \"Folder\"}}<dir>{{else}}{{.HumanSize}}{{end}}' common-files
 cec ls --json common-files | jq -r .path")
         .flags(LS_FLAGS),
     group("meta", "Metadata commands")
@@ -609,12 +632,15 @@ cec scp --part-size 100 --parts-concurrency 6 --no-progress ./disk.img cells://c
         .long("Creates a public link (download and preview) for a remote file or folder and prints its URL on stdout.
 To protect the link with a password, type it at the prompt of --ask-password, or put it in the
 first line of a file (--password-file FILE) or in CEC_LINK_PASSWORD. --password also works, but
-other users of the machine can read a command line (ps): cec then prints a warning.")
+other users of the machine can read a command line (ps): cec then prints a warning.
+--json prints one object: url, path, node_uuid, link_uuid, link_hash, expires_at (Unix
+seconds or null), max_downloads (or null), password (true when the link has one).")
         .ex("cec share common-files/report.pdf
 cec share common-files/photos --expire-days 7 --max-downloads 20
 cec share common-files/report.pdf --ask-password
 cec share common-files/report.pdf --password-file ~/.config/link-password
-CEC_LINK_PASSWORD=\"$(pass show link)\" cec share common-files/report.pdf")
+CEC_LINK_PASSWORD=\"$(pass show link)\" cec share common-files/report.pdf
+cec share common-files/report.pdf --json | jq -r .url")
         .flags(SHARE_FLAGS),
     group("storage", "Datasource commands")
         .long("Lists datasources and launches resynchronisations (administrator rights needed).")
@@ -639,8 +665,9 @@ when it finished, 1 when it failed or --timeout passed (the job then goes on on 
         .ex("cec tools hash -f ./file.bin\ncec tools version isgreater 4.3.1 4.2.0"),
     cmd("tools hash", "Compute the hash of a local file using the same algorithm as the one used by the Cells Server")
         .build(build::tools_hash)
-        .long("Cells' internal hash: MD5 of the concatenation of the MD5s of the 10 MiB blocks of the file.")
-        .ex("cec tools hash -f ./file.bin\ncec tools hash -f ./file.bin --raw")
+        .long("Cells' internal hash: MD5 of the concatenation of the MD5s of the 10 MiB blocks of the file.
+--raw prints the hash alone; --json one object with the keys file, size (bytes) and hash.")
+        .ex("cec tools hash -f ./file.bin\ncec tools hash -f ./file.bin --raw\ncec tools hash -f ./file.bin --json")
         .flags(HASH_FLAGS),
     group("tools version", "Version helpers")
         .ex("cec tools version isvalid 4.3.1\ncec tools version isgreater 4.3.1 4.3.1-rc1"),
@@ -669,8 +696,15 @@ kept binary back. A build without an update server says so (see README, Updating
         .flags(UPDATE_FLAGS),
     cmd("version", "Show Cells Client version information")
         .build(build::version)
-        .long("Prints the version, build time, git commit, OS/architecture and Rust version.\nWith --format, prints a template with the fields {{.Version}}, {{.Built}}, {{.GitCommit}},\n{{.OS}}, {{.Arch}} and {{.RustVersion}}, without an added newline.")
-        .ex("cec version\ncec version -f '{{.Version}}'\ncec --version")
+        .long("Prints the version, build time, git commit, OS/architecture (Go's names: linux/amd64,
+linux/arm64, linux/arm) and Rust version.
+--format prints a template without an added newline: fields {{.PackageLabel}}, {{.Version}},
+{{.Built}}, {{.GitCommit}}, {{.GitTime}} (commit time), {{.OS}}, {{.Arch}}, {{.RustVersion}}
+and {{.GoVersion}} (the reference's name; it holds the Rust version). Templates take
+{{if .X}}…{{else}}…{{end}}, {{printf \"%-20s\" .X}}, eq, ne, not and \\n, \\t (see 'cec ls --help').
+--json prints one object: package_label, version, built, git_commit, git_time, os, arch,
+rust_version.")
+        .ex("cec version\ncec version -f '{{.Version}}'\ncec version -f '{{.OS}}/{{.Arch}}{{if .GitTime}} ({{.GitTime}}){{end}}\\n'\ncec version --json\ncec --version")
         .flags(VERSION_FLAGS),
     cmd("version isgreater", "[Deprecated] Rather use 'cec tools version isgreater'")
         .build(build::version_isgreater)

@@ -21,9 +21,10 @@ pub enum Command {
     Help {
         path: Vec<String>,
     },
-    /// `cec --version` and `cec version [-f TPL]`.
+    /// `cec --version` and `cec version [-f TPL | --json]` (not both).
     Version {
         format: Option<Template>,
+        json: bool,
     },
     Clear {
         force: bool,
@@ -32,7 +33,9 @@ pub enum Command {
         shell: Shell,
     },
     Config(ConfigCmd),
-    Info,
+    Info {
+        json: bool,
+    },
     Ls(LsArgs),
     Mkdir(MkdirArgs),
     Rm(RmArgs),
@@ -88,7 +91,9 @@ pub enum ConfigCmd {
     /// `config add` (chooser, `kind` None) or `config add oauth|token|client-auth`;
     /// `configure [client-auth|token]` maps here too (with `deprecated` set).
     Add(AddArgs),
-    Ls,
+    Ls {
+        json: bool,
+    },
     /// `config use [ID]`: interactive chooser when `id` is None.
     Use {
         id: Option<String>,
@@ -155,6 +160,7 @@ pub struct ShareArgs {
     /// Expiry in days (>= 1 when set; `max_downloads` too).
     pub expire_days: Option<u32>,
     pub max_downloads: Option<u32>,
+    pub json: bool,
 }
 
 /// Where the link password of `share` comes from.
@@ -294,8 +300,12 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Clone)]
 pub enum ToolsCmd {
-    /// `tools hash -f FILE [-r]`.
-    Hash { file: PathBuf, raw: bool },
+    /// `tools hash -f FILE [-r | --json]` (not both).
+    Hash {
+        file: PathBuf,
+        raw: bool,
+        json: bool,
+    },
     /// `deprecated`: called through the hidden `cec version isvalid` spelling.
     VersionIsValid {
         version: String,

@@ -12,7 +12,9 @@
 //! unknown):
 //! `{"type":"file"|"folder"|"workspace"|"cell","uuid":"…","name":"…",
 //!   "path":"<ws>/<path>","size":<bytes>,"mtime":<unix seconds>,"hash":"…"}`
-//! Workspaces and cells also carry `"label"`, `"description"`, `"permissions"`.
+//! Workspaces and cells also carry `"label"`, `"description"`, `"permissions"` and
+//! `"node_uuid"` (their root folder's node; `"uuid"` is the workspace's own UUID, the
+//! same in `ls -d` and `--format '{{.Uuid}}'`: [`Node::shown_uuid`]).
 //! For a folder only its children are printed (not the folder itself), as
 //! with `--raw` and `--format`.
 
@@ -102,7 +104,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         for (n, name) in &rows {
             t.row(vec![
                 n.kind().label().into(),
-                n.meta("ws_uuid").unwrap_or_else(|| n.uuid.clone()),
+                n.shown_uuid(),
                 name.to_string(),
                 n.meta("ws_label").unwrap_or_default(),
                 n.meta("ws_description").unwrap_or_default(),
@@ -115,7 +117,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         for (n, name) in &rows {
             t.row(vec![
                 n.kind().label().into(),
-                n.uuid.clone(),
+                n.shown_uuid(),
                 name.to_string(),
                 human_size(n),
                 human_date(n),
@@ -170,7 +172,7 @@ fn human_date(n: &Node) -> String {
 pub fn template_field(n: &Node, name: &str, field: &str) -> String {
     match field {
         "Type" => n.kind().label().into(),
-        "Uuid" => n.uuid.clone(),
+        "Uuid" => n.shown_uuid(),
         "Name" => name.into(),
         "Path" => n.path.clone(),
         "HumanSize" => human_size(n),
@@ -184,9 +186,10 @@ pub fn template_field(n: &Node, name: &str, field: &str) -> String {
 
 /// One `--json` object (see the module documentation for the format).
 pub fn json_value(n: &Node, ws_level: bool) -> serde_json::Value {
+    let uuid = n.shown_uuid();
     let mut v = serde_json::json!({
         "type": n.kind().json_name(),
-        "uuid": if n.uuid.is_empty() { None } else { Some(n.uuid.clone()) },
+        "uuid": if uuid.is_empty() { None } else { Some(uuid) },
         "name": n.name(),
         "path": n.path,
         "size": n.size,
@@ -197,6 +200,8 @@ pub fn json_value(n: &Node, ws_level: bool) -> serde_json::Value {
         v["label"] = n.meta("ws_label").into();
         v["description"] = n.meta("ws_description").into();
         v["permissions"] = n.meta("ws_permissions").into();
+        // The root folder's node UUID (`uuid` is the workspace's), e.g. for `idm list-acls -n`.
+        v["node_uuid"] = (!n.uuid.is_empty()).then(|| n.uuid.clone()).into();
     }
     v
 }

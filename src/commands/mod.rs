@@ -29,13 +29,13 @@ pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { globals, command } = inv;
     match command {
         Command::Help { path } => help::run(&path),
-        Command::Version { format } => version::run(format.as_ref()),
+        Command::Version { format, json } => version::run(format.as_ref(), json),
         Command::Completion { shell } => completion::run(shell),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),
         Command::Clear { force } => clear::run(&globals, force),
         Command::Config(c) => config::run(&globals, c),
-        Command::Info => info::run(&globals),
+        Command::Info { json } => info::run(&globals, json),
         Command::Ls(a) => ls::run(&globals, &a),
         Command::Mkdir(a) => mkdir::run(&globals, &a),
         Command::Rm(a) => rm::run(&globals, &a),

@@ -110,7 +110,7 @@ impl Account {
     /// `<user>@<hostname>:<port>` (port 80/443 by default).
     pub fn id(&self) -> String {
         match self.server() {
-            Ok(u) => format!("{}@{}:{}", self.user, u.host(), u.port()),
+            Ok(u) => account_id(&self.user, &u),
             Err(_) => format!("{}@:", self.user),
         }
     }
@@ -167,6 +167,11 @@ impl Account {
         self.refresh_token.clear();
         self.password.clear();
     }
+}
+
+/// The id of the account of `user` on `server`: `<user>@<hostname>:<port>`.
+pub fn account_id(user: &str, server: &ServerUrl) -> String {
+    format!("{user}@{}:{}", server.host(), server.port())
 }
 
 /// Display label of an auth type (`config ls`, `info`).

@@ -98,8 +98,19 @@ pub const LS_FIELDS: &[&str] = &[
     "Hash",
 ];
 
-/// Fields of `version --format` templates.
-pub const VERSION_FIELDS: &[&str] = &["Version", "Built", "GitCommit", "OS", "Arch", "RustVersion"];
+/// Fields of `version --format` templates (`commands::version::fields`): the reference's,
+/// plus `Built` and `RustVersion`.
+pub const VERSION_FIELDS: &[&str] = &[
+    "PackageLabel",
+    "Version",
+    "Built",
+    "GitCommit",
+    "GitTime",
+    "OS",
+    "Arch",
+    "RustVersion",
+    "GoVersion",
+];
 
 // global
 
@@ -350,11 +361,20 @@ pub static FORCE_ACLS: Flag = sw(
     |v, b| v.force = b,
 );
 
-/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`).
+/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`,
+/// `config ls`).
 pub static LIST_JSON: Flag = sw(
     "json",
     None,
     "One JSON object per line (for scripts)",
+    |v, b| v.json = b,
+);
+
+/// `--json` of the commands that print one result (`version`, `info`, `share`, `tools hash`).
+pub static JSON_OBJECT: Flag = sw(
+    "json",
+    None,
+    "Print the result as one JSON object (for scripts)",
     |v, b| v.json = b,
 );
 
@@ -849,4 +869,4 @@ pub static ROLLBACK: Flag = sw(
 
 // version
 
-pub static VERSION_FORMAT: Flag = val("format", Some('f'), "TEMPLATE", "Print with a template: {{.Version}} {{.Built}} {{.GitCommit}} {{.OS}} {{.Arch}} {{.RustVersion}}", &Tpl { fields: VERSION_FIELDS, set: |v, t| v.version_format = Some(t) });
+pub static VERSION_FORMAT: Flag = val("format", Some('f'), "TEMPLATE", "Print with a template (fields .PackageLabel .Version .Built .GitCommit .GitTime .OS .Arch .RustVersion .GoVersion)", &Tpl { fields: VERSION_FIELDS, set: |v, t| v.version_format = Some(t) });
