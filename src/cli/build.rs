@@ -64,6 +64,10 @@ pub fn completion_zsh(_: &Parsed) -> Result<Command> {
     Ok(Command::Completion { shell: Shell::Zsh })
 }
 
+pub fn completion_fish(_: &Parsed) -> Result<Command> {
+    Ok(Command::Completion { shell: Shell::Fish })
+}
+
 /// `config add` (and `configure`) take no OAuth flags, but the method chosen at
 /// the prompt may be OAuth: it runs with the flags' defaults.
 pub fn config_add(p: &Parsed) -> Result<Command> {

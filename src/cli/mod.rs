@@ -7,6 +7,7 @@
 //! definition, and lets the command's builder (`build`) make the typed
 //! `Invocation`. Every problem is a usage error (exit code 2) of one line.
 mod build;
+pub mod complete;
 pub mod flags;
 pub mod spec;
 pub mod types;
@@ -31,8 +32,30 @@ pub fn parse(args: impl Iterator<Item = OsString>) -> Result<Invocation> {
 /// Environment lookup used by the parser (injectable for unit tests).
 pub type EnvFn<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// The hidden commands of cobra's completion protocol, called by shell scripts.
+pub const COMPLETE: &str = "__complete";
+pub const COMPLETE_NO_DESC: &str = "__completeNoDesc";
+
 /// Parse `args` with the environment `env`.
 pub fn parse_with_env(args: impl Iterator<Item = OsString>, env: EnvFn) -> Result<Invocation> {
+    let mut args = args.peekable();
+    if let Some(first) = args.peek().and_then(|a| a.to_str()) {
+        if first == COMPLETE || first == COMPLETE_NO_DESC {
+            // Everything after it is the command line to complete, flags included.
+            let descriptions = first == COMPLETE;
+            let words = args
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return Ok(Invocation {
+                globals: GlobalArgs::default(),
+                command: Command::Complete {
+                    words,
+                    descriptions,
+                },
+            });
+        }
+    }
     let raw = walk(args)?;
     if raw.help {
         // Help wins over every other problem on the line.
@@ -405,6 +428,7 @@ fn globals(raw: &Raw, v: &Values, env: EnvFn, needs_url: bool) -> Result<GlobalA
         skip_verify,
         skip_keyring: v.skip_keyring,
         no_cache: v.no_cache,
+        quiet: false,
     })
 }
 
@@ -627,7 +651,7 @@ mod tests {
             vec!["rm"],
             vec!["ls", "--url", "ftp://x"],
             vec!["completion"],
-            vec!["completion", "fish"],
+            vec!["completion", "powershell"],
             vec!["ls", "--format"],
             vec!["rm", "-f=maybe", "x"],
         ] {

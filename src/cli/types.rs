@@ -32,6 +32,12 @@ pub enum Command {
     Completion {
         shell: Shell,
     },
+    /// Hidden `__complete WORD... PARTIAL` (`__completeNoDesc`: `descriptions` false):
+    /// cobra's completion protocol (the words are not parsed as flags).
+    Complete {
+        words: Vec<String>,
+        descriptions: bool,
+    },
     Config(ConfigCmd),
     Info {
         json: bool,
@@ -65,6 +71,7 @@ impl Command {
                 | Command::Version { .. }
                 | Command::Clear { .. }
                 | Command::Completion { .. }
+                | Command::Complete { .. }
                 | Command::Config(_)
                 | Command::Update(_)
                 | Command::Doc { .. }
@@ -77,6 +84,7 @@ impl Command {
 pub enum Shell {
     Bash,
     Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

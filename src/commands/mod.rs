@@ -1,5 +1,6 @@
 //! One file per command; `run` dispatches the parsed invocation.
 pub mod clear;
+pub mod complete;
 pub mod completion;
 pub mod config;
 pub mod cp;
@@ -31,6 +32,10 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Help { path } => help::run(&path),
         Command::Version { format, json } => version::run(format.as_ref(), json),
         Command::Completion { shell } => completion::run(shell),
+        Command::Complete {
+            words,
+            descriptions,
+        } => complete::run(&words, descriptions),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),
         Command::Clear { force } => clear::run(&globals, force),

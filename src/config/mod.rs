@@ -534,6 +534,22 @@ pub fn load_secrets(store: &Store, acc: &mut Account) -> Result<()> {
     )))
 }
 
+/// [`load_secrets`] for shell completion: the keyring is read only if it answers
+/// without asking the user (no unlock prompt), and nothing is migrated or written.
+pub fn load_secrets_quiet(acc: &mut Account) -> Result<()> {
+    if acc.skip_keyring || acc.has_secret() {
+        return Ok(());
+    }
+    let v = keyring::get_unlocked(&acc.keyring_key()).map_err(|e| {
+        Error::auth(format!(
+            "the credentials of {} cannot be read without asking ({e})",
+            acc.id()
+        ))
+    })?;
+    acc.apply_keyring_value(&v);
+    Ok(())
+}
+
 /// The copy of `acc` to write in config.json: its secret goes to the keyring
 /// unless the account skips it; on keyring failure a warning is printed on
 /// stderr and the secrets stay in the copy with `skipKeyring: true`.

@@ -1350,6 +1350,33 @@ impl Tty {
         }
     }
 
+    /// Wait until `pred` holds for the screen; returns the screen. Panics with `what`
+    /// and the screen on timeout.
+    #[track_caller]
+    pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what} on the terminal:\n{s}");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The line the cursor is on (the last non-blank line of the screen).
+    pub fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_end()
+            .to_string()
+    }
+
     /// The exit code, if cec has exited.
     pub fn exit_code(&self) -> Option<i32> {
         fs::read_to_string(&self.exit_file)
