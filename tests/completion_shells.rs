@@ -4,6 +4,7 @@
 //! come from the development server (REST through Prism when `CEC_PRISM` is set).
 //! Also: `__complete` never prompts or refreshes, caches a few seconds, and answers fast.
 mod common;
+mod hostile;
 
 use common::{Cec, Server, Tty};
 use serde_json::Value;
@@ -484,4 +485,58 @@ echo "elapsed_ms=$(( (e - s) / 1000000 ))" >&2; exit $rc
         .unwrap_or_else(|| panic!("no timing: {stderr}"));
     assert!(ms < 2000, "{ms} ms with a locked keyring: {stderr}");
     assert!(stderr.contains("locked"), "{stderr}");
+}
+
+/// A server that pages forever, one that never answers, and names with control
+/// characters: TAB still gets an answer within a few seconds, and no name breaks the
+/// one-candidate-per-line protocol.
+#[test]
+fn complete_against_hostile_servers() {
+    use hostile::{node, Hostile, Reply};
+    let endless = Hostile::start(|req| {
+        if req.path() != "/a/tree/stats" {
+            return Reply::not_found();
+        }
+        let offset = req.json()["Offset"].as_i64().unwrap_or(0);
+        let nodes: Vec<Value> = (offset..offset + 1000)
+            .map(|i| node(&format!("ws/n{i}"), &format!("u{i}"), false, 1))
+            .collect();
+        Reply::json(
+            200,
+            serde_json::json!({"Nodes": nodes, "Pagination": {"Limit": 1000, "NextOffset": offset + 1000}}),
+        )
+    });
+    let silent = Hostile::start(|_| {
+        Reply::Custom(Box::new(|_| std::thread::sleep(Duration::from_secs(30))))
+    });
+    let odd = Hostile::start(|req| {
+        if req.path() != "/a/tree/stats" {
+            return Reply::not_found();
+        }
+        let nodes: Vec<Value> = [
+            "ws/a\nb.txt",
+            "ws/ok.txt",
+            "ws/t\tab.txt",
+            "ws/esc\u{1b}[2J",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| node(p, &format!("u{i}"), false, 1))
+        .collect();
+        Reply::json(200, serde_json::json!({ "Nodes": nodes }))
+    });
+    for (server, within) in [(&endless, 8), (&silent, 5)] {
+        let mut cec = Cec::new();
+        cec.env("CEC_URL", &server.url)
+            .env("CEC_TOKEN", "test-token");
+        let (c, d, took) = complete(&mut cec, &["ls", "ws/"]);
+        assert!(c.is_empty(), "{c:?}");
+        assert_eq!(d, ":1");
+        assert!(took < Duration::from_secs(within), "{took:?}");
+    }
+    let mut cec = Cec::new();
+    cec.env("CEC_URL", &odd.url).env("CEC_TOKEN", "test-token");
+    let (c, d, _) = complete(&mut cec, &["ls", "ws/"]);
+    assert_eq!(c, ["ws/ok.txt"]);
+    assert_eq!(d, ":6");
 }

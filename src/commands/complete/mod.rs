@@ -16,6 +16,8 @@ use crate::cli::flags::{self, Complete, Flag};
 use crate::cli::spec;
 use crate::error::Result;
 use crate::output;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 pub const ERROR: u32 = 1;
 pub const NO_SPACE: u32 = 2;
@@ -49,6 +51,9 @@ impl Answer {
     }
 }
 
+/// The longest a TAB may wait for cec, whatever the server does (endless pages...).
+const DEADLINE: Duration = Duration::from_secs(5);
+
 pub fn run(words: &[String], descriptions: bool) -> Result<()> {
     let (partial, before) = match words.split_last() {
         Some((p, b)) => (p.as_str(), b),
@@ -57,7 +62,20 @@ pub fn run(words: &[String], descriptions: bool) -> Result<()> {
     let mut cx = complete::context(before, &|k| std::env::var(k).ok());
     cx.globals.quiet = true;
     crate::api::http::limit_timeouts(remote::TIMEOUT);
-    output::print_out(&render(&answer(&cx, partial), descriptions));
+    // Whoever finishes first answers: the completion, or the watchdog with "nothing".
+    static ANSWERED: AtomicBool = AtomicBool::new(false);
+    std::thread::spawn(|| {
+        std::thread::sleep(DEADLINE);
+        if !ANSWERED.swap(true, Ordering::SeqCst) {
+            errln!("cec: no completion within {} s", DEADLINE.as_secs());
+            output::print_out(&render(&Answer::none(ERROR), false));
+            std::process::exit(0);
+        }
+    });
+    let text = render(&answer(&cx, partial), descriptions);
+    if !ANSWERED.swap(true, Ordering::SeqCst) {
+        output::print_out(&text);
+    }
     Ok(())
 }
 
