@@ -155,8 +155,8 @@ fn server_restart_mid_transfer() {
     for i in 0..30 {
         fs::write(src.join(format!("r{i:02}.txt")), data(5000 + i, i as u64)).unwrap();
     }
-    let mut c = cec(&s, "admin");
-    c.args([
+    let c = cec(&s, "admin");
+    let args = [
         "scp",
         "--files-concurrency",
         "1",
@@ -166,21 +166,17 @@ fn server_restart_mid_transfer() {
         "1s",
         src.to_str().unwrap(),
         "cells://common-files/",
-    ]);
-    let mut child = c
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for a few files to land, then restart the server under its feet.
+    ];
+    let (mut child, lines) = common::spawn(&c, &args);
+    // Wait for a few files to land, then stop the server under its feet, and start it
+    // again once cec has seen the outage (a retry is logged).
     wait_for("first uploads", || {
         fs::read_dir(s.root.join("data/common/restart"))
             .map(|d| d.count() >= 3)
             .unwrap_or(false)
     });
     s.kill();
-    std::thread::sleep(Duration::from_millis(1500));
+    common::wait_line(&lines, |l| l.contains("retrying in"));
     s.restart();
     let start = Instant::now();
     let status = loop {
@@ -193,14 +189,8 @@ fn server_restart_mid_transfer() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err: Vec<String> = lines.try_iter().collect();
+    let err = err.join("\n");
     assert!(status.success(), "{err}");
     let (want, _) = snapshot(&src);
     let (got, _) = snapshot(&s.root.join("data/common/restart"));
