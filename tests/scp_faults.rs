@@ -33,12 +33,11 @@ fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cu
     let s = Server::start(&[]);
     let tmp = upload_new(&s, name, content, up_flags);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     let remote = format!("cells://common-files/{name}");
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args(["scp", "-v", &remote, dl.to_str().unwrap()])
         .run();
     out.assert_ok();
@@ -76,12 +75,11 @@ fn parallel_download_resumes_ranges_cut_mid_body() {
 fn upload_cut_mid_body_never_leaves_a_truncated_object() {
     let s = Server::start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "1048576"]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "1048576"]);
     let tmp = tmpdir();
     let f = tmp.path().join("never.bin");
     fs::write(&f, data(3 * MIB, 6)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "--retry-max-attempts",
@@ -94,7 +92,7 @@ fn upload_cut_mid_body_never_leaves_a_truncated_object() {
         .run();
     assert_eq!(out.code, 1, "{out}");
     assert!(
-        !ds.file("never.bin").exists(),
+        !server_file(&ds, "never.bin").exists(),
         "a truncated object was stored"
     );
 }
@@ -378,12 +376,11 @@ fn checksum_mismatch_is_detected_in_a_parallel_download() {
 fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
     let s = Server::start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "100000"]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "100000"]);
     let tmp = tmpdir();
     let f = tmp.path().join("f25m");
     fs::write(&f, data(25 * MIB, 25)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "-n",
@@ -405,7 +402,10 @@ fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
         .to_string();
     assert!(retries_in(&summary) >= 2, "{summary}");
     assert!(out.stderr.contains("Error: "), "{out}");
-    assert!(!ds.file("f25m").exists(), "a truncated object was stored");
+    assert!(
+        !server_file(&ds, "f25m").exists(),
+        "a truncated object was stored"
+    );
 }
 
 /// `cec scp` against `url` with a token, and `args` after `scp`.
