@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod error;
 mod s3;
+mod text;
 mod transfer;
 mod update;
 

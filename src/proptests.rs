@@ -182,10 +182,10 @@ proptest! {
     /// XML decoding of S3 replies never panics on any text.
     #[test]
     fn xml_decoding_never_panics(s in "(<[/A-Za-z?!]{0,8}>|[^<>]{0,6}|&[a-z#0-9]{0,5};?){0,20}") {
-        let _ = crate::s3::xml::root_name(&s);
-        let _ = crate::s3::xml::elements(&s, "Part");
-        let _ = crate::s3::xml::first(&s, "Code");
-        let _ = crate::s3::xml::unescape(&s);
+        let _ = crate::text::xml::root_name(&s);
+        let _ = crate::text::xml::elements(&s, "Part");
+        let _ = crate::text::xml::first(&s, "Code");
+        let _ = crate::text::xml::unescape(&s);
     }
 }
 

@@ -325,25 +325,30 @@ impl TokenSource for OAuthToken {
             *st = disk;
             return Ok(st.id_token.clone());
         }
-        let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
-            Error::auth(format!(
-                "could not refresh the authentication token of {}: {}; run 'cec config relog'",
-                self.id, e.message
-            ))
-        })?;
-        disk.id_token = t.access;
-        disk.refresh_token = t.refresh;
-        disk.token_expires_at = t.expires_at;
-        *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
-        // persist the rotated refresh token before using the new access token
-        if cfg.configs.contains_key(&self.id) {
-            let stored = config::prepare_stored(&disk);
-            if stored.skip_keyring && !disk.skip_keyring {
-                disk.skip_keyring = true;
+        // From the moment the server spends the refresh token until its successor is
+        // saved, a Ctrl-C waits: dying in between would lose the session.
+        crate::output::interrupt::deferred(|| -> Result<()> {
+            let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
+                Error::auth(format!(
+                    "could not refresh the authentication token of {}: {}; run 'cec config relog'",
+                    self.id, e.message
+                ))
+            })?;
+            disk.id_token = t.access;
+            disk.refresh_token = t.refresh;
+            disk.token_expires_at = t.expires_at;
+            *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
+            // persist the rotated refresh token before using the new access token
+            if cfg.configs.contains_key(&self.id) {
+                let stored = config::prepare_stored(&disk);
+                if stored.skip_keyring && !disk.skip_keyring {
+                    disk.skip_keyring = true;
+                }
+                cfg.configs.insert(self.id.clone(), stored);
+                self.store.save_locked(&guard, &cfg)?;
             }
-            cfg.configs.insert(self.id.clone(), stored);
-            self.store.save_locked(&guard, &cfg)?;
-        }
+            Ok(())
+        })?;
         drop(guard);
         http::debug("--> token has been refreshed");
         *st = disk;

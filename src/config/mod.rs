@@ -561,7 +561,7 @@ pub fn prepare_stored(acc: &Account) -> Account {
         match keyring::set(&acc.keyring_key(), &acc.keyring_value()) {
             Ok(()) => stored.clear_secrets(),
             Err(e) => {
-                crate::api::http::debug(format!("keyring write failed: {e}"));
+                crate::output::log::debug(&format!("keyring write failed: {e}"));
                 errln!("{KEYRING_WARNING}");
                 stored.skip_keyring = true;
             }

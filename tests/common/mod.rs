@@ -335,6 +335,29 @@ impl Server {
         Server::launch(extra, false)
     }
 
+    /// A private server (direct) on an existing root, e.g. another server's after its
+    /// `kill()`, with other `serve` arguments (fault knobs). Killed on drop; the root stays.
+    pub fn start_on(root: &Path, extra: &[&str]) -> Server {
+        let tmp = tempfile::Builder::new()
+            .prefix("cec-devserver-log-")
+            .tempdir()
+            .expect("tempdir");
+        let log = tmp.path().join("server.log");
+        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, url) = spawn_server(root, &log, "127.0.0.1:0", &args);
+        Server {
+            api_url: url.clone(),
+            url,
+            root: root.to_path_buf(),
+            args,
+            log,
+            child: Mutex::new(Some(child)),
+            prism: None,
+            tmp: Some(tmp),
+            violations_expected: Default::default(),
+        }
+    }
+
     /// A private server behind Prism when `CEC_PRISM` is set (REST-only tests).
     pub fn start_validated(extra: &[&str]) -> Server {
         Server::launch(extra, true)

@@ -20,6 +20,10 @@ pub trait Host: Send + Sync + 'static {
     fn access_token_lifetime(&self) -> Duration;
     /// `--require-pkce`: the OAuth front must refuse an authorization request without S256 PKCE.
     fn require_pkce(&self) -> bool;
+    /// How late the token endpoint answers, after its work (`--token-delay-ms`).
+    fn token_delay(&self) -> Duration {
+        Duration::ZERO
+    }
     /// The server's public base URL, e.g. `http://127.0.0.1:PORT` (no trailing slash).
     fn public_url(&self) -> String;
     /// Map an S3 key (`<workspace-slug>/<path>`) to the file holding its bytes, if

@@ -3,7 +3,7 @@
 //! ```text
 //! cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
 //!     [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-//!     [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
+//!     [--require-pkce] [--token-delay-ms N] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
 //!     [--seed-users N]
 //! cells-devserver token --root DIR -u USER [-e 90d]
 //! ```
@@ -45,7 +45,7 @@ type Out = Response<BoxBody<Bytes, StdError>>;
 const USAGE: &str = "usage:
   cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
       [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-      [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
+      [--require-pkce] [--token-delay-ms N] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
       [--seed-users N]
   cells-devserver token --root DIR -u USER [-e 90d]   (-e: Ns|Nm|Nh|Nd, may be negative)";
 
@@ -135,6 +135,7 @@ fn serve(args: Vec<String>) {
         drop_after_bytes: None,
         token_lifetime: 3600,
         require_pkce: false,
+        token_delay_ms: 0,
         job_delay_ms: 0,
         seed: 42,
         edition: Edition::Enterprise,
@@ -152,6 +153,7 @@ fn serve(args: Vec<String>) {
             "--drop-after-bytes" => cfg.drop_after_bytes = Some(num(&a, it.next())),
             "--token-lifetime" => cfg.token_lifetime = num(&a, it.next()),
             "--require-pkce" => cfg.require_pkce = true,
+            "--token-delay-ms" => cfg.token_delay_ms = num(&a, it.next()),
             "--job-delay-ms" => cfg.job_delay_ms = num(&a, it.next()),
             "--seed" => cfg.seed = num(&a, it.next()),
             "--edition" => {

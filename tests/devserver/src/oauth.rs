@@ -84,7 +84,13 @@ pub async fn handle(
             )
         }
     };
-    handle_parts(host, &parts, body)
+    let is_token = parts.uri.path() == "/oidc/oauth2/token";
+    let delay = host.token_delay();
+    let resp = handle_parts(host, &parts, body);
+    if is_token {
+        tokio::time::sleep(delay).await;
+    }
+    resp
 }
 
 /// Same as [`handle`] with the body already read (used by unit tests).

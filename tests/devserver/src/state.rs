@@ -480,6 +480,9 @@ pub struct Config {
     pub drop_after_bytes: Option<u64>,
     pub token_lifetime: u64,
     pub require_pkce: bool,
+    /// `--token-delay-ms`: the OAuth token endpoint answers this late, after doing its
+    /// work (a refresh token is spent before the client hears of its successor).
+    pub token_delay_ms: u64,
     pub job_delay_ms: u64,
     pub seed: u64,
     pub edition: Edition,
@@ -1175,6 +1178,9 @@ impl Host for State {
     }
     fn require_pkce(&self) -> bool {
         self.cfg.require_pkce
+    }
+    fn token_delay(&self) -> Duration {
+        Duration::from_millis(self.cfg.token_delay_ms)
     }
     fn public_url(&self) -> String {
         self.public_url.get().cloned().unwrap_or_default()
