@@ -68,12 +68,7 @@ pub fn debug(msg: impl AsRef<str>) {
 
 /// `<os>/<arch> rust<version> github.com/pydio/cells-client@v<version>`.
 pub fn user_agent() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        other => other,
-    };
+    let arch = crate::platform::goarch();
     // build.rs gives "rustc 1.95.0" → "rust1.95.0" (like Go's "go1.23.9")
     let rust = option_env!("CEC_RUSTC_VERSION")
         .and_then(|v| v.split_whitespace().nth(1))

@@ -1,7 +1,7 @@
 //! `cec version [-f TEMPLATE | --json]` and `cec --version`.
 use crate::error::Result;
 use crate::output::{self, Template};
-use crate::update::{goarch, goos};
+use crate::platform::{goarch, goos};
 
 /// Build information embedded by build.rs.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::output::human_size;
 pub use replace::Exe;
 pub use semver::SemVer;
-pub use server::{goarch, goos, source, Offer, Source};
+pub use server::{source, Offer, Source};
 
 /// This build's version, as sent to the update server.
 pub const CURRENT_VERSION: &str = env!("CARGO_PKG_VERSION");
