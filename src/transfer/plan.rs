@@ -29,6 +29,8 @@ pub struct Entry {
     /// A symbolic link (local destination trees): replaced, never followed or merged into.
     pub is_link: bool,
     pub size: u64,
+    /// Modification time, Unix seconds (0 when unknown).
+    pub mtime: i64,
     /// Local absolute path (local trees).
     pub local: Option<PathBuf>,
     /// Remote node (remote trees).
@@ -110,6 +112,7 @@ fn visit(
             is_dir: false,
             is_link: false,
             size: meta.len(),
+            mtime: meta.mtime(),
             local: Some(path.to_path_buf()),
             node: None,
         });
@@ -132,6 +135,7 @@ fn visit(
         is_dir: true,
         is_link: false,
         size: 0,
+        mtime: meta.mtime(),
         local: Some(path.to_path_buf()),
         node: None,
     });
@@ -204,6 +208,7 @@ fn child_meta(
                 is_dir: false,
                 is_link: true,
                 size: 0,
+                mtime: 0,
                 local: Some(p.to_path_buf()),
                 node: None,
             });
@@ -259,6 +264,7 @@ pub fn walk_remote(
             } else {
                 file_size(&node).unwrap_or(0)
             },
+            mtime: node.mtime.unwrap_or(0),
             local: None,
             node: Some(node),
         });
@@ -427,6 +433,7 @@ mod tests {
             is_dir: dir,
             is_link: false,
             size: 0,
+            mtime: 0,
             local: None,
             node: None,
         }
