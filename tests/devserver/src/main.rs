@@ -293,7 +293,7 @@ static REQUESTS: Mutex<std::collections::BTreeMap<String, u64>> =
 /// REST calls by endpoint without the node path.
 fn request_kind(method: &http::Method, path: &str, query: &str) -> String {
     if is_io(path) {
-        let step = ["uploads", "uploadId", "list-type", "partNumber"]
+        let step = ["partNumber", "uploads", "uploadId", "list-type"]
             .iter()
             .find(|k| query.split('&').any(|q| q.split('=').next() == Some(**k)))
             .map(|k| format!("?{k}"))
