@@ -76,10 +76,14 @@ impl S3 {
     /// or one part with `query`. Returns the ETag and the block MD5s.
     pub fn put_bytes(&self, key: &str, query: &[(&str, &str)], data: &[u8]) -> Result<PutResult> {
         use md5::{Digest, Md5};
-        let block_md5s = data
-            .chunks(cells_hash::BLOCK_SIZE as usize)
-            .map(|b| Md5::digest(b).into())
-            .collect();
+        // An empty body is one empty block (as the server hashes it).
+        let block_md5s = if data.is_empty() {
+            vec![Md5::digest(b"").into()]
+        } else {
+            data.chunks(cells_hash::BLOCK_SIZE as usize)
+                .map(|b| Md5::digest(b).into())
+                .collect()
+        };
         let op = Op {
             method: "PUT",
             key,

@@ -44,9 +44,11 @@ fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> Result<()> {
     Ok(())
 }
 
-/// Upload everything `input` gives to `key`.
+/// Upload everything `input` gives to `key`. A failed multipart upload is
+/// aborted through `aborter` (an S3 client that a Ctrl-C does not stop).
 pub fn upload(
     s3: &S3,
+    aborter: &S3,
     opts: &Options,
     limit: Option<&Bandwidth>,
     key: &str,
@@ -78,7 +80,7 @@ pub fn upload(
     match up.run(head, input) {
         Ok(stored) => Ok(stored),
         Err(e) => {
-            let _ = s3.abort_multipart(key, &upload_id);
+            let _ = aborter.abort_multipart(key, &upload_id);
             Err(e.context("nothing was stored"))
         }
     }
@@ -257,7 +259,8 @@ pub fn download(
 /// the file and check its size and hash (like every scp upload).
 pub fn upload_checked(ctx: &super::Ctx<'_>, key: &str, input: &mut dyn Read) -> Result<Stored> {
     let limit = ctx.progress.limit();
-    let stored = upload(ctx.s3, ctx.opts, limit.as_deref(), key, input)?;
+    let aborter = S3::for_client(ctx.client);
+    let stored = upload(ctx.s3, &aborter, ctx.opts, limit.as_deref(), key, input)?;
     let sent = super::verify::Sent {
         name: key.to_string(),
         remote: key.to_string(),
