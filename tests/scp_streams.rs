@@ -30,7 +30,7 @@ fn run_bytes(c: &mut common::Cec, args: &[&str]) -> (i32, Vec<u8>, String) {
 
 fn stdin_upload(s: &Server, stdin: &[u8], args: &[&str]) -> common::Out {
     let mut c = cec(s, "admin");
-    c.arg("scp").args(args).stdin(stdin.to_vec()).run()
+    c.arg("scp").args(args).stdin(stdin).run()
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn ctrl_c_during_a_stream_upload_aborts_it() {
     stdin.write_all(&data(12 * MIB, 8)).unwrap();
     // The multipart upload has started: stop it while standard input is still open.
     wait_for("the multipart upload", || {
-        requests(&s.url).get("POST /io?uploads").is_some()
+        requests(&s.url).contains_key("POST /io?uploads")
     });
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     drop(stdin);

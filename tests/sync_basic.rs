@@ -361,3 +361,40 @@ fn refusals_are_clear() {
     .assert_code(2);
     sync(s, &state, &["a", "b"]).assert_code(2);
 }
+
+#[test]
+fn several_sources_and_remote_wildcards_go_each_into_its_own_folder() {
+    let s = Server::start(&[]);
+    let tmp = tmpdir();
+    let state = tmp.path().join("state");
+    let (a, b) = (tmp.path().join("alpha"), tmp.path().join("beta"));
+    make_tree(&a, 1, 1);
+    make_tree(&b, 1, 2);
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    sync(&s, &state, &[a_s, b_s, "cells://common-files/many"]).assert_code(4);
+    sync(&s, &state, &["-p", a_s, b_s, "cells://common-files/many"]).assert_ok();
+    assert_eq!(files(&server_file(&s, "many/alpha")), files(&a));
+    assert_eq!(files(&server_file(&s, "many/beta")), files(&b));
+    let dst = tmp.path().join("back");
+    sync(
+        &s,
+        &state,
+        &["-p", "cells://common-files/many/*a", dst.to_str().unwrap()],
+    )
+    .assert_ok();
+    assert_eq!(files(&dst.join("alpha")), files(&a));
+    assert_eq!(files(&dst.join("beta")), files(&b));
+    // Again: nothing to send.
+    let out = sync(
+        &s,
+        &state,
+        &["cells://common-files/many/*", dst.to_str().unwrap()],
+    );
+    out.assert_ok();
+    assert_eq!(
+        out.stderr.matches("0 downloaded (0 B)").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}

@@ -659,7 +659,7 @@ cec scp cells://common-files/db.sql.gz - | gunzip | psql db")
         .flags(SCP_FLAGS),
     cmd("sync", "Make a folder the mirror of another, local to remote or remote to local")
         .build(build::sync)
-        .args("SOURCE TARGET", 2, 2)
+        .args("SOURCE... TARGET", 2, usize::MAX)
         .comp(Complete::Scp)
         .long("Makes TARGET hold what SOURCE holds: one side is remote (cells://), the other local;
 both are folders (a missing TARGET is created with -p/--parents). Only what differs is
@@ -676,7 +676,9 @@ left out. Excluded items are neither sent nor deleted. --max-age leaves out file
 AGE (on both sides). Runs for the same TARGET do not overlap: a second one exits at once with
 code 5. An interrupted sync continues where it stopped when run again. Exit code 0 when all
 went well, 6 when some items failed (listed). One summary line on stderr; --json prints the
-actions and the summary as JSON lines on stdout; --dry-run prints the plan only.")
+actions and the summary as JSON lines on stdout; --dry-run prints the plan only.
+Several SOURCEs (or a remote SOURCE with wildcards in its last element, as in scp) are each
+synced into TARGET/<name>; TARGET must then exist (or -p).")
         .ex("# Nightly backup (see README, Backups with cron)
 cec sync --delete --no-progress /srv/data cells://common-files/backup/data
 

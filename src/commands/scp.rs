@@ -42,7 +42,7 @@ pub enum Direction {
     Download { remote: String, local: String },
 }
 
-fn remote_part(s: &str) -> Option<&str> {
+pub(crate) fn remote_part(s: &str) -> Option<&str> {
     s.strip_prefix("cells://")
         .or_else(|| s.strip_prefix("cells//"))
 }
@@ -219,7 +219,7 @@ fn parents_download(a: &ScpArgs, local: &str) -> Result<()> {
 }
 
 /// The folder that receives several sources: it must exist (or `-p`).
-fn remote_folder(s: &Session, a: &ScpArgs, remote: &str) -> Result<String> {
+pub(crate) fn remote_folder(s: &Session, a: &ScpArgs, remote: &str) -> Result<String> {
     let target = tree::clean_path(remote);
     match tree::stat(&s.client, &target)? {
         Some(n) if n.is_dir() => Ok(target),
@@ -257,7 +257,7 @@ fn upload_many(s: &Session, a: &ScpArgs, remote: &str) -> Result<()> {
 }
 
 /// Run every item; exit 6 (listed) when some failed, stop at an interruption.
-fn all_of(n: usize, items: impl Iterator<Item = (String, Result<()>)>) -> Result<()> {
+pub(crate) fn all_of(n: usize, items: impl Iterator<Item = (String, Result<()>)>) -> Result<()> {
     let mut failed: Vec<(String, Error)> = Vec::new();
     for (what, r) in items {
         match r {
@@ -281,16 +281,16 @@ fn all_of(n: usize, items: impl Iterator<Item = (String, Result<()>)>) -> Result
 }
 
 /// Remote sources with their shell-style wildcards resolved.
-struct Found {
+pub(crate) struct Found {
     /// (argument, the remote paths it names, or why not).
-    items: Vec<(String, Result<Vec<String>>)>,
+    pub items: Vec<(String, Result<Vec<String>>)>,
     /// Some argument was a wildcard pattern.
-    globbed: bool,
+    pub globbed: bool,
 }
 
 /// Resolve each remote source: a path that exists is itself; else a last
 /// element with `*`, `?` or `[...]` matches the names of its folder.
-fn expand_sources(client: &crate::api::Client, sources: &[String]) -> Result<Found> {
+pub(crate) fn expand_sources(client: &crate::api::Client, sources: &[String]) -> Result<Found> {
     let mut found = Found {
         items: Vec::new(),
         globbed: false,

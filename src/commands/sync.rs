@@ -26,15 +26,76 @@ pub fn run(globals: &GlobalArgs, a: &SyncArgs) -> Result<()> {
             ),
         )
     })?;
+    for src in &a.scp.sources[1..] {
+        scp::direction(src, &a.scp.target)?;
+    }
     let rules = rules_of(a, matches!(dir, Direction::Upload { .. }))?;
     let s = scp::session(globals, &a.scp)?;
     crate::output::interrupt::set_graceful(true);
     let res = match dir {
-        Direction::Upload { local, remote } => upload(&s, a, &rules, &local, &remote),
-        Direction::Download { remote, local } => download(&s, a, &rules, &remote, &local),
+        Direction::Upload { local, remote } if a.scp.sources.len() == 1 => {
+            upload(&s, a, &rules, &local, &remote)
+        }
+        Direction::Upload { remote, .. } => upload_many(&s, a, &rules, &remote),
+        Direction::Download { remote, local } => {
+            let found = scp::expand_sources(&s.client, &a.scp.sources)?;
+            if a.scp.sources.len() == 1 && !found.globbed {
+                download(&s, a, &rules, &remote, &local)
+            } else {
+                download_many(&s, a, &rules, found, &local)
+            }
+        }
     };
     crate::output::interrupt::set_graceful(false);
     res
+}
+
+/// Several sources (or a remote wildcard): each one is synced into
+/// TARGET/<its name>, created as needed; TARGET must exist (or `-p`).
+fn upload_many(s: &Session, a: &SyncArgs, rules: &Rules, remote: &str) -> Result<()> {
+    let folder = scp::remote_folder(s, &a.scp, remote)?;
+    let mut each = a.clone();
+    each.scp.parents = true;
+    let mut items = Vec::new();
+    for src in &a.scp.sources {
+        let abs = scp::absolute(src)?;
+        let name = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let r = upload(s, &each, rules, src, &tree::join(&folder, &name));
+        items.push((src.clone(), r));
+    }
+    scp::all_of(items.len(), items.into_iter())
+}
+
+fn download_many(
+    s: &Session,
+    a: &SyncArgs,
+    rules: &Rules,
+    found: scp::Found,
+    local: &str,
+) -> Result<()> {
+    let target = scp::absolute(local)?;
+    if !local_root(a, &target)? {
+        std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?;
+    }
+    let mut each = a.clone();
+    each.scp.parents = true;
+    let mut items = Vec::new();
+    for (arg, paths) in found.items {
+        match paths {
+            Err(e) => items.push((arg, Err(e))),
+            Ok(paths) => {
+                for p in paths {
+                    let dest = target.join(tree::base_name(&p));
+                    let r = download(s, &each, rules, &p, &dest.display().to_string());
+                    items.push((format!("cells://{p}"), r));
+                }
+            }
+        }
+    }
+    scp::all_of(items.len(), items.into_iter())
 }
 
 fn rules_of(a: &SyncArgs, upload: bool) -> Result<Rules> {
