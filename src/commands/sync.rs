@@ -177,7 +177,9 @@ fn upload(s: &Session, a: &SyncArgs, rules: &Rules, local: &str, remote: &str) -
         }
         None => Vec::new(),
     };
-    let p = sy::plan(rules, &source, &sy::by_rel(existing), &|e| local_hash(e));
+    let existing = sy::by_rel(existing);
+    let hashes = sy::local_hashes(rules, &source, &existing, s.opts.files_concurrency);
+    let p = sy::plan(rules, &source, &existing, &|e| hashes.get(&e.rel).cloned());
     if finish_dry(a, &p, true) {
         return Ok(());
     }
@@ -229,7 +231,9 @@ fn download(s: &Session, a: &SyncArgs, rules: &Rules, remote: &str, local: &str)
     } else {
         Vec::new()
     };
-    let p = sy::plan(rules, &source, &sy::by_rel(existing), &|e| local_hash(e));
+    let existing = sy::by_rel(existing);
+    let hashes = sy::local_hashes(rules, &source, &existing, s.opts.files_concurrency);
+    let p = sy::plan(rules, &source, &existing, &|e| hashes.get(&e.rel).cloned());
     if finish_dry(a, &p, false) {
         return Ok(());
     }
@@ -283,10 +287,6 @@ fn folders(entries: &[Entry]) -> HashSet<String> {
         .filter(|e| e.is_dir)
         .map(|e| e.rel.clone())
         .collect()
-}
-
-fn local_hash(e: &Entry) -> Option<String> {
-    cells_hash::hash_file(e.local.as_deref()?).ok()
 }
 
 /// With `--json`, the actions as JSON lines; with `--dry-run`, the plan

@@ -107,8 +107,8 @@ pub struct SyncPlan {
     pub excluded: usize,
 }
 
-/// Does `src` need sending over `dst` (two files)? `local_hash` hashes the
-/// local side of the pair (checksum mode, only when the sizes are equal).
+/// Does `src` need sending over `dst` (two files)? `local_hash` gives the hash
+/// of the local side of the pair (checksum mode, only when the sizes are equal).
 ///
 /// Times (whole seconds): the server sets a file's time itself when it
 /// receives it (it keeps no client time), so an upload is needed when the
@@ -235,12 +235,15 @@ fn deletions(rules: &Rules, all: &HashSet<&str>, dest: &HashMap<String, Entry>) 
     let mut gone: HashSet<&str> = HashSet::new();
     for rel in rels {
         let d = &dest[rel];
-        let candidate = !all.contains(rel.as_str())
-            && if d.is_dir {
-                rules.filter.folder(rel)
-            } else {
-                rules.keeps_file(d) || d.is_link
-            };
+        let kept = if d.is_dir {
+            rules.filter.folder(rel)
+        } else if d.is_link {
+            // A link has no time of its own here: only the name rules apply.
+            rules.filter.file(rel)
+        } else {
+            rules.keeps_file(d)
+        };
+        let candidate = !all.contains(rel.as_str()) && kept;
         if candidate && !(d.is_dir && blocked.contains(rel.as_str())) {
             gone.insert(rel);
         } else {
@@ -254,6 +257,46 @@ fn deletions(rules: &Rules, all: &HashSet<&str>, dest: &HashMap<String, Entry>) 
         .collect();
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
+}
+
+/// `--checksum`: the Cells hashes of the local files that have a file of the
+/// same size on the other side (the only ones compared by hash), computed on
+/// `threads` threads. By relative path.
+pub fn local_hashes(
+    rules: &Rules,
+    source: &[Entry],
+    dest: &HashMap<String, Entry>,
+    threads: usize,
+) -> HashMap<String, String> {
+    if rules.compare != Compare::Checksum {
+        return HashMap::new();
+    }
+    let todo: Vec<(&str, &Path)> = source
+        .iter()
+        .filter(|e| !e.is_dir)
+        .filter_map(|e| {
+            let d = dest.get(&e.rel).filter(|d| !d.is_dir && !d.is_link && d.size == e.size)?;
+            let local = if rules.upload { e } else { d };
+            Some((e.rel.as_str(), local.local.as_deref()?))
+        })
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let out = std::sync::Mutex::new(HashMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, todo.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((rel, path)) = todo.get(i) else { return };
+                if crate::output::interrupt::interrupted() {
+                    return;
+                }
+                if let Ok(h) = cells_hash::hash_file(path) {
+                    out.lock().expect("hashes lock").insert(rel.to_string(), h);
+                }
+            });
+        }
+    });
+    out.into_inner().expect("hashes lock")
 }
 
 /// One action, for `--dry-run`/`--json` output.

@@ -175,7 +175,7 @@ def table(results, total, load_before, load_after, elapsed):
         "",
         "Written by `make bench` (tests/tools/bench_sync.py). A tree of "
         f"{NFILES} files of mixed sizes ({total / MIB:.0f} MiB: most 1–64 KiB, 2.7 % "
-        "256 KiB–2 MiB, 0.3 % 8–16 MiB, 100 folders) synced to an empty folder (first), then "
+        "256 KiB–2 MiB, 0.3 % 8–16 MiB, in " f"{max(1, NFILES // 100)} folders of 100) synced to an empty folder (first), then "
         "again after 1 % of the files were changed, 1 % added and 1 % deleted (incremental, "
         "deletions included). Each row: the median of "
         f"{ROUNDS} rounds (a fresh tree each, clients one at a time in a rotating order); CPU = "
