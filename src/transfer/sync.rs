@@ -275,7 +275,9 @@ pub fn local_hashes(
         .iter()
         .filter(|e| !e.is_dir)
         .filter_map(|e| {
-            let d = dest.get(&e.rel).filter(|d| !d.is_dir && !d.is_link && d.size == e.size)?;
+            let d = dest
+                .get(&e.rel)
+                .filter(|d| !d.is_dir && !d.is_link && d.size == e.size)?;
             let local = if rules.upload { e } else { d };
             Some((e.rel.as_str(), local.local.as_deref()?))
         })
@@ -286,7 +288,9 @@ pub fn local_hashes(
         for _ in 0..threads.clamp(1, todo.len().max(1)) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((rel, path)) = todo.get(i) else { return };
+                let Some((rel, path)) = todo.get(i) else {
+                    return;
+                };
                 if crate::output::interrupt::interrupted() {
                     return;
                 }
