@@ -207,14 +207,7 @@ pub struct ScpArgs {
 }
 
 /// How `sync` decides that a file needs sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compare {
-    /// Size and modification time (the default).
-    SizeTime,
-    /// Size and content hash.
-    Checksum,
-    SizeOnly,
-}
+pub use crate::transfer::sync::Compare;
 
 /// `sync SOURCE TARGET`: the transfer flags of scp (`scp.sources` is the one SOURCE).
 #[derive(Debug, Clone)]

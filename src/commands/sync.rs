@@ -7,7 +7,7 @@ use std::path::Path;
 use super::scp::{self, Direction, Session};
 use crate::api::tree::{self, Node};
 use crate::auth::GlobalArgs;
-use crate::cli::{Compare, SyncArgs};
+use crate::cli::SyncArgs;
 use crate::error::{Error, Result};
 use crate::transfer::filter::Filter;
 use crate::transfer::plan::{self, Entry};
@@ -64,7 +64,11 @@ fn upload_many(s: &Session, a: &SyncArgs, rules: &Rules, remote: &str) -> Result
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let r = upload(s, &each, rules, src, &tree::join(&folder, &name));
+        let stop = interrupted(&r);
         items.push((src.clone(), r));
+        if stop {
+            break;
+        }
     }
     scp::all_of(items.len(), items.into_iter())
 }
@@ -90,12 +94,20 @@ fn download_many(
                 for p in paths {
                     let dest = target.join(tree::base_name(&p));
                     let r = download(s, &each, rules, &p, &dest.display().to_string());
+                    let stop = interrupted(&r);
                     items.push((format!("cells://{p}"), r));
+                    if stop {
+                        break;
+                    }
                 }
             }
         }
     }
     scp::all_of(items.len(), items.into_iter())
+}
+
+fn interrupted(r: &Result<()>) -> bool {
+    matches!(r, Err(e) if e.exit == crate::error::Exit::Interrupted)
 }
 
 fn rules_of(a: &SyncArgs, upload: bool) -> Result<Rules> {
@@ -106,11 +118,7 @@ fn rules_of(a: &SyncArgs, upload: bool) -> Result<Rules> {
             .map_err(|why| Error::usage(CMD, why))?;
     }
     Ok(Rules {
-        compare: match a.compare {
-            Compare::SizeTime => sy::Compare::SizeTime,
-            Compare::Checksum => sy::Compare::Checksum,
-            Compare::SizeOnly => sy::Compare::SizeOnly,
-        },
+        compare: a.compare,
         delete: a.delete,
         filter,
         min_mtime: Rules::min_mtime_for(a.max_age),
