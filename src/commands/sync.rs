@@ -248,9 +248,12 @@ fn download(s: &Session, a: &SyncArgs, rules: &Rules, remote: &str, local: &str)
     if !exists {
         std::fs::create_dir_all(&dest).map_err(|e| Error::io("cannot create", &dest, e))?;
     }
-    let mut out = sy::run_download(&ctx, &p, &dest)?;
-    // Items the server listed under names that cannot be written here.
-    out.report.failures.extend(rejected);
+    // Items the server listed under names that cannot be written here: failed
+    // items of the run (so nothing is deleted on the strength of that listing).
+    for (what, e) in rejected {
+        ctx.fail(&what, e);
+    }
+    let out = sy::run_download(&ctx, &p, &dest)?;
     done(a, out, false)
 }
 

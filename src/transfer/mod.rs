@@ -241,7 +241,7 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn fail(&self, rel: &str, e: Error) {
+    pub fn fail(&self, rel: &str, e: Error) {
         if e.exit == Exit::Interrupted {
             return;
         }
