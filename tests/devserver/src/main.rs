@@ -322,8 +322,16 @@ async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
         return full(counted_requests());
     }
     {
-        let kind = request_kind(req.method(), req.uri().path(), req.uri().query().unwrap_or(""));
-        *REQUESTS.lock().unwrap_or_else(|e| e.into_inner()).entry(kind).or_default() += 1;
+        let kind = request_kind(
+            req.method(),
+            req.uri().path(),
+            req.uri().query().unwrap_or(""),
+        );
+        *REQUESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
     }
     let cfg = &app.st.cfg;
     if cfg.latency_ms > 0 {

@@ -1251,7 +1251,8 @@ impl Host for State {
             return Ok(());
         }
         let bin = format!("{}/{RECYCLE}", r.root_key);
-        self.ensure_dir(&mut g, &bin).map_err(|_| Denied::Forbidden)?;
+        self.ensure_dir(&mut g, &bin)
+            .map_err(|_| Denied::Forbidden)?;
         if let Some(e) = g.nodes.get_mut(&bin) {
             e.visible_at = 0;
         }
