@@ -214,8 +214,12 @@ pub fn ls(p: &Parsed) -> Result<Command> {
     if modes.iter().filter(|m| **m).count() > 1 {
         return Err(p.usage("use at most one of --details, --raw, --exists, --format and --json"));
     }
+    if v.recursive && (v.details || v.exists || v.ls_format.is_some()) {
+        return Err(p.usage("--recursive prints full paths (or --json): it does not go with --details, --exists or --format"));
+    }
     Ok(Command::Ls(LsArgs {
         path: p.first(),
+        recursive: v.recursive,
         details: v.details,
         raw: v.raw,
         exists: v.exists,
@@ -295,10 +299,51 @@ pub fn rm(p: &Parsed) -> Result<Command> {
 }
 
 pub fn scp(p: &Parsed) -> Result<Command> {
+    let (target, sources) = p.args.split_last().expect("two arguments at least");
+    Ok(Command::Scp(scp_args(p, sources.to_vec(), target.clone())))
+}
+
+pub fn cat(p: &Parsed) -> Result<Command> {
+    let path = p.arg(0);
+    let remote = if path.starts_with("cells:/") {
+        path
+    } else {
+        format!("cells://{}", path.trim_start_matches('/'))
+    };
+    Ok(Command::Cat(scp_args(p, vec![remote], "-".into())))
+}
+
+pub fn sync(p: &Parsed) -> Result<Command> {
     let v = &p.v;
-    Ok(Command::Scp(ScpArgs {
-        source: p.arg(0),
-        target: p.arg(1),
+    if v.checksum && v.size_only {
+        return Err(p.usage("use at most one of --checksum and --size-only"));
+    }
+    let compare = match (v.checksum, v.size_only) {
+        (true, _) => Compare::Checksum,
+        (_, true) => Compare::SizeOnly,
+        _ => Compare::SizeTime,
+    };
+    let mut rules = v.filter_rules.clone();
+    rules.sort_by_key(|r| r.0);
+    let (target, sources) = p.args.split_last().expect("two arguments");
+    Ok(Command::Sync(SyncArgs {
+        scp: scp_args(p, sources.to_vec(), target.clone()),
+        delete: v.sync_delete,
+        compare,
+        dry_run: v.dry_run,
+        json: v.json,
+        rules: rules.into_iter().map(|(_, a, s)| (a, s)).collect(),
+        max_age: v.max_age,
+    }))
+}
+
+fn scp_args(p: &Parsed, sources: Vec<String>, target: String) -> ScpArgs {
+    let v = &p.v;
+    ScpArgs {
+        sources,
+        target,
+        parents: v.parents,
+        bwlimit: v.bwlimit,
         force: v.force,
         no_progress: v.no_progress,
         quiet: v.quiet,
@@ -314,7 +359,7 @@ pub fn scp(p: &Parsed) -> Result<Command> {
         skip_md5: v.skip_md5,
         follow_links: v.follow_links,
         fail_fast: v.fail_fast,
-    }))
+    }
 }
 
 /// The link password: at most one of `--password`, `--password-file` and

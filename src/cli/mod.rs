@@ -99,10 +99,16 @@ struct Raw {
 impl Raw {
     /// The values given on the command line for `f`, in order.
     fn values_of<'a>(&'a self, f: &'a Flag) -> impl Iterator<Item = &'a str> + 'a {
+        self.positions_of(f).map(|(_, v)| v)
+    }
+
+    /// The values given for `f` with their positions among all the flags given.
+    fn positions_of<'a>(&'a self, f: &'a Flag) -> impl Iterator<Item = (usize, &'a str)> + 'a {
         self.given
             .iter()
-            .filter(move |(g, _)| std::ptr::eq(*g, f))
-            .map(|(_, v)| v.as_str())
+            .enumerate()
+            .filter(move |(_, (g, _))| std::ptr::eq(*g, f))
+            .map(|(i, (_, v))| (i, v.as_str()))
     }
 }
 
@@ -341,27 +347,32 @@ fn resolve(raw: &Raw, env: EnvFn, strict: bool) -> Result<Values> {
 }
 
 fn apply(raw: &Raw, env: EnvFn, f: &Flag, v: &mut Values) -> Result<()> {
-    let typed: Vec<&str> = raw.values_of(f).collect();
+    let typed: Vec<(usize, &str)> = raw.positions_of(f).collect();
     let env_value = f.env.and_then(|name| env(name).filter(|s| !s.is_empty()));
-    let (values, from): (Vec<&str>, Origin) = if let Some(last) = typed.last() {
+    let (values, from): (Vec<(usize, &str)>, Origin) = if let Some(last) = typed.last() {
         (
-            if f.repeat { typed.clone() } else { vec![last] },
+            if f.repeat { typed.clone() } else { vec![*last] },
             Origin::Argv,
         )
     } else if let Some(e) = &env_value {
-        (vec![e.as_str()], Origin::Env)
+        (vec![(0, e.as_str())], Origin::Env)
     } else {
-        (f.default.into_iter().collect(), Origin::Default)
+        (
+            f.default.into_iter().map(|d| (0, d)).collect(),
+            Origin::Default,
+        )
     };
     let usage = |m: String| Error::usage(raw.cmd.path, m);
-    if f.required && values.iter().all(|s| s.is_empty()) {
+    if f.required && values.iter().all(|(_, s)| s.is_empty()) {
         let what = match f.words().as_slice() {
             [] => f.placeholder().unwrap_or("").to_string(),
             w => w.join("|"),
         };
         return Err(usage(format!("missing --{} {what}", f.long)));
     }
-    for s in values {
+    for (at, s) in values {
+        // Rules made of several flags (sync's --include/--exclude) keep the command-line order.
+        v.position = at;
         let src = match from {
             Origin::Argv => format!("--{}", f.long),
             Origin::Env => f.env.unwrap_or("").to_string(),

@@ -35,7 +35,7 @@ static JOBS_DELETE_FLAGS: &[&Flag] = &[
     &FORCE_SYSTEM,
     &DRY_RUN,
 ];
-static LS_FLAGS: &[&Flag] = &[&DETAILS, &RAW_PATHS, &EXISTS, &LS_FORMAT, &JSON];
+static LS_FLAGS: &[&Flag] = &[&DETAILS, &RAW_PATHS, &EXISTS, &LS_FORMAT, &JSON, &RECURSIVE];
 static META_GET_FLAGS: &[&Flag] = &[&META_PATH, &META_FORMAT, &ALL, &ONLY_NAMESPACE];
 static META_SET_FLAGS: &[&Flag] = &[
     &META_PATH,
@@ -62,6 +62,35 @@ static SCP_FLAGS: &[&Flag] = &[
     &RETRY_MAX_ATTEMPTS,
     &RETRY_MAX_BACKOFF,
     &MULTIPART_DEBUG_FLAGS,
+    &SKIP_MD5,
+    &FOLLOW_LINKS,
+    &FAIL_FAST,
+    &PARENTS_SCP,
+    &BWLIMIT,
+];
+static CAT_FLAGS: &[&Flag] = &[&SKIP_MD5, &RETRY_MAX_ATTEMPTS, &RETRY_MAX_BACKOFF, &BWLIMIT];
+static SYNC_FLAGS: &[&Flag] = &[
+    &DELETE_SYNC,
+    &CHECKSUM,
+    &SIZE_ONLY,
+    &DRY_RUN_SYNC,
+    &JSON_SYNC,
+    &INCLUDE,
+    &EXCLUDE,
+    &MAX_AGE,
+    &BWLIMIT,
+    &PARENTS_SCP,
+    &NO_PROGRESS,
+    &VERBOSE,
+    &VERY_VERBOSE,
+    &QUIET_PROGRESS,
+    &PART_SIZE,
+    &PARTS_CONCURRENCY,
+    &FILES_CONCURRENCY,
+    &MULTIPART_THRESHOLD,
+    &MAX_PARTS_NUMBER,
+    &RETRY_MAX_ATTEMPTS,
+    &RETRY_MAX_BACKOFF,
     &SKIP_MD5,
     &FOLLOW_LINKS,
     &FAIL_FAST,
@@ -609,9 +638,20 @@ cec rm --permanently --force 'common-files/tmp/*'
 cec rm common-files/tmp/%
 cec rm -- common-files/-odd-name")
         .flags(RM_FLAGS),
+    cmd("cat", "Write a remote file to standard output")
+        .build(build::cat)
+        .args("PATH", 1, 1)
+        .comp(Complete::Remote)
+        .long("Writes the remote file PATH (<workspace>/<path>) to standard output, like
+'cec scp cells://PATH -'. The content is checked against the server's hash at the end: on a
+mismatch, or when the transfer fails midway, the exit code is not 0 and what was already
+written must not be trusted.")
+        .ex("cec cat common-files/notes.txt
+cec cat common-files/backup.tar.gz | tar xz")
+        .flags(CAT_FLAGS),
     cmd("scp", "Copy files from/to Cells")
         .build(build::scp)
-        .args("SOURCE TARGET", 2, 2)
+        .args("SOURCE... TARGET", 2, usize::MAX)
         .comp(Complete::Scp)
         .long("Uploads or downloads files and folder trees. The remote side starts with cells:// (or
 cells// for shell completion), e.g. cells://common-files/folder.
@@ -625,7 +665,16 @@ renamed, and an interrupted run (Ctrl-C, network loss, server restart) continues
 stopped when the same command is run again (no --force needed). Symbolic links are
 skipped unless --follow-links is given. One failed file does not stop the others (unless
 --fail-fast); the exit code is then 6. Every flag also reads its CEC_ variable, e.g.
-CEC_PART_SIZE=100.")
+CEC_PART_SIZE=100.
+Several SOURCEs (all local, or all remote) go into the folder TARGET, which must exist unless
+-p/--parents is given. A remote SOURCE may hold shell-style wildcards in its last element:
+'*' (any characters), '?' (one), '[abc]' (one of a set); quote it so that the local shell does
+not expand it. (cp, mv and rm take only a whole '*' element: see 'cec help cp'.)
+'-' streams: 'cec scp - cells://ws/file' uploads standard input (multipart, memory bounded by
+the multipart threshold, then parts-concurrency + 1 parts; a failure stores nothing), and
+'cec scp cells://ws/file -' writes the file to standard output, checked against the server's
+hash at the end (exit code 1 on a mismatch: what was written must not be trusted).
+--bwlimit RATE caps the bandwidth of all the transfers together.")
         .ex("# Upload a file or a folder into a remote folder
 cec scp ./report.pdf cells://common-files/
 cec scp ./photos cells://personal-files/backup
@@ -635,8 +684,45 @@ cec scp cells://common-files/photos ~/Pictures
 cec scp --force cells://common-files/report.pdf ./report.pdf
 
 # Big files: larger parts, more parallel parts, plain logs for cron
-cec scp --part-size 100 --parts-concurrency 6 --no-progress ./disk.img cells://common-files/")
+cec scp --part-size 100 --parts-concurrency 6 --no-progress ./disk.img cells://common-files/
+
+# Several sources, remote wildcards, pipes
+cec scp -p a.txt b.txt ./docs cells://common-files/inbox/
+cec scp 'cells://common-files/reports/*.pdf' ./reports/
+pg_dump db | gzip | cec scp - cells://common-files/db.sql.gz
+cec scp cells://common-files/db.sql.gz - | gunzip | psql db")
         .flags(SCP_FLAGS),
+    cmd("sync", "Make a folder the mirror of another, local to remote or remote to local")
+        .build(build::sync)
+        .args("SOURCE... TARGET", 2, usize::MAX)
+        .comp(Complete::Scp)
+        .long("Makes TARGET hold what SOURCE holds: one side is remote (cells://), the other local;
+both are folders (a missing TARGET is created with -p/--parents). Only what differs is
+sent: by default a file is sent when the sizes differ or when its time differs (upload: the
+local file is newer than the server's copy; download: the times differ, downloads get the
+server's time); --checksum compares the server's content hash with the local file's (nothing
+is downloaded), --size-only the sizes. Items of the other type are replaced. --delete also
+removes what SOURCE no longer has (server: to the recycle bin; local: only inside TARGET,
+links are removed, never followed); nothing is deleted when a transfer failed.
+--include/--exclude take globs, tried in order, the first match wins: '*' stays inside one
+path element, '**' crosses '/', a leading '/' anchors at SOURCE, a trailing '/' names folders
+(and all that is below them); when some --include is given, files that match no rule are
+left out. Excluded items are neither sent nor deleted. --max-age leaves out files older than
+AGE (on both sides). Runs for the same TARGET do not overlap: a second one exits at once with
+code 5. An interrupted sync continues where it stopped when run again. Exit code 0 when all
+went well, 6 when some items failed (listed). One summary line on stderr; --json prints the
+actions and the summary as JSON lines on stdout; --dry-run prints the plan only.
+Several SOURCEs (or a remote SOURCE with wildcards in its last element, as in scp) are each
+synced into TARGET/<name>; TARGET must then exist (or -p).")
+        .ex("# Nightly backup (see README, Backups with cron)
+cec sync --delete --no-progress /srv/data cells://common-files/backup/data
+
+# What would change, as JSON
+cec sync --dry-run --json ./site cells://common-files/site
+
+# Fetch last week's reports, PDFs only
+cec sync --include '*.pdf' --max-age 7d cells://common-files/reports ./reports")
+        .flags(SYNC_FLAGS),
     cmd("share", "Share a single file or folder")
         .build(build::share)
         .args("PATH", 1, 1)

@@ -49,6 +49,9 @@ pub enum Command {
     Mv(CpMvArgs),
     Share(ShareArgs),
     Scp(ScpArgs),
+    Sync(SyncArgs),
+    /// `cec cat PATH`: a remote file to standard output.
+    Cat(ScpArgs),
     Idm(IdmCmd),
     Storage(StorageCmd),
     Meta(MetaCmd),
@@ -132,6 +135,8 @@ pub struct AddArgs {
 #[derive(Debug, Clone, Default)]
 pub struct LsArgs {
     pub path: Option<String>,
+    /// `-R`: the whole tree below `path`.
+    pub recursive: bool,
     pub details: bool,
     pub raw: bool,
     pub exists: bool,
@@ -188,9 +193,15 @@ pub enum LinkPassword {
 /// their definitions in `cli::flags`. `-w` wins over `-v`; both imply `no_progress`.
 #[derive(Debug, Clone)]
 pub struct ScpArgs {
-    pub source: String,
+    /// At least one; `-` for standard input.
+    pub sources: Vec<String>,
+    /// `-` for standard output.
     pub target: String,
     pub force: bool,
+    /// `-p`: create a missing target folder.
+    pub parents: bool,
+    /// Bytes per second, all transfers together.
+    pub bwlimit: Option<u64>,
     pub no_progress: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -207,6 +218,22 @@ pub struct ScpArgs {
     pub skip_md5: bool,
     pub follow_links: bool,
     pub fail_fast: bool,
+}
+
+/// How `sync` decides that a file needs sending.
+pub use crate::transfer::sync::Compare;
+
+/// `sync SOURCE TARGET`: the transfer flags of scp (`scp.sources` is the one SOURCE).
+#[derive(Debug, Clone)]
+pub struct SyncArgs {
+    pub scp: ScpArgs,
+    pub delete: bool,
+    pub compare: Compare,
+    pub dry_run: bool,
+    pub json: bool,
+    /// `--include`/`--exclude` rules in command-line order.
+    pub rules: Vec<(crate::transfer::filter::Action, String)>,
+    pub max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 //!   then ALL its children (paged, any size). A file: its own row.
 //! - Modes (at most one): default table, `-d` details table, `-r` raw paths,
 //!   `-f` exists (`true`/`false` on stdout, exit 0/4), `--format TEMPLATE`,
-//!   `--json` (one object per line).
+//!   `--json` (one object per line); `-R` lists the whole tree below PATH
+//!   (full paths, or `--json`).
 //! - Tables are fitted to the terminal; when stdout is not a terminal the
 //!   legend and hint lines are left out and rows are tab-separated (no borders).
 //!
@@ -23,6 +24,29 @@ use crate::auth::GlobalArgs;
 use crate::cli::LsArgs;
 use crate::error::Result;
 use crate::output::{self, Table};
+use crate::transfer::plan;
+
+/// `--recursive`: every node below the listed folder (or below every
+/// workspace), depth first; nodes the server lists under impossible names are
+/// left out with a warning (the walk of `scp`/`sync`).
+fn below(
+    client: &crate::api::Client,
+    folder: Option<&Node>,
+    listed: Vec<Node>,
+) -> Result<Vec<Node>> {
+    let roots: Vec<Node> = match folder {
+        Some(f) => vec![f.clone()],
+        None => listed.into_iter().filter(Node::is_dir).collect(),
+    };
+    let mut out = Vec::new();
+    for root in &roots {
+        let mut warn = |_: String, e: crate::error::Error| errln!("Warning: {}", e.message);
+        let found = plan::walk_remote(client, root, &|_| true, &mut warn)?;
+        let skip = usize::from(folder.is_some());
+        out.extend(found.into_iter().skip(skip).filter_map(|e| e.node));
+    }
+    Ok(out)
+}
 
 pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
     let template = args.format.as_ref();
@@ -52,6 +76,11 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         }
     };
 
+    let children = if args.recursive {
+        below(&client, self_node.as_ref(), children)?
+    } else {
+        children
+    };
     if args.json {
         let mut out = String::new();
         for n in &children {
@@ -61,7 +90,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         output::print_out(&out);
         return Ok(());
     }
-    if args.raw {
+    if args.raw || args.recursive {
         let mut out = String::new();
         for n in &children {
             out.push_str(&output::for_stdout(&n.path));

@@ -17,6 +17,7 @@ pub mod rm;
 pub mod scp;
 pub mod share;
 pub mod storage;
+pub mod sync;
 pub mod tools;
 pub mod update;
 pub mod version;
@@ -48,6 +49,8 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Mv(a) => mv::run(&globals, &a),
         Command::Share(a) => share::run(&globals, &a),
         Command::Scp(a) => scp::run(&globals, &a),
+        Command::Cat(a) => scp::run(&globals, &a),
+        Command::Sync(a) => sync::run(&globals, &a),
         Command::Idm(c) => idm::run(&globals, &c),
         Command::Storage(c) => storage::run(&globals, &c),
         Command::Meta(c) => meta::run(&globals, &c),

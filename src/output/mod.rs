@@ -78,7 +78,7 @@ pub fn ignore_sigpipe() {
 }
 
 /// End like a Unix tool whose reader went away: killed by SIGPIPE (exit status 141).
-fn die_of_sigpipe() -> ! {
+pub fn die_of_sigpipe() -> ! {
     // SAFETY: restoring the default disposition and raising a signal at ourselves.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
