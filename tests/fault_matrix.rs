@@ -14,7 +14,6 @@ mod scp_common;
 
 use common::{Cec, Out, Server};
 use scp_common::*;
-use serde_json::json;
 use std::fs;
 use std::path::Path;
 use std::process::Child;

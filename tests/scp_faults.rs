@@ -33,12 +33,11 @@ fn download_through_cut_bodies(name: &str, content: &[u8], up_flags: &[&str], cu
     let s = Server::start(&[]);
     let tmp = upload_new(&s, name, content, up_flags);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", &cut.to_string()]);
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     let remote = format!("cells://common-files/{name}");
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args(["scp", "-v", &remote, dl.to_str().unwrap()])
         .run();
     out.assert_ok();
@@ -76,12 +75,11 @@ fn parallel_download_resumes_ranges_cut_mid_body() {
 fn upload_cut_mid_body_never_leaves_a_truncated_object() {
     let s = Server::start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "1048576"]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "1048576"]);
     let tmp = tmpdir();
     let f = tmp.path().join("never.bin");
     fs::write(&f, data(3 * MIB, 6)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "--retry-max-attempts",
@@ -94,7 +92,7 @@ fn upload_cut_mid_body_never_leaves_a_truncated_object() {
         .run();
     assert_eq!(out.code, 1, "{out}");
     assert!(
-        !ds.file("never.bin").exists(),
+        !server_file(&ds, "never.bin").exists(),
         "a truncated object was stored"
     );
 }
@@ -155,8 +153,8 @@ fn server_restart_mid_transfer() {
     for i in 0..30 {
         fs::write(src.join(format!("r{i:02}.txt")), data(5000 + i, i as u64)).unwrap();
     }
-    let mut c = cec(&s, "admin");
-    c.args([
+    let c = cec(&s, "admin");
+    let args = [
         "scp",
         "--files-concurrency",
         "1",
@@ -166,21 +164,17 @@ fn server_restart_mid_transfer() {
         "1s",
         src.to_str().unwrap(),
         "cells://common-files/",
-    ]);
-    let mut child = c
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for a few files to land, then restart the server under its feet.
+    ];
+    let (mut child, lines) = common::spawn(&c, &args);
+    // Wait for a few files to land, then stop the server under its feet, and start it
+    // again once cec has seen the outage (a retry is logged).
     wait_for("first uploads", || {
         fs::read_dir(s.root.join("data/common/restart"))
             .map(|d| d.count() >= 3)
             .unwrap_or(false)
     });
     s.kill();
-    std::thread::sleep(Duration::from_millis(1500));
+    common::wait_line(&lines, |l| l.contains("retrying in"));
     s.restart();
     let start = Instant::now();
     let status = loop {
@@ -193,14 +187,8 @@ fn server_restart_mid_transfer() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err: Vec<String> = lines.try_iter().collect();
+    let err = err.join("\n");
     assert!(status.success(), "{err}");
     let (want, _) = snapshot(&src);
     let (got, _) = snapshot(&s.root.join("data/common/restart"));
@@ -388,12 +376,11 @@ fn checksum_mismatch_is_detected_in_a_parallel_download() {
 fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
     let s = Server::start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "100000"]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "100000"]);
     let tmp = tmpdir();
     let f = tmp.path().join("f25m");
     fs::write(&f, data(25 * MIB, 25)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "-n",
@@ -415,7 +402,10 @@ fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
         .to_string();
     assert!(retries_in(&summary) >= 2, "{summary}");
     assert!(out.stderr.contains("Error: "), "{out}");
-    assert!(!ds.file("f25m").exists(), "a truncated object was stored");
+    assert!(
+        !server_file(&ds, "f25m").exists(),
+        "a truncated object was stored"
+    );
 }
 
 /// `cec scp` against `url` with a token, and `args` after `scp`.

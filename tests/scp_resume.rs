@@ -112,9 +112,9 @@ fn killed_multipart_upload_resumes_from_its_finished_parts() {
 
 /// Restart the server stopped and slow (4 MiB per response body, 300 ms per
 /// request) on the same root; returns it and a new download folder in `tmp`.
-fn restart_slow(s: &Server, tmp: &std::path::Path) -> (Ds, std::path::PathBuf) {
+fn restart_slow(s: &Server, tmp: &std::path::Path) -> (Server, std::path::PathBuf) {
     s.kill();
-    let ds = serve_on(
+    let ds = Server::start_on(
         &s.root,
         &["--latency-ms", "300", "--drop-after-bytes", "4194304"],
     );
@@ -141,7 +141,7 @@ fn killed_download_resumes_from_the_partial_file() {
     let content = data(40 * MIB + 3, 12);
     let tmp = upload_new(&s, "down.bin", &content, &["--multipart-threshold", "10"]);
     let (ds, dl) = restart_slow(&s, tmp.path());
-    let mut c = ds.cec("admin");
+    let mut c = cec(&ds, "admin");
     let args = [
         "scp",
         "--retry-max-attempts",
@@ -217,7 +217,7 @@ fn killed_parallel_download_resumes_its_missing_segments() {
     let content = data(70 * MIB + 9, 13);
     let tmp = upload_new(&s, "seg.bin", &content, &["--multipart-threshold", "10"]);
     let (ds, dl) = restart_slow(&s, tmp.path());
-    let mut c = ds.cec("admin");
+    let mut c = cec(&ds, "admin");
     // 20 MiB segments: 4 ranges, fetched 2 at a time.
     let args = [
         "scp",

@@ -8,9 +8,13 @@
 //!   OAuth accounts are refreshed when under 60 s remain, under the config
 //!   lock, re-reading the stored account first (another process may have
 //!   refreshed), and the rotated refresh token is saved before use.
+//! - `GlobalArgs::quiet` (shell completion): the same choice of credentials, but the
+//!   keyring is read only if it is unlocked, an OAuth token that needs a refresh is
+//!   an error (no refresh, nothing written) and each request is tried once.
 pub mod oauth;
 pub mod prompt;
 
+use crate::api::retry::Policy;
 use crate::api::{self, http, Client, StaticToken, TokenSource};
 use crate::config::{self, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
 use crate::error::{Error, Exit, Result};
@@ -38,6 +42,9 @@ pub struct GlobalArgs {
     pub skip_verify: bool,
     pub skip_keyring: bool,
     pub no_cache: bool,
+    /// Shell completion: never ask or wait for anything (keyring read without
+    /// unlocking, no OAuth refresh, one attempt per request).
+    pub quiet: bool,
 }
 
 impl GlobalArgs {
@@ -47,8 +54,17 @@ impl GlobalArgs {
     }
 }
 
-/// Set up the connection for a connected command.
+/// Set up the connection for a connected command (quiet: one attempt per request).
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
+    let client = connect_any(g)?;
+    Ok(if g.quiet {
+        client.with_retry(Policy::new(1, std::time::Duration::ZERO))
+    } else {
+        client
+    })
+}
+
+fn connect_any(g: &GlobalArgs) -> Result<Client> {
     if let Some(url) = &g.url {
         if let Some(token) = g.token.as_deref() {
             let agent = http::agent_for(url, g.skip_verify)?;
@@ -127,7 +143,7 @@ fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Res
         "--url without credentials: using stored account {}",
         acc.id()
     ));
-    config::load_secrets(store, &mut acc)?;
+    secrets(g, store, &mut acc)?;
     client_for_account(g, store, acc)
 }
 
@@ -153,8 +169,16 @@ pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
             store.file.display()
         ))
     })?;
-    config::load_secrets(store, &mut acc)?;
+    secrets(g, store, &mut acc)?;
     client_for_account(g, store, acc)
+}
+
+fn secrets(g: &GlobalArgs, store: &Store, acc: &mut Account) -> Result<()> {
+    if g.quiet {
+        config::load_secrets_quiet(acc)
+    } else {
+        config::load_secrets(store, acc)
+    }
 }
 
 /// Build a client for a stored account (OAuth: refreshed now if needed).
@@ -168,6 +192,14 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
         AUTH_PAT => Arc::new(StaticToken(acc.id_token.clone())),
         AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
+        AUTH_OAUTH if g.quiet => {
+            if needs_refresh(&acc, REFRESH_MARGIN) {
+                return Err(Error::auth(format!(
+                    "the login of {id} needs a refresh: run any cec command first"
+                )));
+            }
+            Arc::new(StaticToken(acc.id_token.clone()))
+        }
         AUTH_OAUTH => {
             if acc.refresh_token.is_empty() || acc.token_expires_at == 0 {
                 Arc::new(StaticToken(acc.id_token.clone()))
@@ -187,7 +219,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
         }
     };
     let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type);
-    if acc.auth_type == AUTH_OAUTH {
+    if acc.auth_type == AUTH_OAUTH && !g.quiet {
         client
             .bearer()
             .map_err(|e| e.context(format!("login failed for {id}")))?;

@@ -110,7 +110,7 @@ impl Account {
     /// `<user>@<hostname>:<port>` (port 80/443 by default).
     pub fn id(&self) -> String {
         match self.server() {
-            Ok(u) => format!("{}@{}:{}", self.user, u.host(), u.port()),
+            Ok(u) => account_id(&self.user, &u),
             Err(_) => format!("{}@:", self.user),
         }
     }
@@ -167,6 +167,11 @@ impl Account {
         self.refresh_token.clear();
         self.password.clear();
     }
+}
+
+/// The id of the account of `user` on `server`: `<user>@<hostname>:<port>`.
+pub fn account_id(user: &str, server: &ServerUrl) -> String {
+    format!("{user}@{}:{}", server.host(), server.port())
 }
 
 /// Display label of an auth type (`config ls`, `info`).
@@ -589,6 +594,22 @@ pub fn load_secrets(store: &Store, acc: &mut Account) -> Result<()> {
     )))
 }
 
+/// [`load_secrets`] for shell completion: the keyring is read only if it answers
+/// without asking the user (no unlock prompt), and nothing is migrated or written.
+pub fn load_secrets_quiet(acc: &mut Account) -> Result<()> {
+    if acc.skip_keyring || acc.has_secret() {
+        return Ok(());
+    }
+    let v = keyring::get_unlocked(&acc.keyring_key()).map_err(|e| {
+        Error::auth(format!(
+            "the credentials of {} cannot be read without asking ({e})",
+            acc.id()
+        ))
+    })?;
+    acc.apply_keyring_value(&v);
+    Ok(())
+}
+
 /// The copy of `acc` to write in config.json: its secret goes to the keyring
 /// unless the account skips it; on keyring failure a warning is printed on
 /// stderr and the secrets stay in the copy with `skipKeyring: true`.
@@ -600,7 +621,7 @@ pub fn prepare_stored(acc: &Account) -> Account {
         match keyring::set(&acc.keyring_key(), &acc.keyring_value()) {
             Ok(()) => stored.clear_secrets(),
             Err(e) => {
-                crate::api::http::debug(format!("keyring write failed: {e}"));
+                crate::output::log::debug(&format!("keyring write failed: {e}"));
                 errln!("{KEYRING_WARNING}");
                 stored.skip_keyring = true;
             }

@@ -106,7 +106,7 @@ fn existing_items(ctx: &Ctx<'_>, node: &Node, entries: &[Entry]) -> Result<HashM
 }
 
 /// Remove the destination items of the other type, and wait until they are gone.
-fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usize> {
+pub(super) fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usize> {
     if delete.is_empty() {
         return Ok(0);
     }
@@ -136,7 +136,7 @@ fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usi
 }
 
 /// Create the folders (parents first: the walk is depth-first pre-order).
-fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize> {
+pub(super) fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize> {
     if create.is_empty() {
         return Ok(0);
     }
@@ -147,7 +147,7 @@ fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize>
     Ok(paths.len())
 }
 
-fn upload_file(
+pub(super) fn upload_file(
     ctx: &Ctx<'_>,
     src: &Entry,
     remote: &str,

@@ -335,6 +335,29 @@ impl Server {
         Server::launch(extra, false)
     }
 
+    /// A private server (direct) on an existing root, e.g. another server's after its
+    /// `kill()`, with other `serve` arguments (fault knobs). Killed on drop; the root stays.
+    pub fn start_on(root: &Path, extra: &[&str]) -> Server {
+        let tmp = tempfile::Builder::new()
+            .prefix("cec-devserver-log-")
+            .tempdir()
+            .expect("tempdir");
+        let log = tmp.path().join("server.log");
+        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, url) = spawn_server(root, &log, "127.0.0.1:0", &args);
+        Server {
+            api_url: url.clone(),
+            url,
+            root: root.to_path_buf(),
+            args,
+            log,
+            child: Mutex::new(Some(child)),
+            prism: None,
+            tmp: Some(tmp),
+            violations_expected: Default::default(),
+        }
+    }
+
     /// A private server behind Prism when `CEC_PRISM` is set (REST-only tests).
     pub fn start_validated(extra: &[&str]) -> Server {
         Server::launch(extra, true)
@@ -1361,6 +1384,33 @@ impl Tty {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Wait until `pred` holds for the screen; returns the screen. Panics with `what`
+    /// and the screen on timeout.
+    #[track_caller]
+    pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what} on the terminal:\n{s}");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The line the cursor is on (the last non-blank line of the screen).
+    pub fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_end()
+            .to_string()
     }
 
     /// The exit code, if cec has exited.

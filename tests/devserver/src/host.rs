@@ -35,4 +35,9 @@ pub trait Host: Send + Sync + 'static {
     fn object_written(&self, login: &str, key: &str);
     /// A private directory for the fronts' own state (multipart staging, OAuth grants).
     fn data_dir(&self) -> PathBuf;
+    /// S3 DeleteObject of the file `key`: to its workspace's recycle bin, like the
+    /// REST delete (a key that does not exist is fine; a folder or a root is refused).
+    fn delete_object(&self, _login: &str, _key: &str) -> Result<(), Denied> {
+        Err(Denied::Forbidden)
+    }
 }

@@ -333,8 +333,57 @@ fn is_io(path: &str) -> bool {
     path == "/io" || path.starts_with("/io/")
 }
 
-/// Bursts first: an injected 503 instead of the work, or the work done and its reply cut.
+/// Requests served, by method and endpoint (`GET /devserver/requests` reads
+/// them): tests and the bench count what a client asked for.
+static REQUESTS: Mutex<std::collections::BTreeMap<String, u64>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// The counter key of a request: S3 calls by method (and multipart step),
+/// REST calls by endpoint without the node path.
+fn request_kind(method: &http::Method, path: &str, query: &str) -> String {
+    if is_io(path) {
+        let step = ["partNumber", "uploads", "uploadId", "list-type"]
+            .iter()
+            .find(|k| query.split('&').any(|q| q.split('=').next() == Some(**k)))
+            .map(|k| format!("?{k}"))
+            .unwrap_or_default();
+        return format!("{method} /io{step}");
+    }
+    let end = ["/a/tree/stat/", "/a/meta/get/"]
+        .iter()
+        .find(|p| path.starts_with(**p))
+        .map_or(path.len(), |p| p.len() - 1);
+    format!("{method} {}", &path[..end])
+}
+
+fn counted_requests() -> Response<Full<Bytes>> {
+    let map = REQUESTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let total: u64 = map.values().sum();
+    let body = serde_json::json!({"total": total, "by": map}).to_string();
+    Response::builder()
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("static response")
+}
+
+/// Counts the request, then bursts: an injected 503 instead of the work, or the work
+/// done and its reply cut.
 async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
+    if req.uri().path() == "/devserver/requests" {
+        return full(counted_requests());
+    }
+    {
+        let kind = request_kind(
+            req.method(),
+            req.uri().path(),
+            req.uri().query().unwrap_or(""),
+        );
+        *REQUESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+    }
     let path = req.uri().path().to_string();
     if app.burst_hit(false, req.method(), req.uri()) {
         return full(if oauth::is_oauth_path(&path) {

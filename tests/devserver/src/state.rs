@@ -1242,4 +1242,36 @@ impl Host for State {
     fn data_dir(&self) -> PathBuf {
         self.cfg.root.join("fronts")
     }
+    fn delete_object(&self, login: &str, key: &str) -> Result<(), Denied> {
+        let r = match self.resolve(login, key) {
+            Ok(r) => r,
+            Err(Denied::NotFound) => return Ok(()),
+            Err(d) => return Err(d),
+        };
+        if r.is_root() {
+            return Err(Denied::Forbidden);
+        }
+        let mut g = self.lock();
+        match g.get(&r.key) {
+            None => return Ok(()),
+            Some(e) if e.dir => return Err(Denied::Forbidden),
+            Some(_) => {}
+        }
+        if r.in_recycle() {
+            let _ = fs::remove_file(self.disk(&r.key));
+            g.remove_tree(&r.key);
+            return Ok(());
+        }
+        let bin = format!("{}/{RECYCLE}", r.root_key);
+        self.ensure_dir(&mut g, &bin)
+            .map_err(|_| Denied::Forbidden)?;
+        if let Some(e) = g.nodes.get_mut(&bin) {
+            e.visible_at = 0;
+        }
+        let name = parent_of(&r.key).1.to_string();
+        let dest = format!("{bin}/{}", g.free_name(&bin, &name));
+        fs::rename(self.disk(&r.key), self.disk(&dest)).map_err(|_| Denied::Forbidden)?;
+        g.rename_tree(&r.key, &dest);
+        Ok(())
+    }
 }
