@@ -10,7 +10,9 @@
 #                  tests, `make static` (+ chroot check), the demo (static binary), `make dist`,
 #                  the unit tests and the main job on arm64/armv7 under qemu-user, `make lint`
 #   make lint      cargo fmt --check + clippy -D warnings (cec and the dev server)
-#   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md)
+#   make bench     transfer benchmarks vs awscli, rclone, curl (tests/tools/bench.py → bench/results.md),
+#                  then sync vs rclone sync / aws s3 sync (tests/tools/bench_sync.py, its own section)
+#   make bench-sync  the sync benchmark alone
 #   make demo      walk through the main job with the real binary against the dev server
 #   make deps      install test/bench tools only (Debian packages incl. chromium, prism,
 #                  oidc-provider + playwright-core, awscli + moto, cross toolchains)
@@ -43,7 +45,7 @@ SUBMAKE := $(MAKE)
 # Tests and benches find the pinned awscli/botocore venv first.
 export PATH := $(TOOLS)/py/bin:$(PATH)
 
-.PHONY: build static dist emulated test lint bench demo deps prereqs devserver prism-spec clean-tools help
+.PHONY: build static dist emulated test lint bench bench-sync demo deps prereqs devserver prism-spec clean-tools help
 
 help:
 	@sed -n '/^$$/q;p' Makefile | sed 's/^# \{0,1\}//'
@@ -141,6 +143,10 @@ test:
 
 bench: build
 	python3 tests/tools/bench.py
+	BENCH_NO_BUILD=1 python3 tests/tools/bench_sync.py
+
+bench-sync: build
+	python3 tests/tools/bench_sync.py
 
 demo:
 	@tests/tools/check-prereqs.sh demo

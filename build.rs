@@ -1,4 +1,4 @@
-//! Embeds the git commit, the build time and the rustc version for `cec version`.
+//! Embeds the git commit and its time, the build time and the rustc version for `cec version`.
 //! Works without git, without a .git directory (tarball) and with a shallow clone:
 //! missing values become "unknown". `CEC_GIT_COMMIT` and `SOURCE_DATE_EPOCH` in the
 //! build environment override the detected values (reproducible builds).
@@ -102,6 +102,27 @@ fn main() {
             }
         })
         .unwrap_or_else(|| "unknown".into());
+    // The commit's time, for `version -f '{{.GitTime}}'` (empty when unknown).
+    let git_time = std::env::var("CEC_GIT_COMMIT")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map_or_else(
+            || {
+                git_dir
+                    .exists()
+                    .then(|| {
+                        run(
+                            "git",
+                            &["-C", &manifest, "show", "-s", "--format=%ct", "HEAD"],
+                        )
+                    })
+                    .flatten()
+            },
+            |_| None,
+        )
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(iso)
+        .unwrap_or_default();
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -117,5 +138,6 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CEC_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=CEC_BUILD_TIME={}", iso(secs));
+    println!("cargo:rustc-env=CEC_GIT_TIME={git_time}");
     println!("cargo:rustc-env=CEC_RUSTC_VERSION={rustc_version}");
 }

@@ -205,7 +205,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // One line, and nothing a server sent can drive the terminal.
         let msg = self.message.replace('\n', " ");
-        let msg = crate::output::escape_control(&msg);
+        let msg = crate::text::escape_control(&msg);
         match &self.help_for {
             Some(cmd) if cmd.is_empty() => write!(f, "{msg} (see cec --help)"),
             Some(cmd) => write!(f, "{msg} (see cec {cmd} --help)"),

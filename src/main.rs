@@ -7,7 +7,9 @@ mod cli;
 mod commands;
 mod config;
 mod error;
+mod platform;
 mod s3;
+mod text;
 mod transfer;
 mod update;
 

@@ -129,12 +129,48 @@ proptest! {
         );
     }
 
-    /// Templates: no panic on any source; what parses renders without panicking.
+    /// Templates: no panic on any source; what parses renders without panicking; an
+    /// error is one line.
     #[test]
     fn templates_parse_safely(src in "([{}.a-zA-Z ]|\\{\\{|\\}\\}){0,30}") {
-        if let Ok(t) = crate::output::Template::parse(&src, &["Name", "Path", "Size"]) {
-            let _ = t.render(|f| format!("<{f}>"));
-        }
+        check_template(&src)?;
+    }
+
+    /// The same with the language's words: if/else/end, printf formats, literals,
+    /// parentheses, trim markers and comments, in any order.
+    #[test]
+    fn template_syntax_never_panics(parts in proptest::collection::vec(
+        prop_oneof![
+            Just("{{".to_string()), Just("}}".to_string()), Just("{{- ".to_string()),
+            Just(" -}}".to_string()), Just("if ".to_string()), Just("else ".to_string()),
+            Just("end".to_string()), Just("{{end}}".to_string()), Just("{{else}}".to_string()),
+            Just("printf ".to_string()), Just("not ".to_string()), Just("eq ".to_string()),
+            Just("ne ".to_string()), Just(".Name ".to_string()), Just(".Size".to_string()),
+            Just("(".to_string()), Just(")".to_string()), Just("\"".to_string()),
+            Just("`".to_string()), Just("/* ".to_string()), Just(" */".to_string()),
+            Just("\\".to_string()), Just("|".to_string()), Just("$".to_string()),
+            "\"%[-+0]?[0-9]{0,4}(\\.[0-9]{0,3})?[sdvqx%]?\"",
+            "-?[0-9]{1,20}", "[a-z ]{0,4}", any::<char>().prop_map(|c| c.to_string()),
+        ], 0..16)) {
+        check_template(&parts.concat())?;
+    }
+
+    /// Text without actions or escapes comes out as it went in.
+    #[test]
+    fn template_text_is_kept(text in "[^{\\\\]{0,40}") {
+        let t = crate::output::Template::parse(&text, &["Name"]).unwrap();
+        prop_assert_eq!(t.render(|_| String::new()), text);
+    }
+
+    /// `printf "%-Ns|"` pads any value to N characters at least.
+    #[test]
+    fn template_printf_pads(width in 0usize..60, name in "\\PC{0,30}") {
+        let src = format!("{{{{printf \"%-{width}s|\" .Name}}}}");
+        let t = crate::output::Template::parse(&src, &["Name"]).unwrap();
+        let out = t.render(|_| name.clone());
+        prop_assert!(out.ends_with('|'));
+        prop_assert_eq!(out.chars().count() - 1, width.max(name.chars().count()));
+        prop_assert!(out.starts_with(name.as_str()));
     }
 
     /// Any JSON where a node is expected decodes or fails cleanly.
@@ -146,10 +182,10 @@ proptest! {
     /// XML decoding of S3 replies never panics on any text.
     #[test]
     fn xml_decoding_never_panics(s in "(<[/A-Za-z?!]{0,8}>|[^<>]{0,6}|&[a-z#0-9]{0,5};?){0,20}") {
-        let _ = crate::s3::xml::root_name(&s);
-        let _ = crate::s3::xml::elements(&s, "Part");
-        let _ = crate::s3::xml::first(&s, "Code");
-        let _ = crate::s3::xml::unescape(&s);
+        let _ = crate::text::xml::root_name(&s);
+        let _ = crate::text::xml::elements(&s, "Part");
+        let _ = crate::text::xml::first(&s, "Code");
+        let _ = crate::text::xml::unescape(&s);
     }
 }
 
@@ -182,4 +218,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
             .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// A template source parses or fails with one line; what parses renders.
+fn check_template(src: &str) -> Result<(), TestCaseError> {
+    match crate::output::Template::parse(src, &["Name", "Path", "Size"]) {
+        Ok(t) => {
+            let _ = t.render(|f| format!("<{f}>"));
+        }
+        Err(e) => prop_assert!(!e.contains('\n'), "{}", e),
+    }
+    Ok(())
 }

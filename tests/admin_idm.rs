@@ -53,7 +53,7 @@ fn ws_root_uuid(user: &str, slug: &str) -> String {
     json_lines(&out.stdout)
         .into_iter()
         .find(|w| w["name"] == slug)
-        .and_then(|w| w["uuid"].as_str().map(str::to_string))
+        .and_then(|w| w["node_uuid"].as_str().map(str::to_string))
         .unwrap_or_else(|| panic!("no workspace {slug}: {out}"))
 }
 

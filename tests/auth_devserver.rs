@@ -9,7 +9,6 @@ use auth_mock::{browser_login, oauth_oob};
 use common::{cmd_with, query, spawn, wait_exit, wait_line, Cec, Server};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Stdio};
-use std::time::Duration;
 
 fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
@@ -239,7 +238,6 @@ fn concurrent_refresh_with_single_use_refresh_tokens() {
         }
     }
     // the file holds a live refresh token: one more refresh still works
-    std::thread::sleep(Duration::from_secs(1));
     cec.args(["info"])
         .run()
         .assert_ok()

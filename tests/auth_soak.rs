@@ -148,3 +148,57 @@ fn a_replayed_refresh_token_is_counted() {
         1
     );
 }
+
+/// Ctrl-C after the server spent the refresh token but before cec saved its successor
+/// must not lose the session: cec finishes saving, then ends by the Ctrl-C.
+#[test]
+fn ctrl_c_during_a_refresh_keeps_the_session() {
+    // The token endpoint answers 1.5 s after rotating: a window to press Ctrl-C in.
+    let s = Server::start(&["--token-lifetime", "30", "--token-delay-ms", "1500"]);
+    let mut cec = Cec::new();
+    cec.env("CEC_SKIP_KEYRING", "1");
+    let (code, err) = auth_mock::oauth_oob(&s.url, &cec, common::ALICE, &[]);
+    assert_eq!(code, 0, "{err}");
+    let saved = |cec: &Cec| -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(cec.config_file()).unwrap()).unwrap();
+        let id = v["ActiveConfigID"].as_str().unwrap().to_string();
+        v["Configs"][&id]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = saved(&cec);
+    // 30 s tokens are within the refresh margin: `info` refreshes first.
+    let mut child = cmd_with(&cec, &["info"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    common::wait_until(
+        Duration::from_secs(30),
+        "the server to rotate the token",
+        || {
+            s.log_text()
+                .contains("oauth: refresh token rotated")
+                .then_some(())
+        },
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    let after = saved(&cec);
+    assert_ne!(
+        before, after,
+        "the successor of the spent refresh token was not saved"
+    );
+    run_ok(&cec, &["info"], "after Ctrl-C");
+    assert_eq!(
+        s.log_text()
+            .matches("oauth: refresh token replayed")
+            .count(),
+        0
+    );
+}

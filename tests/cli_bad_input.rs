@@ -83,7 +83,7 @@ fn cases() -> Vec<Case> {
         case(&["config", "rm", "a", "b"], 2),
         case(&["version", "extra"], 2),
         case(&["info", "extra"], 2),
-        case(&["completion", "fish"], 2),
+        case(&["completion", "powershell"], 2),
         case(&["help", "nope"], 2),
         case(&["--version", "ls"], 2),
         // Bad numbers and values.

@@ -1025,22 +1025,21 @@ fn slow_index_and_jobs() {
     c.env("CEC_URL", &s.url)
         .env("CEC_TOKEN", &token)
         .env("CEC_SKIP_KEYRING", "true")
-        .args([
+        .env("CEC_LOG", "debug");
+    let (child, lines) = common::spawn(
+        &c,
+        &[
             "cp",
             "common-files/welcome.txt",
             "common-files/doomed/copy.txt",
-        ]);
-    let child = c
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+        ],
+    );
+    // The server accepted the copy job: now remove its target folder.
+    common::wait_line(&lines, |l| {
+        l.contains("<-- 200") && l.contains("/a/jobs/user")
+    });
     run(&["rm", "-f", "-p", "common-files/doomed"]).assert_ok();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = common::wait_exit(child, &lines);
+    assert_eq!(code, 1, "{err}");
     assert!(err.contains("does not exist"), "{err}");
 }

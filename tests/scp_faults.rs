@@ -43,8 +43,7 @@ fn download_through_cut_bodies(
     let dl = tmp.path().join("dl");
     fs::create_dir(&dl).unwrap();
     let remote = format!("cells://common-files/{name}");
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args(["scp", "-v", &remote, dl.to_str().unwrap()])
         .run();
     out.assert_ok();
@@ -92,8 +91,7 @@ fn upload_cut_mid_body_never_leaves_a_truncated_object_on(net: Net) {
     let tmp = tmpdir();
     let f = tmp.path().join("never.bin");
     fs::write(&f, data(3 * MIB, 6)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "--retry-max-attempts",
@@ -106,7 +104,7 @@ fn upload_cut_mid_body_never_leaves_a_truncated_object_on(net: Net) {
         .run();
     assert_eq!(out.code, 1, "{out}");
     assert!(
-        !ds.file("never.bin").exists(),
+        !server_file(&ds, "never.bin").exists(),
         "a truncated object was stored"
     );
 }
@@ -168,8 +166,8 @@ fn server_restart_mid_transfer_on(net: Net) {
     for i in 0..30 {
         fs::write(src.join(format!("r{i:02}.txt")), data(5000 + i, i as u64)).unwrap();
     }
-    let mut c = cec(&s, "admin");
-    c.args([
+    let c = cec(&s, "admin");
+    let args = [
         "scp",
         "--files-concurrency",
         "1",
@@ -179,21 +177,17 @@ fn server_restart_mid_transfer_on(net: Net) {
         "1s",
         src.to_str().unwrap(),
         "cells://common-files/",
-    ]);
-    let mut child = c
-        .command()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for a few files to land, then restart the server under its feet.
+    ];
+    let (mut child, lines) = common::spawn(&c, &args);
+    // Wait for a few files to land, then stop the server under its feet, and start it
+    // again once cec has seen the outage (a retry is logged).
     wait_for("first uploads", || {
         fs::read_dir(s.root.join("data/common/restart"))
             .map(|d| d.count() >= 3)
             .unwrap_or(false)
     });
     s.kill();
-    std::thread::sleep(Duration::from_millis(1500));
+    common::wait_line(&lines, |l| l.contains("retrying in"));
     s.restart();
     let start = Instant::now();
     let status = loop {
@@ -206,14 +200,8 @@ fn server_restart_mid_transfer_on(net: Net) {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err: Vec<String> = lines.try_iter().collect();
+    let err = err.join("\n");
     assert!(status.success(), "{err}");
     let (want, _) = snapshot(&src);
     let (got, _) = snapshot(&s.root.join("data/common/restart"));
@@ -402,12 +390,11 @@ fn checksum_mismatch_in_a_parallel_download_on(net: Net) {
 fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
     let s = Server::start(&[]);
     s.kill();
-    let ds = serve_on(&s.root, &["--drop-after-bytes", "100000"]);
+    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "100000"]);
     let tmp = tmpdir();
     let f = tmp.path().join("f25m");
     fs::write(&f, data(25 * MIB, 25)).unwrap();
-    let out = ds
-        .cec("admin")
+    let out = cec(&ds, "admin")
         .args([
             "scp",
             "-n",
@@ -429,7 +416,10 @@ fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
         .to_string();
     assert!(retries_in(&summary) >= 2, "{summary}");
     assert!(out.stderr.contains("Error: "), "{out}");
-    assert!(!ds.file("f25m").exists(), "a truncated object was stored");
+    assert!(
+        !server_file(&ds, "f25m").exists(),
+        "a truncated object was stored"
+    );
 }
 
 /// `cec scp` against `url` with a token, and `args` after `scp`.

@@ -113,7 +113,7 @@ fn killed_multipart_upload_resumes_from_its_finished_parts_on(net: Net) {
 
 /// Restart the server stopped and slow (4 MiB per response body, 300 ms per
 /// request) on the same root; returns it and a new download folder in `tmp`.
-fn restart_slow(net: Net, s: &Server, tmp: &std::path::Path) -> (Ds, std::path::PathBuf) {
+fn restart_slow(net: Net, s: &Server, tmp: &std::path::Path) -> (Server, std::path::PathBuf) {
     s.kill();
     let ds = net.serve_on(
         &s.root,
@@ -142,7 +142,7 @@ fn killed_download_resumes_from_the_partial_file() {
     let content = data(40 * MIB + 3, 12);
     let tmp = upload_new(&s, "down.bin", &content, &["--multipart-threshold", "10"]);
     let (ds, dl) = restart_slow(Net::Http, &s, tmp.path());
-    let mut c = ds.cec("admin");
+    let mut c = cec(&ds, "admin");
     let args = [
         "scp",
         "--retry-max-attempts",
@@ -219,7 +219,7 @@ fn killed_parallel_download_resumes_its_missing_segments_on(net: Net) {
     let content = data(70 * MIB + 9, 13);
     let tmp = upload_new(&s, "seg.bin", &content, &["--multipart-threshold", "10"]);
     let (ds, dl) = restart_slow(net, &s, tmp.path());
-    let mut c = ds.cec("admin");
+    let mut c = cec(&ds, "admin");
     // 20 MiB segments: 4 ranges, fetched 2 at a time.
     let args = [
         "scp",

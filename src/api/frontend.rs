@@ -95,7 +95,7 @@ pub fn user_from_state(xml: &str) -> Option<String> {
         }
         let val = &val[1..];
         let end = val.find(quote)?;
-        return Some(crate::s3::xml::unescape(&val[..end]));
+        return Some(crate::text::xml::unescape(&val[..end]));
     }
     None
 }
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn unescape() {
         assert_eq!(
-            crate::s3::xml::unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"),
+            crate::text::xml::unescape("a&lt;b&gt;&quot;&apos;&#x41;&bogus;"),
             "a<b>\"'A&bogus;"
         );
     }

@@ -30,15 +30,24 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// request: `CEC_TIMEOUT` in seconds, 60 by default. REST replies must also
 /// arrive whole within this time.
 pub fn idle_timeout() -> Duration {
-    static T: OnceLock<Duration> = OnceLock::new();
-    *T.get_or_init(|| {
-        std::env::var("CEC_TIMEOUT")
-            .ok()
-            .and_then(|v| v.trim().trim_end_matches('s').parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
-            .unwrap_or(IDLE_TIMEOUT)
-    })
+    *IDLE.get_or_init(env_idle_timeout)
+}
+
+static IDLE: OnceLock<Duration> = OnceLock::new();
+
+fn env_idle_timeout() -> Duration {
+    std::env::var("CEC_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().trim_end_matches('s').parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+        .unwrap_or(IDLE_TIMEOUT)
+}
+
+/// Make every time-out of this process `max` at most (shell completion must answer
+/// at once or not at all). Call it before the first request.
+pub fn limit_timeouts(max: Duration) {
+    let _ = IDLE.set(env_idle_timeout().min(max));
 }
 
 /// Time allowed to open a connection.
@@ -59,12 +68,7 @@ pub fn debug(msg: impl AsRef<str>) {
 
 /// `<os>/<arch> rust<version> github.com/pydio/cells-client@v<version>`.
 pub fn user_agent() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        other => other,
-    };
+    let arch = crate::platform::goarch();
     // build.rs gives "rustc 1.95.0" → "rust1.95.0" (like Go's "go1.23.9")
     let rust = option_env!("CEC_RUSTC_VERSION")
         .and_then(|v| v.split_whitespace().nth(1))

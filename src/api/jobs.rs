@@ -46,13 +46,20 @@ struct UserJobResponse {
 }
 
 /// `PUT /a/jobs/user/{name}` with `params` serialised as the
-/// `JsonParameters` string. Returns the job id.
+/// `JsonParameters` string. Returns the job id. Each call starts a new job, so
+/// a call whose reply was lost is not sent again (a copy would be made twice).
 pub fn create_user_job(client: &Client, name: &str, params: &serde_json::Value) -> Result<String> {
     let req = UserJobRequest {
         json_parameters: params.to_string(),
     };
     let url = format!("/a/jobs/user/{}", super::tree::escape_segment(name));
-    let resp: UserJobResponse = client.put_json(&url, &req)?;
+    let resp: UserJobResponse = client.put_json_once(&url, &req).map_err(|mut e| {
+        if e.net_kind().is_some_and(|k| !k.before_sending()) {
+            e.message
+                .push_str("; the server may have started it anyway: check before running again");
+        }
+        e
+    })?;
     if resp.job_uuid.is_empty() {
         return Err(Error::failure(format!(
             "the server did not start the {name} job (no job id returned)"

@@ -239,6 +239,17 @@ impl Client {
         reply::decode_json(&self.send(r)?)
     }
 
+    /// PUT that creates something new each time (a job): not retried after a
+    /// connection error, since the server may have acted on it.
+    pub fn put_json_once<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let r = self.json_req("PUT", path, Some(body))?.idempotent(false);
+        reply::decode_json(&self.send(r)?)
+    }
+
     pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let r = self.json_req::<()>("DELETE", path, None)?;
         reply::decode_json(&self.send(r)?)

@@ -134,6 +134,17 @@ impl Node {
             None => NodeKind::File,
         }
     }
+    /// The UUID cec shows for this node (`ls -d`, `ls --json`, `ls --format
+    /// '{{.Uuid}}'`): a workspace's or cell's own UUID (`ws_uuid`, the one of `idm
+    /// list-workspaces`), else the node's.
+    pub fn shown_uuid(&self) -> String {
+        match self.kind() {
+            NodeKind::Workspace | NodeKind::Cell => {
+                self.meta("ws_uuid").unwrap_or_else(|| self.uuid.clone())
+            }
+            _ => self.uuid.clone(),
+        }
+    }
     /// The server's content hash (`x-cells-hash`) for files, else `None`.
     pub fn hash(&self) -> Option<String> {
         if self.is_dir() {
@@ -594,10 +605,20 @@ struct PutShareLinkRequest {
 /// The server's answer to a link creation (subset of `restShareLink`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ShareLink {
+    #[serde(rename = "Uuid", default)]
+    pub uuid: String,
     #[serde(rename = "LinkHash", default)]
     pub link_hash: String,
     #[serde(rename = "LinkUrl", default)]
     pub link_url: String,
+    /// Unix seconds; absent or 0 when the link does not expire.
+    #[serde(rename = "AccessEnd", default, deserialize_with = "de_i64_opt")]
+    pub access_end: Option<i64>,
+    /// Absent or 0 when unlimited.
+    #[serde(rename = "MaxDownloads", default, deserialize_with = "de_i64_opt")]
+    pub max_downloads: Option<i64>,
+    #[serde(rename = "PasswordRequired", default)]
+    pub password_required: bool,
 }
 
 /// `PUT /a/share/link` for `node` (from [`stat`]): a Download+Preview public

@@ -8,12 +8,16 @@
 //!   OAuth accounts are refreshed when under 60 s remain, under the config
 //!   lock, re-reading the stored account first (another process may have
 //!   refreshed), and the rotated refresh token is saved before use.
+//! - `GlobalArgs::quiet` (shell completion): the same choice of credentials, but the
+//!   keyring is read only if it is unlocked, an OAuth token that needs a refresh is
+//!   an error (no refresh, nothing written) and each request is tried once.
 pub mod oauth;
 pub mod prompt;
 
+use crate::api::retry::Policy;
 use crate::api::{self, http, Client, StaticToken, TokenSource};
 use crate::config::{self, keyring, Account, ServerUrl, Store, AUTH_OAUTH, AUTH_PAT, AUTH_SESSION};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::output::log::LogLevel;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -38,6 +42,9 @@ pub struct GlobalArgs {
     pub skip_verify: bool,
     pub skip_keyring: bool,
     pub no_cache: bool,
+    /// Shell completion: never ask or wait for anything (keyring read without
+    /// unlocking, no OAuth refresh, one attempt per request).
+    pub quiet: bool,
 }
 
 impl GlobalArgs {
@@ -47,8 +54,17 @@ impl GlobalArgs {
     }
 }
 
-/// Set up the connection for a connected command.
+/// Set up the connection for a connected command (quiet: one attempt per request).
 pub fn connect(g: &GlobalArgs) -> Result<Client> {
+    let client = connect_any(g)?;
+    Ok(if g.quiet {
+        client.with_retry(Policy::new(1, std::time::Duration::ZERO))
+    } else {
+        client
+    })
+}
+
+fn connect_any(g: &GlobalArgs) -> Result<Client> {
     if let Some(url) = &g.url {
         if let Some(token) = g.token.as_deref() {
             let agent = http::agent_for(url, g.skip_verify)?;
@@ -129,7 +145,7 @@ fn connect_stored_for_url(g: &GlobalArgs, store: &Store, url: &ServerUrl) -> Res
         "--url without credentials: using stored account {}",
         acc.id()
     ));
-    config::load_secrets(store, &mut acc)?;
+    secrets(g, store, &mut acc)?;
     client_for_account(g, store, acc)
 }
 
@@ -155,8 +171,16 @@ pub fn connect_stored(g: &GlobalArgs, store: &Store) -> Result<Client> {
             store.file.display()
         ))
     })?;
-    config::load_secrets(store, &mut acc)?;
+    secrets(g, store, &mut acc)?;
     client_for_account(g, store, acc)
+}
+
+fn secrets(g: &GlobalArgs, store: &Store, acc: &mut Account) -> Result<()> {
+    if g.quiet {
+        config::load_secrets_quiet(acc)
+    } else {
+        config::load_secrets(store, acc)
+    }
 }
 
 /// Build a client for a stored account (OAuth: refreshed now if needed).
@@ -170,6 +194,14 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
     let source: Arc<dyn TokenSource> = match acc.auth_type.as_str() {
         AUTH_PAT => Arc::new(StaticToken(acc.id_token.clone())),
         AUTH_SESSION => Arc::new(SessionToken::new(&server, &acc.user, &acc.password)),
+        AUTH_OAUTH if g.quiet => {
+            if needs_refresh(&acc, REFRESH_MARGIN) {
+                return Err(Error::auth(format!(
+                    "the login of {id} needs a refresh: run any cec command first"
+                )));
+            }
+            Arc::new(StaticToken(acc.id_token.clone()))
+        }
         AUTH_OAUTH => {
             if acc.refresh_token.is_empty() || acc.token_expires_at == 0 {
                 Arc::new(StaticToken(acc.id_token.clone()))
@@ -190,7 +222,7 @@ pub fn client_for_account(g: &GlobalArgs, store: &Store, acc: Account) -> Result
     };
     let client = Client::new(&server, agent, source, &acc.user, &acc.auth_type)
         .with_link(http::Link::new(skip_verify, &headers));
-    if acc.auth_type == AUTH_OAUTH {
+    if acc.auth_type == AUTH_OAUTH && !g.quiet {
         client
             .bearer()
             .map_err(|e| e.context(format!("login failed for {id}")))?;
@@ -296,25 +328,40 @@ impl TokenSource for OAuthToken {
             *st = disk;
             return Ok(st.id_token.clone());
         }
-        let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
-            Error::auth(format!(
-                "could not refresh the authentication token of {}: {}; run 'cec config relog'",
-                self.id, e.message
-            ))
-        })?;
-        disk.id_token = t.access;
-        disk.refresh_token = t.refresh;
-        disk.token_expires_at = t.expires_at;
-        *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
-        // persist the rotated refresh token before using the new access token
-        if cfg.configs.contains_key(&self.id) {
-            let stored = config::prepare_stored(&disk);
-            if stored.skip_keyring && !disk.skip_keyring {
-                disk.skip_keyring = true;
+        // Room for the successor before the refresh token is spent: a full disk must
+        // fail now, not after (that would lose the session).
+        let room = if cfg.configs.contains_key(&self.id) {
+            Some(self.store.reserve(&guard, cfg.to_json().len() + 4096)?)
+        } else {
+            None
+        };
+        // From the moment the server spends the refresh token until its successor is
+        // saved, a Ctrl-C waits: dying in between would lose the session.
+        crate::output::interrupt::deferred(|| -> Result<()> {
+            let t = oauth::refresh(agent, &disk.url, &disk.refresh_token).map_err(|e| {
+                let what = format!("could not refresh the authentication token of {}", self.id);
+                if e.exit == Exit::Auth {
+                    Error::auth(format!("{what}: {}; run 'cec config relog'", e.message))
+                } else {
+                    // A 5xx or a lost connection: the session may well be intact.
+                    e.context(what)
+                }
+            })?;
+            disk.id_token = t.access;
+            disk.refresh_token = t.refresh;
+            disk.token_expires_at = t.expires_at;
+            *life = (t.expires_at > 0).then(|| t.expires_at - config::now());
+            // persist the rotated refresh token before using the new access token
+            if let Some(room) = room {
+                let stored = config::prepare_stored(&disk);
+                if stored.skip_keyring && !disk.skip_keyring {
+                    disk.skip_keyring = true;
+                }
+                cfg.configs.insert(self.id.clone(), stored);
+                self.store.commit(&guard, room, &cfg.to_json())?;
             }
-            cfg.configs.insert(self.id.clone(), stored);
-            self.store.save_locked(&guard, &cfg)?;
-        }
+            Ok(())
+        })?;
         drop(guard);
         http::debug("--> token has been refreshed");
         *st = disk;

@@ -112,11 +112,10 @@ fn token_request(agent: &Agent, base: &str, form: &[(&str, &str)], what: &str) -
         .form_body(form)
         .idempotent(false);
     let resp = http::execute(agent, &req).map_err(|e| {
-        // The server refused (a status): auth; no answer: the network's failure.
-        let exit = if e.status_code().is_some() {
-            Exit::Auth
-        } else {
-            e.exit
+        // The server refused (4xx): auth; a 5xx or no answer: a failure to retry later.
+        let exit = match e.status_code() {
+            Some(s) if s < 500 => Exit::Auth,
+            _ => e.exit,
         };
         Error::new(exit, format!("{what} failed: {}", e.message))
     })?;

@@ -64,6 +64,10 @@ pub fn completion_zsh(_: &Parsed) -> Result<Command> {
     Ok(Command::Completion { shell: Shell::Zsh })
 }
 
+pub fn completion_fish(_: &Parsed) -> Result<Command> {
+    Ok(Command::Completion { shell: Shell::Fish })
+}
+
 /// `config add` (and `configure`) take no OAuth flags, but the method chosen at
 /// the prompt may be OAuth: it runs with the flags' defaults.
 pub fn config_add(p: &Parsed) -> Result<Command> {
@@ -95,8 +99,8 @@ pub fn config_check_keyring(p: &Parsed) -> Result<Command> {
     }))
 }
 
-pub fn config_ls(_: &Parsed) -> Result<Command> {
-    Ok(Command::Config(ConfigCmd::Ls))
+pub fn config_ls(p: &Parsed) -> Result<Command> {
+    Ok(Command::Config(ConfigCmd::Ls { json: p.v.json }))
 }
 
 pub fn config_relog(p: &Parsed) -> Result<Command> {
@@ -179,8 +183,8 @@ pub fn idm_list_workspaces(p: &Parsed) -> Result<Command> {
     Ok(Command::Idm(IdmCmd::ListWorkspaces { json: p.v.json }))
 }
 
-pub fn info(_: &Parsed) -> Result<Command> {
-    Ok(Command::Info)
+pub fn info(p: &Parsed) -> Result<Command> {
+    Ok(Command::Info { json: p.v.json })
 }
 
 pub fn jobs_get(p: &Parsed) -> Result<Command> {
@@ -210,8 +214,12 @@ pub fn ls(p: &Parsed) -> Result<Command> {
     if modes.iter().filter(|m| **m).count() > 1 {
         return Err(p.usage("use at most one of --details, --raw, --exists, --format and --json"));
     }
+    if v.recursive && (v.details || v.exists || v.ls_format.is_some()) {
+        return Err(p.usage("--recursive prints full paths (or --json): it does not go with --details, --exists or --format"));
+    }
     Ok(Command::Ls(LsArgs {
         path: p.first(),
+        recursive: v.recursive,
         details: v.details,
         raw: v.raw,
         exists: v.exists,
@@ -291,10 +299,51 @@ pub fn rm(p: &Parsed) -> Result<Command> {
 }
 
 pub fn scp(p: &Parsed) -> Result<Command> {
+    let (target, sources) = p.args.split_last().expect("two arguments at least");
+    Ok(Command::Scp(scp_args(p, sources.to_vec(), target.clone())))
+}
+
+pub fn cat(p: &Parsed) -> Result<Command> {
+    let path = p.arg(0);
+    let remote = if path.starts_with("cells:/") {
+        path
+    } else {
+        format!("cells://{}", path.trim_start_matches('/'))
+    };
+    Ok(Command::Cat(scp_args(p, vec![remote], "-".into())))
+}
+
+pub fn sync(p: &Parsed) -> Result<Command> {
     let v = &p.v;
-    Ok(Command::Scp(ScpArgs {
-        source: p.arg(0),
-        target: p.arg(1),
+    if v.checksum && v.size_only {
+        return Err(p.usage("use at most one of --checksum and --size-only"));
+    }
+    let compare = match (v.checksum, v.size_only) {
+        (true, _) => Compare::Checksum,
+        (_, true) => Compare::SizeOnly,
+        _ => Compare::SizeTime,
+    };
+    let mut rules = v.filter_rules.clone();
+    rules.sort_by_key(|r| r.0);
+    let (target, sources) = p.args.split_last().expect("two arguments");
+    Ok(Command::Sync(SyncArgs {
+        scp: scp_args(p, sources.to_vec(), target.clone()),
+        delete: v.sync_delete,
+        compare,
+        dry_run: v.dry_run,
+        json: v.json,
+        rules: rules.into_iter().map(|(_, a, s)| (a, s)).collect(),
+        max_age: v.max_age,
+    }))
+}
+
+fn scp_args(p: &Parsed, sources: Vec<String>, target: String) -> ScpArgs {
+    let v = &p.v;
+    ScpArgs {
+        sources,
+        target,
+        parents: v.parents,
+        bwlimit: v.bwlimit,
         force: v.force,
         no_progress: v.no_progress,
         quiet: v.quiet,
@@ -310,7 +359,7 @@ pub fn scp(p: &Parsed) -> Result<Command> {
         skip_md5: v.skip_md5,
         follow_links: v.follow_links,
         fail_fast: v.fail_fast,
-    }))
+    }
 }
 
 /// The link password: at most one of `--password`, `--password-file` and
@@ -337,6 +386,7 @@ pub fn share(p: &Parsed) -> Result<Command> {
         password,
         expire_days: v.expire_days,
         max_downloads: v.max_downloads,
+        json: v.json,
     }))
 }
 
@@ -358,9 +408,13 @@ pub fn storage_resync_ds(p: &Parsed) -> Result<Command> {
 }
 
 pub fn tools_hash(p: &Parsed) -> Result<Command> {
+    if p.v.raw && p.v.json {
+        return Err(p.usage("use either --raw or --json, not both"));
+    }
     Ok(Command::Tools(ToolsCmd::Hash {
         file: p.v.file.clone().unwrap_or_default(),
         raw: p.v.raw,
+        json: p.v.json,
     }))
 }
 
@@ -399,7 +453,11 @@ pub fn update(p: &Parsed) -> Result<Command> {
 }
 
 pub fn version(p: &Parsed) -> Result<Command> {
+    if p.v.json && p.v.version_format.is_some() {
+        return Err(p.usage("use either --format or --json, not both"));
+    }
     Ok(Command::Version {
         format: p.v.version_format.clone(),
+        json: p.v.json,
     })
 }

@@ -7,6 +7,7 @@
 //! definition, and lets the command's builder (`build`) make the typed
 //! `Invocation`. Every problem is a usage error (exit code 2) of one line.
 mod build;
+pub mod complete;
 pub mod flags;
 pub mod spec;
 pub mod types;
@@ -31,8 +32,30 @@ pub fn parse(args: impl Iterator<Item = OsString>) -> Result<Invocation> {
 /// Environment lookup used by the parser (injectable for unit tests).
 pub type EnvFn<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// The hidden commands of cobra's completion protocol, called by shell scripts.
+pub const COMPLETE: &str = "__complete";
+pub const COMPLETE_NO_DESC: &str = "__completeNoDesc";
+
 /// Parse `args` with the environment `env`.
 pub fn parse_with_env(args: impl Iterator<Item = OsString>, env: EnvFn) -> Result<Invocation> {
+    let mut args = args.peekable();
+    if let Some(first) = args.peek().and_then(|a| a.to_str()) {
+        if first == COMPLETE || first == COMPLETE_NO_DESC {
+            // Everything after it is the command line to complete, flags included.
+            let descriptions = first == COMPLETE;
+            let words = args
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return Ok(Invocation {
+                globals: GlobalArgs::default(),
+                command: Command::Complete {
+                    words,
+                    descriptions,
+                },
+            });
+        }
+    }
     let raw = walk(args)?;
     if raw.help {
         // Help wins over every other problem on the line.
@@ -76,10 +99,16 @@ struct Raw {
 impl Raw {
     /// The values given on the command line for `f`, in order.
     fn values_of<'a>(&'a self, f: &'a Flag) -> impl Iterator<Item = &'a str> + 'a {
+        self.positions_of(f).map(|(_, v)| v)
+    }
+
+    /// The values given for `f` with their positions among all the flags given.
+    fn positions_of<'a>(&'a self, f: &'a Flag) -> impl Iterator<Item = (usize, &'a str)> + 'a {
         self.given
             .iter()
-            .filter(move |(g, _)| std::ptr::eq(*g, f))
-            .map(|(_, v)| v.as_str())
+            .enumerate()
+            .filter(move |(_, (g, _))| std::ptr::eq(*g, f))
+            .map(|(i, (_, v))| (i, v.as_str()))
     }
 }
 
@@ -244,7 +273,10 @@ fn command(raw: &Raw, env: EnvFn) -> Result<Command> {
         if !c.path.is_empty() || !raw.args.is_empty() {
             return Err(usage("--version cannot be combined with a command".into()));
         }
-        return Ok(Command::Version { format: None });
+        return Ok(Command::Version {
+            format: None,
+            json: false,
+        });
     }
     let Some(build) = c.build else {
         if c.needs_sub {
@@ -315,27 +347,32 @@ fn resolve(raw: &Raw, env: EnvFn, strict: bool) -> Result<Values> {
 }
 
 fn apply(raw: &Raw, env: EnvFn, f: &Flag, v: &mut Values) -> Result<()> {
-    let typed: Vec<&str> = raw.values_of(f).collect();
+    let typed: Vec<(usize, &str)> = raw.positions_of(f).collect();
     let env_value = f.env.and_then(|name| env(name).filter(|s| !s.is_empty()));
-    let (values, from): (Vec<&str>, Origin) = if let Some(last) = typed.last() {
+    let (values, from): (Vec<(usize, &str)>, Origin) = if let Some(last) = typed.last() {
         (
-            if f.repeat { typed.clone() } else { vec![last] },
+            if f.repeat { typed.clone() } else { vec![*last] },
             Origin::Argv,
         )
     } else if let Some(e) = &env_value {
-        (vec![e.as_str()], Origin::Env)
+        (vec![(0, e.as_str())], Origin::Env)
     } else {
-        (f.default.into_iter().collect(), Origin::Default)
+        (
+            f.default.into_iter().map(|d| (0, d)).collect(),
+            Origin::Default,
+        )
     };
     let usage = |m: String| Error::usage(raw.cmd.path, m);
-    if f.required && values.iter().all(|s| s.is_empty()) {
+    if f.required && values.iter().all(|(_, s)| s.is_empty()) {
         let what = match f.words().as_slice() {
             [] => f.placeholder().unwrap_or("").to_string(),
             w => w.join("|"),
         };
         return Err(usage(format!("missing --{} {what}", f.long)));
     }
-    for s in values {
+    for (at, s) in values {
+        // Rules made of several flags (sync's --include/--exclude) keep the command-line order.
+        v.position = at;
         let src = match from {
             Origin::Argv => format!("--{}", f.long),
             Origin::Env => f.env.unwrap_or("").to_string(),
@@ -402,6 +439,7 @@ fn globals(raw: &Raw, v: &Values, env: EnvFn, needs_url: bool) -> Result<GlobalA
         skip_verify,
         skip_keyring: v.skip_keyring,
         no_cache: v.no_cache,
+        quiet: false,
     })
 }
 
@@ -534,7 +572,10 @@ mod tests {
     fn globals_anywhere() {
         let a = p(&["--log", "debug", "config", "ls"]).unwrap();
         assert_eq!(a.globals.log, LogLevel::Debug);
-        assert!(matches!(a.command, Command::Config(ConfigCmd::Ls)));
+        assert!(matches!(
+            a.command,
+            Command::Config(ConfigCmd::Ls { json: false })
+        ));
         let b = p(&["config", "ls", "--log=debug"]).unwrap();
         assert_eq!(b.globals.log, LogLevel::Debug);
         let c = p(&["ls", "-u", "https://x.example", "common-files"]).unwrap();
@@ -544,7 +585,7 @@ mod tests {
     #[test]
     fn short_clusters() {
         match p(&["tools", "hash", "-rf", "x"]).unwrap().command {
-            Command::Tools(ToolsCmd::Hash { file, raw }) => {
+            Command::Tools(ToolsCmd::Hash { file, raw, .. }) => {
                 assert!(raw);
                 assert_eq!(file, PathBuf::from("x"));
             }
@@ -621,7 +662,7 @@ mod tests {
             vec!["rm"],
             vec!["ls", "--url", "ftp://x"],
             vec!["completion"],
-            vec!["completion", "fish"],
+            vec!["completion", "powershell"],
             vec!["ls", "--format"],
             vec!["rm", "-f=maybe", "x"],
         ] {
@@ -650,7 +691,10 @@ mod tests {
         }
         assert!(matches!(
             p(&["--version"]).unwrap().command,
-            Command::Version { format: None }
+            Command::Version {
+                format: None,
+                json: false
+            }
         ));
     }
 

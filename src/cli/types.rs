@@ -21,9 +21,10 @@ pub enum Command {
     Help {
         path: Vec<String>,
     },
-    /// `cec --version` and `cec version [-f TPL]`.
+    /// `cec --version` and `cec version [-f TPL | --json]` (not both).
     Version {
         format: Option<Template>,
+        json: bool,
     },
     Clear {
         force: bool,
@@ -31,8 +32,16 @@ pub enum Command {
     Completion {
         shell: Shell,
     },
+    /// Hidden `__complete WORD... PARTIAL` (`__completeNoDesc`: `descriptions` false):
+    /// cobra's completion protocol (the words are not parsed as flags).
+    Complete {
+        words: Vec<String>,
+        descriptions: bool,
+    },
     Config(ConfigCmd),
-    Info,
+    Info {
+        json: bool,
+    },
     Ls(LsArgs),
     Mkdir(MkdirArgs),
     Rm(RmArgs),
@@ -40,6 +49,9 @@ pub enum Command {
     Mv(CpMvArgs),
     Share(ShareArgs),
     Scp(ScpArgs),
+    Sync(SyncArgs),
+    /// `cec cat PATH`: a remote file to standard output.
+    Cat(ScpArgs),
     Idm(IdmCmd),
     Storage(StorageCmd),
     Meta(MetaCmd),
@@ -62,6 +74,7 @@ impl Command {
                 | Command::Version { .. }
                 | Command::Clear { .. }
                 | Command::Completion { .. }
+                | Command::Complete { .. }
                 | Command::Config(_)
                 | Command::Update(_)
                 | Command::Doc { .. }
@@ -74,6 +87,7 @@ impl Command {
 pub enum Shell {
     Bash,
     Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +102,9 @@ pub enum ConfigCmd {
     /// `config add` (chooser, `kind` None) or `config add oauth|token|client-auth`;
     /// `configure [client-auth|token]` maps here too (with `deprecated` set).
     Add(AddArgs),
-    Ls,
+    Ls {
+        json: bool,
+    },
     /// `config use [ID]`: interactive chooser when `id` is None.
     Use {
         id: Option<String>,
@@ -119,6 +135,8 @@ pub struct AddArgs {
 #[derive(Debug, Clone, Default)]
 pub struct LsArgs {
     pub path: Option<String>,
+    /// `-R`: the whole tree below `path`.
+    pub recursive: bool,
     pub details: bool,
     pub raw: bool,
     pub exists: bool,
@@ -155,6 +173,7 @@ pub struct ShareArgs {
     /// Expiry in days (>= 1 when set; `max_downloads` too).
     pub expire_days: Option<u32>,
     pub max_downloads: Option<u32>,
+    pub json: bool,
 }
 
 /// Where the link password of `share` comes from.
@@ -174,9 +193,15 @@ pub enum LinkPassword {
 /// their definitions in `cli::flags`. `-w` wins over `-v`; both imply `no_progress`.
 #[derive(Debug, Clone)]
 pub struct ScpArgs {
-    pub source: String,
+    /// At least one; `-` for standard input.
+    pub sources: Vec<String>,
+    /// `-` for standard output.
     pub target: String,
     pub force: bool,
+    /// `-p`: create a missing target folder.
+    pub parents: bool,
+    /// Bytes per second, all transfers together.
+    pub bwlimit: Option<u64>,
     pub no_progress: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -193,6 +218,22 @@ pub struct ScpArgs {
     pub skip_md5: bool,
     pub follow_links: bool,
     pub fail_fast: bool,
+}
+
+/// How `sync` decides that a file needs sending.
+pub use crate::transfer::sync::Compare;
+
+/// `sync SOURCE TARGET`: the transfer flags of scp (`scp.sources` is the one SOURCE).
+#[derive(Debug, Clone)]
+pub struct SyncArgs {
+    pub scp: ScpArgs,
+    pub delete: bool,
+    pub compare: Compare,
+    pub dry_run: bool,
+    pub json: bool,
+    /// `--include`/`--exclude` rules in command-line order.
+    pub rules: Vec<(crate::transfer::filter::Action, String)>,
+    pub max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -294,8 +335,12 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Clone)]
 pub enum ToolsCmd {
-    /// `tools hash -f FILE [-r]`.
-    Hash { file: PathBuf, raw: bool },
+    /// `tools hash -f FILE [-r | --json]` (not both).
+    Hash {
+        file: PathBuf,
+        raw: bool,
+        json: bool,
+    },
     /// `deprecated`: called through the hidden `cec version isvalid` spelling.
     VersionIsValid {
         version: String,

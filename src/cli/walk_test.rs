@@ -108,6 +108,9 @@ fn changed_field(before: &str, after: &str) -> String {
 fn assert_field(f: &Flag, before: &str, after: &str) {
     let want = match f.long {
         "uuid" => "nodes".to_string(),
+        // sync: the two rule flags make one ordered list, the two modes one choice.
+        "include" | "exclude" => "rules".into(),
+        "checksum" | "size-only" => "compare".into(),
         "password-file" | "ask-password" => "password".into(),
         l if l.ends_with("-value") => "value".into(),
         l => l.replace('-', "_"),

@@ -12,7 +12,7 @@ use crate::config::{
     KEYRING_WARNING,
 };
 use crate::error::{Error, Result};
-use crate::output::{Align, Table};
+use crate::output::{self, Align, Table};
 
 const DEPRECATED: &str =
     "[Warning] this command has been deprecated and will be removed in next major version.";
@@ -25,7 +25,7 @@ pub fn run(g: &GlobalArgs, cmd: ConfigCmd) -> Result<()> {
             store.load()?;
             add(g, &store, &a)
         }
-        ConfigCmd::Ls => ls(&store),
+        ConfigCmd::Ls { json } => ls(&store, json),
         ConfigCmd::Use { id } => use_account(&store, id.as_deref()),
         ConfigCmd::Rm { id, force } => rm(&store, id.as_deref(), force),
         ConfigCmd::Relog { id, oauth } => relog(g, &store, id.as_deref(), &oauth),
@@ -219,38 +219,78 @@ fn oauth_account(
 
 // ------------------------------------------------------------ ls / use / rm
 
-fn ls(store: &Store) -> Result<()> {
+/// The accounts, sorted by ID: a table on a terminal, tab-separated rows otherwise
+/// (the ID tells apart two accounts of one user on one host), or JSON lines.
+fn ls(store: &Store, json: bool) -> Result<()> {
     let cfg = store.load()?;
-    let mut t = Table::new(&["Active", "Label", "User", "URL", "Type"]);
+    if json {
+        let lines: Vec<serde_json::Value> = cfg
+            .configs
+            .iter()
+            .map(|(id, a)| {
+                serde_json::json!({
+                    "id": id,
+                    "active": *id == cfg.active,
+                    "label": a.label,
+                    "user": a.user,
+                    "url": a.url,
+                    "auth_type": a.auth_type,
+                    "skip_verify": a.skip_verify,
+                    "keyring": !a.skip_keyring,
+                })
+            })
+            .collect();
+        output::print_json_lines(&lines);
+        return Ok(());
+    }
+    let mut t = Table::new(&["Active", "ID", "Label", "User", "URL", "Type"]);
     t.align = Align::Left;
     t.wrap = false;
     for (id, a) in &cfg.configs {
         let active = if *id == cfg.active { "✓" } else { "" };
         t.row(vec![
             active.to_string(),
+            id.clone(),
             a.label.clone(),
             a.user.clone(),
             a.url.clone(),
             auth_label(&a.auth_type),
         ]);
     }
-    t.print();
+    if output::is_stdout_tty() {
+        t.print();
+    } else {
+        output::print_out(&output::listing::plain_rows(&t));
+    }
     Ok(())
 }
 
-/// Resolve an account given by id (or by label when unique).
-fn resolve(cfg: &config::ConfigFile, wanted: &str) -> Result<String> {
+/// Resolve an account given by id, or by label when one account has it; a label
+/// shared by several accounts (one user on two ports of a host) is a usage error
+/// that lists their ids.
+fn resolve(cfg: &config::ConfigFile, wanted: &str, cmd: &str) -> Result<String> {
     if cfg.configs.contains_key(wanted) {
         return Ok(wanted.to_string());
     }
-    let by_label: Vec<&String> = cfg
+    let by_label: Vec<&str> = cfg
         .configs
         .iter()
         .filter(|(_, a)| a.label == wanted)
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.as_str())
         .collect();
-    if by_label.len() == 1 {
-        return Ok(by_label[0].clone());
+    match by_label.as_slice() {
+        [one] => return Ok(one.to_string()),
+        [] => {}
+        many => {
+            return Err(Error::usage(
+                cmd,
+                format!(
+                    "'{wanted}' is the label of {} accounts: {}; give one of these IDs",
+                    many.len(),
+                    many.join(", ")
+                ),
+            ))
+        }
     }
     Err(Error::not_found(format!(
         "no account '{wanted}' (known accounts: {})",
@@ -278,7 +318,7 @@ fn pick(
         return Err(no_accounts());
     }
     if let Some(id) = id {
-        return resolve(cfg, id);
+        return resolve(cfg, id, p.cmd);
     }
     if !stdin_is_tty() {
         if default_active_when_no_tty && cfg.configs.contains_key(&cfg.active) {

@@ -1,14 +1,14 @@
-//! `cec info`: the account in use (user, server URL, auth type) and the server
-//! version from `/a/frontend/bootconf` when it answers.
+//! `cec info [--json]`: the account in use (user, server URL, auth type) and the
+//! server version from `/a/frontend/bootconf` when it answers.
 
 use crate::api::frontend::BootConf;
 use crate::auth;
 use crate::auth::GlobalArgs;
-use crate::config::auth_label;
+use crate::config::{account_id, auth_label};
 use crate::error::Result;
-use crate::output::{Align, Table};
+use crate::output::{self, Align, Table};
 
-pub fn run(g: &GlobalArgs) -> Result<()> {
+pub fn run(g: &GlobalArgs, json: bool) -> Result<()> {
     let client = auth::connect(g)?;
     // the login behind the token (also checks the credentials)
     let user = client.session_user()?;
@@ -17,7 +17,19 @@ pub fn run(g: &GlobalArgs) -> Result<()> {
         .ok()
         .and_then(|b| b.backend)
         .and_then(|b| b.version)
-        .unwrap_or_default();
+        .filter(|v| !v.is_empty());
+    if json {
+        let account = (!client.env_mode).then(|| account_id(&client.user, client.server()));
+        let v = serde_json::json!({
+            "user": user,
+            "url": client.base_url(),
+            "auth_type": client.auth_type,
+            "account": account,
+            "server_version": version,
+        });
+        output::println_out(&v.to_string());
+        return Ok(());
+    }
     let mut t = Table::new(&["Username", "Server URL", "Auth Type", "Server Version"]);
     t.header_left = true;
     t.align = Align::Left;
@@ -25,7 +37,7 @@ pub fn run(g: &GlobalArgs) -> Result<()> {
         user,
         client.base_url().to_string(),
         auth_label(&client.auth_type),
-        version,
+        version.unwrap_or_default(),
     ]);
     t.print();
     Ok(())

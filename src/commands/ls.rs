@@ -4,7 +4,8 @@
 //!   then ALL its children (paged, any size). A file: its own row.
 //! - Modes (at most one): default table, `-d` details table, `-r` raw paths,
 //!   `-f` exists (`true`/`false` on stdout, exit 0/4), `--format TEMPLATE`,
-//!   `--json` (one object per line).
+//!   `--json` (one object per line); `-R` lists the whole tree below PATH
+//!   (full paths, or `--json`).
 //! - Tables are fitted to the terminal; when stdout is not a terminal the
 //!   legend and hint lines are left out and rows are tab-separated (no borders).
 //!
@@ -12,7 +13,9 @@
 //! unknown):
 //! `{"type":"file"|"folder"|"workspace"|"cell","uuid":"…","name":"…",
 //!   "path":"<ws>/<path>","size":<bytes>,"mtime":<unix seconds>,"hash":"…"}`
-//! Workspaces and cells also carry `"label"`, `"description"`, `"permissions"`.
+//! Workspaces and cells also carry `"label"`, `"description"`, `"permissions"` and
+//! `"node_uuid"` (their root folder's node; `"uuid"` is the workspace's own UUID, the
+//! same in `ls -d` and `--format '{{.Uuid}}'`: [`Node::shown_uuid`]).
 //! For a folder only its children are printed (not the folder itself), as
 //! with `--raw` and `--format`.
 
@@ -21,6 +24,29 @@ use crate::auth::GlobalArgs;
 use crate::cli::LsArgs;
 use crate::error::Result;
 use crate::output::{self, Table};
+use crate::transfer::plan;
+
+/// `--recursive`: every node below the listed folder (or below every
+/// workspace), depth first; nodes the server lists under impossible names are
+/// left out with a warning (the walk of `scp`/`sync`).
+fn below(
+    client: &crate::api::Client,
+    folder: Option<&Node>,
+    listed: Vec<Node>,
+) -> Result<Vec<Node>> {
+    let roots: Vec<Node> = match folder {
+        Some(f) => vec![f.clone()],
+        None => listed.into_iter().filter(Node::is_dir).collect(),
+    };
+    let mut out = Vec::new();
+    for root in &roots {
+        let mut warn = |_: String, e: crate::error::Error| errln!("Warning: {}", e.message);
+        let found = plan::walk_remote(client, root, &|_| true, &mut warn)?;
+        let skip = usize::from(folder.is_some());
+        out.extend(found.into_iter().skip(skip).filter_map(|e| e.node));
+    }
+    Ok(out)
+}
 
 pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
     let template = args.format.as_ref();
@@ -50,6 +76,11 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         }
     };
 
+    let children = if args.recursive {
+        below(&client, self_node.as_ref(), children)?
+    } else {
+        children
+    };
     if args.json {
         let mut out = String::new();
         for n in &children {
@@ -59,7 +90,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         output::print_out(&out);
         return Ok(());
     }
-    if args.raw {
+    if args.raw || args.recursive {
         let mut out = String::new();
         for n in &children {
             out.push_str(&output::for_stdout(&n.path));
@@ -102,7 +133,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         for (n, name) in &rows {
             t.row(vec![
                 n.kind().label().into(),
-                n.meta("ws_uuid").unwrap_or_else(|| n.uuid.clone()),
+                n.shown_uuid(),
                 name.to_string(),
                 n.meta("ws_label").unwrap_or_default(),
                 n.meta("ws_description").unwrap_or_default(),
@@ -115,7 +146,7 @@ pub fn run(globals: &GlobalArgs, args: &LsArgs) -> Result<()> {
         for (n, name) in &rows {
             t.row(vec![
                 n.kind().label().into(),
-                n.uuid.clone(),
+                n.shown_uuid(),
                 name.to_string(),
                 human_size(n),
                 human_date(n),
@@ -170,7 +201,7 @@ fn human_date(n: &Node) -> String {
 pub fn template_field(n: &Node, name: &str, field: &str) -> String {
     match field {
         "Type" => n.kind().label().into(),
-        "Uuid" => n.uuid.clone(),
+        "Uuid" => n.shown_uuid(),
         "Name" => name.into(),
         "Path" => n.path.clone(),
         "HumanSize" => human_size(n),
@@ -184,9 +215,10 @@ pub fn template_field(n: &Node, name: &str, field: &str) -> String {
 
 /// One `--json` object (see the module documentation for the format).
 pub fn json_value(n: &Node, ws_level: bool) -> serde_json::Value {
+    let uuid = n.shown_uuid();
     let mut v = serde_json::json!({
         "type": n.kind().json_name(),
-        "uuid": if n.uuid.is_empty() { None } else { Some(n.uuid.clone()) },
+        "uuid": if uuid.is_empty() { None } else { Some(uuid) },
         "name": n.name(),
         "path": n.path,
         "size": n.size,
@@ -197,6 +229,8 @@ pub fn json_value(n: &Node, ws_level: bool) -> serde_json::Value {
         v["label"] = n.meta("ws_label").into();
         v["description"] = n.meta("ws_description").into();
         v["permissions"] = n.meta("ws_permissions").into();
+        // The root folder's node UUID (`uuid` is the workspace's), e.g. for `idm list-acls -n`.
+        v["node_uuid"] = (!n.uuid.is_empty()).then(|| n.uuid.clone()).into();
     }
     v
 }

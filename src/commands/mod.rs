@@ -1,5 +1,6 @@
 //! One file per command; `run` dispatches the parsed invocation.
 pub mod clear;
+pub mod complete;
 pub mod completion;
 pub mod config;
 pub mod cp;
@@ -16,6 +17,7 @@ pub mod rm;
 pub mod scp;
 pub mod share;
 pub mod storage;
+pub mod sync;
 pub mod tools;
 pub mod update;
 pub mod version;
@@ -29,13 +31,17 @@ pub fn run(inv: Invocation) -> Result<()> {
     let Invocation { globals, command } = inv;
     match command {
         Command::Help { path } => help::run(&path),
-        Command::Version { format } => version::run(format.as_ref()),
+        Command::Version { format, json } => version::run(format.as_ref(), json),
         Command::Completion { shell } => completion::run(shell),
+        Command::Complete {
+            words,
+            descriptions,
+        } => complete::run(&words, descriptions),
         Command::Doc { path, menu } => doc::run(&path, &menu),
         Command::Tools(t) => tools::run(t),
         Command::Clear { force } => clear::run(&globals, force),
         Command::Config(c) => config::run(&globals, c),
-        Command::Info => info::run(&globals),
+        Command::Info { json } => info::run(&globals, json),
         Command::Ls(a) => ls::run(&globals, &a),
         Command::Mkdir(a) => mkdir::run(&globals, &a),
         Command::Rm(a) => rm::run(&globals, &a),
@@ -43,6 +49,8 @@ pub fn run(inv: Invocation) -> Result<()> {
         Command::Mv(a) => mv::run(&globals, &a),
         Command::Share(a) => share::run(&globals, &a),
         Command::Scp(a) => scp::run(&globals, &a),
+        Command::Cat(a) => scp::run(&globals, &a),
+        Command::Sync(a) => sync::run(&globals, &a),
         Command::Idm(c) => idm::run(&globals, &c),
         Command::Storage(c) => storage::run(&globals, &c),
         Command::Meta(c) => meta::run(&globals, &c),

@@ -42,7 +42,7 @@ pub enum Direction {
     Download { remote: String, local: String },
 }
 
-fn remote_part(s: &str) -> Option<&str> {
+pub(crate) fn remote_part(s: &str) -> Option<&str> {
     s.strip_prefix("cells://")
         .or_else(|| s.strip_prefix("cells//"))
 }
@@ -69,7 +69,7 @@ pub fn direction(source: &str, target: &str) -> Result<Direction> {
     }
 }
 
-fn options(a: &ScpArgs) -> (Options, Policy) {
+pub(crate) fn options(a: &ScpArgs) -> (Options, Policy) {
     let log_mode = a.no_progress || a.verbose || a.very_verbose || !crate::output::is_stderr_tty();
     let progress = if log_mode {
         Mode::Log { per_file: !a.quiet }
@@ -99,13 +99,22 @@ fn options(a: &ScpArgs) -> (Options, Policy) {
             progress,
             verbose: a.verbose || a.very_verbose || crate::output::log::debug_enabled(),
             index_timeout,
+            bwlimit: a.bwlimit,
         },
         Policy::new(a.retry_max_attempts, a.retry_max_backoff),
     )
 }
 
-pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
-    let dir = direction(&a.source, &a.target)?;
+/// What every transfer command sets up: the client and S3 gateway (both
+/// following the retry flags), the options, and the stop flag.
+pub(crate) struct Session {
+    pub client: crate::api::Client,
+    pub s3: S3,
+    pub opts: Options,
+    pub stop: Arc<AtomicBool>,
+}
+
+pub(crate) fn session(globals: &GlobalArgs, a: &ScpArgs) -> Result<Session> {
     let (opts, retry) = options(a);
     if a.very_verbose {
         crate::output::log::set_level(LogLevel::Debug);
@@ -120,21 +129,381 @@ pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
                 || crate::output::interrupt::interrupted()
         }))
         .with_debug_signing(a.very_verbose);
+    Ok(Session {
+        client,
+        s3,
+        opts,
+        stop,
+    })
+}
 
+pub fn run(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
+    if a.target == "-" || a.sources.iter().any(|s| s == "-") {
+        return streams(globals, a);
+    }
+    let dirs = a
+        .sources
+        .iter()
+        .map(|s| direction(s, &a.target))
+        .collect::<Result<Vec<_>>>()?;
+    let s = session(globals, a)?;
     crate::output::interrupt::set_graceful(true);
-    let res = match dir {
-        Direction::Upload { local, remote } => {
-            upload(&client, &s3, &opts, stop, a.force, &local, &remote)
+    let res = match dirs.into_iter().next().expect("one source at least") {
+        Direction::Upload { local, remote } if a.sources.len() == 1 => {
+            parents_upload(&s, a, &remote).and_then(|()| {
+                upload(
+                    &s.client,
+                    &s.s3,
+                    &s.opts,
+                    s.stop.clone(),
+                    a.force,
+                    &local,
+                    &remote,
+                )
+            })
         }
+        Direction::Upload { remote, .. } => upload_many(&s, a, &remote),
         Direction::Download { remote, local } => {
-            download(&client, &s3, &opts, stop, a.force, &remote, &local)
+            let found = expand_sources(&s.client, &a.sources)?;
+            if a.sources.len() == 1 && !found.globbed {
+                parents_download(a, &local).and_then(|()| {
+                    download(
+                        &s.client,
+                        &s.s3,
+                        &s.opts,
+                        s.stop.clone(),
+                        a.force,
+                        &remote,
+                        &local,
+                    )
+                })
+            } else {
+                download_many(&s, a, found, &local)
+            }
         }
     };
     crate::output::interrupt::set_graceful(false);
     res
 }
 
-fn absolute(p: &str) -> Result<PathBuf> {
+/// `-p` for one upload: the missing folder that is to receive the item.
+fn parents_upload(s: &Session, a: &ScpArgs, remote: &str) -> Result<()> {
+    let target = tree::clean_path(remote);
+    if !a.parents || !target.contains('/') || tree::stat(&s.client, &target)?.is_some() {
+        return Ok(());
+    }
+    let folder = if remote.ends_with('/') {
+        target.clone()
+    } else {
+        tree::parent_path(&target).to_string()
+    };
+    if folder.contains('/') && tree::stat(&s.client, &folder)?.is_none() {
+        tree::create_folders(&s.client, std::slice::from_ref(&folder))
+            .map_err(|e| e.context(format!("could not create cells://{folder}")))?;
+    }
+    Ok(())
+}
+
+/// `-p` for one download: the missing local folder that is to receive the item.
+fn parents_download(a: &ScpArgs, local: &str) -> Result<()> {
+    let target = absolute(local)?;
+    if !a.parents || std::fs::symlink_metadata(&target).is_ok() {
+        return Ok(());
+    }
+    let folder = if local.ends_with('/') {
+        target.clone()
+    } else {
+        target.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    std::fs::create_dir_all(&folder).map_err(|e| Error::io("cannot create", &folder, e))
+}
+
+/// The folder that receives several sources: it must exist (or `-p`).
+pub(crate) fn remote_folder(s: &Session, a: &ScpArgs, remote: &str) -> Result<String> {
+    let target = tree::clean_path(remote);
+    match tree::stat(&s.client, &target)? {
+        Some(n) if n.is_dir() => Ok(target),
+        Some(_) => Err(Error::usage(
+            CMD,
+            format!("with several sources the target must be a folder; cells://{target} is a file"),
+        )),
+        None if a.parents && target.contains('/') => {
+            tree::create_folders(&s.client, std::slice::from_ref(&target))
+                .map_err(|e| e.context(format!("could not create cells://{target}")))?;
+            Ok(target)
+        }
+        None => Err(Error::not_found(format!(
+            "target folder cells://{target} does not exist (use -p/--parents to create it)"
+        ))),
+    }
+}
+
+/// Upload several local sources into one remote folder; each one as scp does.
+fn upload_many(s: &Session, a: &ScpArgs, remote: &str) -> Result<()> {
+    let folder = format!("{}/", remote_folder(s, a, remote)?);
+    let each = a.sources.iter().map(|src| {
+        let r = upload(
+            &s.client,
+            &s.s3,
+            &s.opts,
+            s.stop.clone(),
+            a.force,
+            src,
+            &folder,
+        );
+        (src.clone(), r)
+    });
+    all_of(a.sources.len(), each)
+}
+
+/// Run every item; exit 6 (listed) when some failed, stop at an interruption.
+pub(crate) fn all_of(n: usize, items: impl Iterator<Item = (String, Result<()>)>) -> Result<()> {
+    let mut failed: Vec<(String, Error)> = Vec::new();
+    for (what, r) in items {
+        match r {
+            Ok(()) => {}
+            Err(e) if e.exit == crate::error::Exit::Interrupted => return Err(e),
+            Err(e) => {
+                if n > 1 {
+                    errln!("Error: {}", e.message);
+                }
+                failed.push((what, e));
+            }
+        }
+    }
+    match failed.len() {
+        0 => Ok(()),
+        1 if n == 1 => Err(failed.remove(0).1),
+        k => Err(Error::partial(format!(
+            "{k} of {n} sources failed (listed above)"
+        ))),
+    }
+}
+
+/// Remote sources with their shell-style wildcards resolved.
+pub(crate) struct Found {
+    /// (argument, the remote paths it names, or why not).
+    pub items: Vec<(String, Result<Vec<String>>)>,
+    /// Some argument was a wildcard pattern.
+    pub globbed: bool,
+}
+
+/// Resolve each remote source: a path that exists is itself; else a last
+/// element with `*`, `?` or `[...]` matches the names of its folder.
+pub(crate) fn expand_sources(client: &crate::api::Client, sources: &[String]) -> Result<Found> {
+    let mut found = Found {
+        items: Vec::new(),
+        globbed: false,
+    };
+    for src in sources {
+        let path = tree::clean_path(remote_part(src).unwrap_or(src));
+        let name = tree::base_name(&path);
+        let glob = crate::transfer::filter::Glob::new(name)
+            .ok()
+            .filter(|g| g.has_wildcard() && path.contains('/'));
+        let r = match glob {
+            Some(g) if tree::stat(client, &path)?.is_none() => {
+                found.globbed = true;
+                matches(client, &path, &g)
+            }
+            _ => Ok(vec![path.clone()]),
+        };
+        found.items.push((src.clone(), r));
+    }
+    Ok(found)
+}
+
+/// The children of `pattern`'s folder whose names match `g` (sorted).
+fn matches(
+    client: &crate::api::Client,
+    pattern: &str,
+    g: &crate::transfer::filter::Glob,
+) -> Result<Vec<String>> {
+    let folder = tree::parent_path(pattern);
+    let kids = tree::list_children(client, folder, tree::ListVia::TreeStats)?;
+    let mut out: Vec<String> = kids
+        .iter()
+        .filter_map(|k| crate::transfer::plan::child_name(folder, &k.path).ok())
+        .filter(|n| *n != tree::RECYCLE_BIN && g.matches(n))
+        .map(|n| tree::join(folder, n))
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        return Err(Error::not_found(format!(
+            "cells://{pattern}: no file or folder matches"
+        )));
+    }
+    Ok(out)
+}
+
+/// Download several remote sources (wildcards resolved) into one local folder.
+fn download_many(s: &Session, a: &ScpArgs, found: Found, local: &str) -> Result<()> {
+    let target = absolute(local)?;
+    match std::fs::metadata(&target) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::usage(
+                CMD,
+                format!(
+                    "with several sources the target must be a folder; {} is a file",
+                    target.display()
+                ),
+            ))
+        }
+        Err(_) if a.parents => {
+            std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?
+        }
+        Err(_) => {
+            return Err(Error::not_found(format!(
+                "target folder {} does not exist (use -p/--parents to create it)",
+                target.display()
+            )))
+        }
+    }
+    let folder = format!("{}/", target.display());
+    let mut items: Vec<(String, Result<()>)> = Vec::new();
+    for (arg, paths) in found.items {
+        match paths {
+            Err(e) => items.push((arg, Err(e))),
+            Ok(paths) => {
+                for p in paths {
+                    let r = download(
+                        &s.client,
+                        &s.s3,
+                        &s.opts,
+                        s.stop.clone(),
+                        a.force,
+                        &p,
+                        &folder,
+                    );
+                    let interrupted =
+                        matches!(&r, Err(e) if e.exit == crate::error::Exit::Interrupted);
+                    items.push((format!("cells://{p}"), r));
+                    if interrupted {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    all_of(items.len(), items.into_iter())
+}
+
+/// `-` as SOURCE (standard input) or TARGET (standard output).
+fn streams(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
+    if a.sources.len() != 1 {
+        return Err(Error::usage(
+            CMD,
+            "'-' (a stream) goes with one source and one target only",
+        ));
+    }
+    let source = &a.sources[0];
+    if source == "-" && a.target == "-" {
+        return Err(Error::usage(
+            CMD,
+            "one side must be on the server (cells://...)",
+        ));
+    }
+    if source == "-" {
+        let Some(remote) = remote_part(&a.target) else {
+            return Err(Error::usage(
+                CMD,
+                "'-' uploads standard input: the target must be a file on the server (cells://...)",
+            ));
+        };
+        let s = session(globals, a)?;
+        return stream_in(&s, a, remote);
+    }
+    let Some(remote) = remote_part(source) else {
+        return Err(Error::usage(CMD, "'-' writes a file of the server to standard output: the source must start with cells://"));
+    };
+    let s = session(globals, a)?;
+    stream_out(&s, remote)
+}
+
+fn stream_in(s: &Session, a: &ScpArgs, remote: &str) -> Result<()> {
+    let key = tree::clean_path(remote);
+    if remote.ends_with('/') || !key.contains('/') {
+        return Err(Error::usage(
+            CMD,
+            "give the name of the file to create, e.g. cells://common-files/backup.tar.gz",
+        ));
+    }
+    match tree::stat(&s.client, &key)? {
+        Some(n) if n.is_dir() => {
+            return Err(Error::failure(format!(
+                "cells://{key} is a folder: give the name of the file to create inside it"
+            )))
+        }
+        Some(_) if !a.force => {
+            return Err(Error::conflict(format!(
+                "cells://{key} already exists (use --force to overwrite it)"
+            )))
+        }
+        Some(_) => {}
+        None => {
+            parents_upload(s, a, remote)?;
+            let parent = tree::parent_path(&key);
+            if parent.contains('/') && tree::stat(&s.client, parent)?.is_none() {
+                return Err(Error::not_found(format!(
+                    "target parent folder cells://{parent} does not exist on the server (use -p/--parents to create it)"
+                )));
+            }
+        }
+    }
+    let ctx = transfer::Ctx::new(&s.client, &s.s3, &s.opts, "Uploading", s.stop.clone());
+    crate::output::interrupt::set_graceful(true);
+    let r = transfer::stream::upload_checked(&ctx, &key, &mut std::io::stdin().lock());
+    crate::output::interrupt::set_graceful(false);
+    let stored = r?;
+    errln!(
+        "Uploaded standard input to cells://{} ({})",
+        crate::output::escape_control(&key),
+        crate::output::human_size(stored.size)
+    );
+    Ok(())
+}
+
+fn stream_out(s: &Session, remote: &str) -> Result<()> {
+    let key = tree::clean_path(remote);
+    let node = tree::stat(&s.client, &key)?
+        .ok_or_else(|| Error::not_found(format!("cannot find cells://{key} on the server")))?;
+    if node.is_dir() {
+        return Err(Error::usage(
+            CMD,
+            format!("cells://{key} is a folder: only a file can be written to standard output"),
+        ));
+    }
+    let limit = s.opts.bwlimit.map(transfer::bwlimit::Bandwidth::new);
+    let mut out = StdoutPipe(std::io::stdout().lock());
+    crate::output::interrupt::set_graceful(true);
+    let r = transfer::stream::download(&s.s3, &s.opts, limit.as_ref(), &key, &node, &mut out);
+    crate::output::interrupt::set_graceful(false);
+    r.map(|_| ())
+}
+
+/// Standard output for file contents: a reader that went away (`| head`)
+/// ends the process as it expects (SIGPIPE), not with an error message.
+struct StdoutPipe<'a>(std::io::StdoutLock<'a>);
+
+impl std::io::Write for StdoutPipe<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).inspect_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                crate::output::die_of_sigpipe();
+            }
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().inspect_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                crate::output::die_of_sigpipe();
+            }
+        })
+    }
+}
+
+pub(crate) fn absolute(p: &str) -> Result<PathBuf> {
     let path = Path::new(p);
     let abs =
         std::path::absolute(path).map_err(|e| Error::failure(format!("invalid path {p}: {e}")))?;

@@ -1,7 +1,8 @@
 //! `cec share PATH [--ask-password | --password-file FILE | --password P]
 //! [--expire-days N] [--max-downloads N]` (docs/compatibility.md §4.5):
 //! creates a public link (download + preview) for a file or folder and prints
-//! its absolute URL on stdout (one line, nothing else on stdout). A missing
+//! its absolute URL on stdout (one line, nothing else on stdout; `--json`: one
+//! object, see [`json_link`]). A missing
 //! PATH is exit 4. The link password comes from a prompt, a file,
 //! `CEC_LINK_PASSWORD` or (with a warning: other users can read it) argv.
 
@@ -45,8 +46,33 @@ pub fn run(globals: &GlobalArgs, args: &ShareArgs) -> Result<()> {
             "the server created no usable link for {path}"
         )));
     }
-    output::println_out(&url);
+    if args.json {
+        output::println_out(&json_link(&url, &path, &node, &link).to_string());
+    } else {
+        output::println_out(&url);
+    }
     Ok(())
+}
+
+/// `share --json`: the link as the server created it.
+fn json_link(
+    url: &str,
+    path: &str,
+    node: &tree::Node,
+    link: &tree::ShareLink,
+) -> serde_json::Value {
+    let positive = |n: Option<i64>| n.filter(|n| *n > 0);
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    serde_json::json!({
+        "url": url,
+        "path": path,
+        "node_uuid": text(&node.uuid),
+        "link_uuid": text(&link.uuid),
+        "link_hash": text(&link.link_hash),
+        "expires_at": positive(link.access_end),
+        "max_downloads": positive(link.max_downloads),
+        "password": link.password_required,
+    })
 }
 
 /// The link password, from where the user put it.

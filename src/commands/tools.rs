@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 pub fn run(t: ToolsCmd) -> Result<()> {
     match t {
-        ToolsCmd::Hash { file, raw } => hash(file, raw),
+        ToolsCmd::Hash { file, raw, json } => hash(file, raw, json),
         ToolsCmd::VersionIsValid {
             version,
             quiet,
@@ -82,7 +82,8 @@ fn verdict(ok: bool, quiet: bool, msg: impl FnOnce() -> String) -> Result<()> {
     }
 }
 
-fn hash(file: std::path::PathBuf, raw: bool) -> Result<()> {
+/// `raw`: the hash alone; `json`: `{"file","size","hash"}` (not both).
+fn hash(file: std::path::PathBuf, raw: bool, json: bool) -> Result<()> {
     let meta = std::fs::metadata(&file).map_err(|e| {
         let exit = if e.kind() == std::io::ErrorKind::NotFound {
             Exit::NotFound
@@ -102,7 +103,7 @@ fn hash(file: std::path::PathBuf, raw: bool) -> Result<()> {
     }
     let f = std::fs::File::open(&file)
         .map_err(|e| Error::failure(format!("cannot open file to hash {}: {e}", file.display())))?;
-    if !raw {
+    if !raw && !json {
         output::log::info(&format!("Starting hashing for file {}", file.display()));
     }
     let start = Instant::now();
@@ -110,6 +111,13 @@ fn hash(file: std::path::PathBuf, raw: bool) -> Result<()> {
         .map_err(|e| Error::failure(format!("cannot read {}: {e}", file.display())))?;
     if raw {
         output::println_out(&h);
+    } else if json {
+        let v = serde_json::json!({
+            "file": file.to_string_lossy(),
+            "size": meta.len(),
+            "hash": h,
+        });
+        output::println_out(&v.to_string());
     } else {
         output::println_out(&format!(
             "Final MD5 is '{h}'.\nIt was computed in {} for {}.",

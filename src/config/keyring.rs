@@ -86,6 +86,13 @@ fn map_err(e: keyring::Error) -> KrError {
 fn call<T: Send + 'static>(
     f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
 ) -> Result<T, KrError> {
+    call_within(TIMEOUT, f)
+}
+
+fn call_within<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+) -> Result<T, KrError> {
     if UNAVAILABLE.load(Ordering::Relaxed) {
         return Err(KrError::Unavailable("no keyring answered earlier".into()));
     }
@@ -107,7 +114,7 @@ fn call<T: Send + 'static>(
     if let Err(e) = spawned {
         return Err(KrError::Other(e.to_string()));
     }
-    match rx.recv_timeout(TIMEOUT) {
+    match rx.recv_timeout(timeout) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {
             let e = map_err(e);
@@ -119,8 +126,8 @@ fn call<T: Send + 'static>(
         Err(_) => {
             UNAVAILABLE.store(true, Ordering::Relaxed);
             Err(KrError::Unavailable(format!(
-                "the keyring did not answer within {} s",
-                TIMEOUT.as_secs()
+                "the keyring did not answer within {:.1} s",
+                timeout.as_secs_f64()
             )))
         }
     }
@@ -139,6 +146,44 @@ fn user_bus_exists() -> bool {
 pub fn get(account: &str) -> Result<String, KrError> {
     let account = account.to_string();
     call(move || entry(&account)?.get_password()).map(|v| decode_go_value(&v))
+}
+
+/// The secret of `account` if the keyring can give it without asking the user
+/// (shell completion): an item in a locked collection is not unlocked (that would
+/// pop up a prompt), it is an error; the answer must come within 1 s.
+pub fn get_unlocked(account: &str) -> Result<String, KrError> {
+    let account = account.to_string();
+    call_within(Duration::from_secs(1), move || read_unlocked(&account))
+        .map(|v| decode_go_value(&v))
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn read_unlocked(account: &str) -> keyring::Result<String> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let failed = |e: dbus_secret_service::Error| keyring::Error::PlatformFailure(Box::new(e));
+    let ss = SecretService::connect(EncryptionType::Dh).map_err(failed)?;
+    // The attributes go-keyring looks items up by: ours and the reference's.
+    let attrs = std::collections::HashMap::from([("service", SERVICE), ("username", account)]);
+    let found = ss.search_items(attrs).map_err(failed)?;
+    match (found.unlocked.first(), found.locked.is_empty()) {
+        (Some(item), _) => {
+            let bytes = item.get_secret().map_err(failed)?;
+            String::from_utf8(bytes).map_err(|e| keyring::Error::BadEncoding(e.into_bytes()))
+        }
+        (None, true) => Err(keyring::Error::NoEntry),
+        (None, false) => Err(keyring::Error::NoStorageAccess(Box::new(
+            std::io::Error::other("the keyring is locked"),
+        ))),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+fn read_unlocked(account: &str) -> keyring::Result<String> {
+    // Other keyrings may prompt: never from shell completion.
+    let _ = account;
+    Err(keyring::Error::NoStorageAccess(Box::new(
+        std::io::Error::other("the keyring may ask for a password"),
+    )))
 }
 
 /// go-keyring on macOS stores `go-keyring-base64:<b64>` (or, in old versions,

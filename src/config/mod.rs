@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -110,7 +110,7 @@ impl Account {
     /// `<user>@<hostname>:<port>` (port 80/443 by default).
     pub fn id(&self) -> String {
         match self.server() {
-            Ok(u) => format!("{}@{}:{}", self.user, u.host(), u.port()),
+            Ok(u) => account_id(&self.user, &u),
             Err(_) => format!("{}@:", self.user),
         }
     }
@@ -167,6 +167,11 @@ impl Account {
         self.refresh_token.clear();
         self.password.clear();
     }
+}
+
+/// The id of the account of `user` on `server`: `<user>@<hostname>:<port>`.
+pub fn account_id(user: &str, server: &ServerUrl) -> String {
+    format!("{user}@{}:{}", server.host(), server.port())
 }
 
 /// Display label of an auth type (`config ls`, `info`).
@@ -295,6 +300,21 @@ pub struct LockGuard {
     _file: File,
 }
 
+/// Room taken for a save ([`Store::reserve`]); removed unless committed.
+pub struct Reserved {
+    tmp: PathBuf,
+    file: File,
+    renamed: bool,
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 impl Store {
     /// The store in `dir` (`--config`), else in the default directory.
     pub fn new(dir: Option<&Path>) -> Result<Store> {
@@ -412,38 +432,83 @@ impl Store {
     }
 
     /// Atomic write (temp in the same dir, fsync, rename, fsync dir), mode 0600.
-    pub fn save_locked(&self, _guard: &LockGuard, cfg: &ConfigFile) -> Result<()> {
+    pub fn save_locked(&self, guard: &LockGuard, cfg: &ConfigFile) -> Result<()> {
         let data = cfg.to_json();
+        let room = self.reserve(guard, data.len())?;
+        self.commit(guard, room, &data)
+    }
+
+    /// The temporary file of a save, written and synced with `len` bytes: the room is
+    /// taken before a change that cannot be undone (spending a refresh token), so that
+    /// a full disk fails before it. (No guarantee on copy-on-write file systems.)
+    pub fn reserve(&self, _guard: &LockGuard, len: usize) -> Result<Reserved> {
         let mut rnd = [0u8; 6];
         let _ = getrandom::getrandom(&mut rnd);
         let suffix: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
         let tmp = self
             .dir
             .join(format!(".config.json.{}.{suffix}.tmp", std::process::id()));
-        let werr = |e: std::io::Error| {
-            Error::failure(format!("cannot write {}: {e}", self.file.display()))
-        };
-        let res = (|| {
+        let file = (|| {
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(&tmp)?;
-            f.write_all(&data)?;
+            f.write_all(&vec![b' '; len])?;
             f.sync_all()?;
-            drop(f);
-            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))?;
-            fs::rename(&tmp, &self.file)?;
+            Ok(f)
+        })();
+        match file {
+            Ok(file) => Ok(Reserved {
+                tmp,
+                file,
+                renamed: false,
+            }),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(self.write_error(e))
+            }
+        }
+    }
+
+    /// Write `data` into the reserved file and rename it over config.json.
+    pub fn commit(&self, _guard: &LockGuard, mut room: Reserved, data: &[u8]) -> Result<()> {
+        let res = (|| {
+            let f = &mut room.file;
+            f.seek(SeekFrom::Start(0))?;
+            f.write_all(data)?;
+            f.set_len(data.len() as u64)?;
+            f.sync_all()?;
+            fs::set_permissions(&room.tmp, fs::Permissions::from_mode(0o600))?;
+            fs::rename(&room.tmp, &self.file)?;
+            room.renamed = true;
             if let Ok(d) = File::open(&self.dir) {
                 let _ = d.sync_all();
             }
             Ok(())
         })();
-        if let Err(e) = res {
-            let _ = fs::remove_file(&tmp);
-            return Err(werr(e));
-        }
+        res.map_err(|e| self.write_error(e))?;
+        self.remove_stale_temps();
         Ok(())
+    }
+
+    fn write_error(&self, e: std::io::Error) -> Error {
+        Error::failure(format!("cannot write {}: {e}", self.file.display()))
+    }
+
+    /// Temporary files of saves killed before their rename (SIGKILL, power loss): every
+    /// save holds the lock, so under it any such file is stale. They hold secrets.
+    fn remove_stale_temps(&self) {
+        let Ok(rd) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".config.json.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     /// Delete config.json (under the lock). Missing file is fine.
@@ -529,6 +594,22 @@ pub fn load_secrets(store: &Store, acc: &mut Account) -> Result<()> {
     )))
 }
 
+/// [`load_secrets`] for shell completion: the keyring is read only if it answers
+/// without asking the user (no unlock prompt), and nothing is migrated or written.
+pub fn load_secrets_quiet(acc: &mut Account) -> Result<()> {
+    if acc.skip_keyring || acc.has_secret() {
+        return Ok(());
+    }
+    let v = keyring::get_unlocked(&acc.keyring_key()).map_err(|e| {
+        Error::auth(format!(
+            "the credentials of {} cannot be read without asking ({e})",
+            acc.id()
+        ))
+    })?;
+    acc.apply_keyring_value(&v);
+    Ok(())
+}
+
 /// The copy of `acc` to write in config.json: its secret goes to the keyring
 /// unless the account skips it; on keyring failure a warning is printed on
 /// stderr and the secrets stay in the copy with `skipKeyring: true`.
@@ -540,7 +621,7 @@ pub fn prepare_stored(acc: &Account) -> Account {
         match keyring::set(&acc.keyring_key(), &acc.keyring_value()) {
             Ok(()) => stored.clear_secrets(),
             Err(e) => {
-                crate::api::http::debug(format!("keyring write failed: {e}"));
+                crate::output::log::debug(&format!("keyring write failed: {e}"));
                 errln!("{KEYRING_WARNING}");
                 stored.skip_keyring = true;
             }

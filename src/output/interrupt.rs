@@ -14,16 +14,18 @@
 //! next file. A parent that only reads `$?` still sees 130.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static GRACEFUL: AtomicBool = AtomicBool::new(false);
+/// Sections running under [`deferred`]: Ctrl-C waits for them to end.
+static DEFERRING: AtomicUsize = AtomicUsize::new(0);
 static HAVE_TERMIOS: AtomicBool = AtomicBool::new(false);
 static mut SAVED: std::mem::MaybeUninit<libc::termios> = std::mem::MaybeUninit::uninit();
 
 extern "C" fn on_sigint(_: libc::c_int) {
     let first = !INTERRUPTED.swap(true, Ordering::SeqCst);
-    if first && GRACEFUL.load(Ordering::SeqCst) {
+    if DEFERRING.load(Ordering::SeqCst) > 0 || first && GRACEFUL.load(Ordering::SeqCst) {
         return;
     }
     // SAFETY: only async-signal-safe calls (tcsetattr, write, signal, sigprocmask, raise, _exit).
@@ -71,6 +73,20 @@ pub fn install() {
         let handler: extern "C" fn(libc::c_int) = on_sigint;
         libc::signal(libc::SIGINT, handler as libc::sighandler_t);
     }
+}
+
+/// Run `f` with Ctrl-C (even a second one) held back until it returns: for work that
+/// must not be cut in half, such as spending a refresh token and saving its successor
+/// (the server has already spent the old one: dying in between would lose the session).
+/// A Ctrl-C that came meanwhile then ends the process as usual.
+pub fn deferred<T>(f: impl FnOnce() -> T) -> T {
+    DEFERRING.fetch_add(1, Ordering::SeqCst);
+    let out = f();
+    let last = DEFERRING.fetch_sub(1, Ordering::SeqCst) == 1;
+    if last && interrupted() && !GRACEFUL.load(Ordering::SeqCst) {
+        exit_interrupted();
+    }
+    out
 }
 
 /// Whether Ctrl-C was pressed.

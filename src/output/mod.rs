@@ -9,6 +9,7 @@ pub mod table;
 pub mod template;
 pub mod width;
 
+pub use crate::text::{escape_control, escape_message};
 pub use listing::{print_json_lines, print_listing};
 pub use table::{Align, Table};
 pub use template::Template;
@@ -77,7 +78,7 @@ pub fn ignore_sigpipe() {
 }
 
 /// End like a Unix tool whose reader went away: killed by SIGPIPE (exit status 141).
-fn die_of_sigpipe() -> ! {
+pub fn die_of_sigpipe() -> ! {
     // SAFETY: restoring the default disposition and raising a signal at ourselves.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -110,46 +111,6 @@ macro_rules! errln {
 #[macro_export]
 macro_rules! errprint {
     ($($arg:tt)*) => { $crate::output::eprint_text(&format!($($arg)*)) };
-}
-
-/// Text from the server made safe for a terminal: control characters (C0, DEL, C1) and
-/// the bidirectional overrides that can disguise a name are shown as escapes (`\n`,
-/// `\t`, `\x1b`, `\u{202e}`), like GNU `ls` does on a terminal. Other text is unchanged.
-pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x100 && is_unsafe_char(c) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// [`escape_control`] that keeps line breaks: for messages of several lines.
-pub fn escape_message(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| c != '\n' && is_unsafe_char(c)) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(
-        s.split('\n')
-            .map(|l| escape_control(l).into_owned())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-}
-
-fn is_unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// [`escape_control`] only when stdout is a terminal: piped output keeps exact names,
@@ -280,16 +241,6 @@ mod tests {
         assert_eq!(human_size(1_000_000_000_000_000), "910 TiB");
         assert_eq!(human_size_si(1_000_000_000_000_000), "1.0 PB");
         assert_eq!(human_size_si(999_999), "1000 kB");
-    }
-
-    #[test]
-    fn control_characters_escaped() {
-        assert_eq!(escape_control("plain name.txt"), "plain name.txt");
-        assert_eq!(escape_control("esc\x1b[31mred"), "esc\\x1b[31mred");
-        assert_eq!(escape_control("a\nb\tc\rd\x7f"), "a\\nb\\tc\\rd\\x7f");
-        assert_eq!(escape_control("x\u{202e}y\u{85}"), "x\\u{202e}y\\x85");
-        assert_eq!(escape_control("été ✓"), "été ✓");
-        assert_eq!(escape_message("a\x1b[2J\nb\rc"), "a\\x1b[2J\nb\\rc");
     }
 
     #[test]

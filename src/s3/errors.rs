@@ -3,9 +3,9 @@
 //! kind ([`Kind::Status`] with the S3 code) that callers and the retry policy
 //! look at.
 
-use super::xml;
 use crate::error::{Error, Exit, Kind};
 use crate::output::escape_control;
+use crate::text::xml;
 
 /// The S3 error of a failed request.
 #[derive(Debug, Clone, Default)]

@@ -27,7 +27,6 @@ pub mod raw;
 mod request;
 pub mod sign;
 pub mod transport;
-pub mod xml;
 
 use std::fs::File;
 use std::io::{self, Write};

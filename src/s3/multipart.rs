@@ -9,8 +9,9 @@ use cells_hash::region::RegionHash;
 use super::errors::check_not_error;
 use super::request::Op;
 use super::transport::{read_small, Body};
-use super::{xml, PartInfo, Progress, PutResult, S3};
+use super::{PartInfo, Progress, PutResult, S3};
 use crate::error::{Error, Exit, Result};
+use crate::text::xml;
 
 /// Most parts an upload can have (S3's limit, docs/protocol.md §4.5).
 pub const MAX_PARTS: u32 = 10_000;

@@ -69,6 +69,30 @@ impl S3 {
         self.put_region(key, &[], file, offset, len, None, progress)
     }
 
+    /// PUT a body held in memory (streams from standard input): one object,
+    /// or one part with `query`. Returns the ETag and the block MD5s.
+    pub fn put_bytes(&self, key: &str, query: &[(&str, &str)], data: &[u8]) -> Result<PutResult> {
+        use md5::{Digest, Md5};
+        // An empty body is one empty block (as the server hashes it).
+        let block_md5s = if data.is_empty() {
+            vec![Md5::digest(b"").into()]
+        } else {
+            data.chunks(cells_hash::BLOCK_SIZE as usize)
+                .map(|b| Md5::digest(b).into())
+                .collect()
+        };
+        let op = Op {
+            method: "PUT",
+            key,
+            query,
+            extra: &[("Content-Type", "application/octet-stream".into())],
+        };
+        let resp = self.send(&op, super::transport::Body::Bytes(data))?;
+        let etag = info_of(&resp, 0).etag;
+        let _ = read_small(resp, self.transport.base());
+        Ok(PutResult { etag, block_md5s })
+    }
+
     /// Over TLS the body goes as `UNSIGNED-PAYLOAD` (TLS protects it in
     /// transit; the block MD5s are checked against what the server stores):
     /// one block is hashed while it is sent, more are hashed first, side by

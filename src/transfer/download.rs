@@ -95,6 +95,7 @@ fn existing_items(dest: &Path, entries: &[Entry]) -> Result<HashMap<String, Entr
             is_dir: false,
             is_link: true,
             size: 0,
+            mtime: 0,
             local: Some(dest.to_path_buf()),
             node: None,
         };
@@ -106,7 +107,7 @@ fn existing_items(dest: &Path, entries: &[Entry]) -> Result<HashMap<String, Entr
 }
 
 /// Remove the local items of the other type.
-fn remove_other_types(ctx: &Ctx<'_>, dest: &Path, delete: &[Entry]) -> Result<usize> {
+pub(super) fn remove_other_types(ctx: &Ctx<'_>, dest: &Path, delete: &[Entry]) -> Result<usize> {
     for e in delete {
         let p = join_local(dest, &e.rel);
         ctx.info(&format!("Replacing {}", p.display()));
@@ -133,7 +134,7 @@ fn top_folder(source: &Node, dest: &Path) -> Result<PathBuf> {
 /// Refuse to write `target` unless its folder, symbolic links resolved, lies inside
 /// `top` (canonical): nothing a server lists may lead a download elsewhere, not even
 /// through a link that already exists in the destination.
-fn ensure_inside(top: &Path, target: &Path) -> Result<()> {
+pub(super) fn ensure_inside(top: &Path, target: &Path) -> Result<()> {
     let folder = target.parent().unwrap_or(Path::new("/"));
     let real = std::fs::canonicalize(folder).map_err(|e| Error::io("cannot open", folder, e))?;
     if real.starts_with(top) {
@@ -180,7 +181,7 @@ pub fn partial_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{cut}~{tag}{PARTIAL_SUFFIX}"))
 }
 
-fn download_file(
+pub(super) fn download_file(
     ctx: &Ctx<'_>,
     src: &Entry,
     target: &Path,

@@ -59,7 +59,11 @@ fn save<T: Serialize>(p: &Path, v: &T) {
     let Ok(bytes) = serde_json::to_vec(v) else {
         return;
     };
-    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, p).is_err() {
+    // Best effort (no journal, no resume), but never a temporary file left (a full disk).
+    if std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, p))
+        .is_err()
+    {
         let _ = std::fs::remove_file(&tmp);
     }
 }

@@ -17,13 +17,18 @@
 //! and rename it; uploads above the threshold are multipart. Both resume
 //! from journals after an interruption (see [`journal`]).
 
+pub mod bwlimit;
 pub(crate) mod download;
+pub mod filter;
 mod hashwriter;
 pub mod journal;
+pub mod lock;
 pub mod plan;
 mod pool;
 pub mod progress;
 mod segmented;
+pub mod stream;
+pub mod sync;
 mod upload;
 mod verify;
 
@@ -63,6 +68,8 @@ pub struct Options {
     pub verbose: bool,
     /// Longest wait for the server to index uploaded files.
     pub index_timeout: Duration,
+    /// `--bwlimit`, bytes per second for all transfers together.
+    pub bwlimit: Option<u64>,
 }
 
 /// Part size for a multipart upload of `size` bytes (docs/protocol.md §4.5): the
@@ -178,6 +185,7 @@ impl<'a> Ctx<'a> {
         if journal::signed_payloads(client.base_url(), &client.user) {
             s3.sign_payloads();
         }
+        progress.set_limit(opts.bwlimit.map(|r| Arc::new(bwlimit::Bandwidth::new(r))));
         // Retry notes go above the live display, not through it.
         let p = progress.clone();
         s3.set_retry_notes(Some(Box::new(move |line: &str| p.message(line))));
@@ -196,7 +204,7 @@ impl<'a> Ctx<'a> {
         self.stop.load(Ordering::Relaxed) || crate::output::interrupt::interrupted()
     }
 
-    fn warn(&self, msg: &str) {
+    pub fn warn(&self, msg: &str) {
         self.warnings.fetch_add(1, Ordering::Relaxed);
         self.progress.message(&format!("Warning: {msg}"));
     }
@@ -237,7 +245,7 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn fail(&self, rel: &str, e: Error) {
+    pub fn fail(&self, rel: &str, e: Error) {
         if e.exit == Exit::Interrupted {
             return;
         }

@@ -29,6 +29,8 @@ pub struct Entry {
     /// A symbolic link (local destination trees): replaced, never followed or merged into.
     pub is_link: bool,
     pub size: u64,
+    /// Modification time, Unix seconds (0 when unknown).
+    pub mtime: i64,
     /// Local absolute path (local trees).
     pub local: Option<PathBuf>,
     /// Remote node (remote trees).
@@ -110,6 +112,7 @@ fn visit(
             is_dir: false,
             is_link: false,
             size: meta.len(),
+            mtime: meta.mtime(),
             local: Some(path.to_path_buf()),
             node: None,
         });
@@ -132,6 +135,7 @@ fn visit(
         is_dir: true,
         is_link: false,
         size: 0,
+        mtime: meta.mtime(),
         local: Some(path.to_path_buf()),
         node: None,
     });
@@ -204,6 +208,7 @@ fn child_meta(
                 is_dir: false,
                 is_link: true,
                 size: 0,
+                mtime: 0,
                 local: Some(p.to_path_buf()),
                 node: None,
             });
@@ -219,8 +224,12 @@ fn child_meta(
     }
 }
 
-/// Walk a remote tree from the node `root`, depth first, children sorted by
-/// name. `descend(rel)` decides whether to list a folder's children. The
+/// Folders listed at once by a remote walk (each listing is one request or a few).
+const LIST_CONCURRENCY: usize = 4;
+
+/// Walk a remote tree from the node `root`, children sorted by name, in depth
+/// first order. `descend(rel)` decides whether to list a folder's children.
+/// The folders of one level are listed [`LIST_CONCURRENCY`] at a time. The
 /// recycle bin of a workspace root is not part of a copy.
 ///
 /// The server is not trusted: a child whose name could not be a local file name
@@ -234,7 +243,6 @@ pub fn walk_remote(
     descend: &dyn Fn(&str) -> bool,
     reject: &mut dyn FnMut(String, Error),
 ) -> Result<Vec<Entry>> {
-    let mut out = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     if !root.uuid.is_empty() {
         seen.insert(root.uuid.clone());
@@ -245,44 +253,25 @@ pub fn walk_remote(
             crate::output::escape_control(&root.path)
         ))
     })?;
-    let mut stack: Vec<(String, Node)> = vec![(String::new(), root.clone())];
-    while let Some((rel, node)) = stack.pop() {
+    let mut out = vec![remote_entry(String::new(), root.clone(), root_size)];
+    // The folders of the current level to list: (index in `out`, depth).
+    let mut level: Vec<usize> = Vec::new();
+    if root.is_dir() && descend("") {
+        level.push(0);
+    }
+    let mut depth = 1;
+    while !level.is_empty() {
         crate::output::interrupt::check()?;
-        let is_dir = node.is_dir();
-        let path = tree::clean_path(&node.path);
-        out.push(Entry {
-            rel: rel.clone(),
-            is_dir,
-            is_link: false,
-            size: if rel.is_empty() {
-                root_size
-            } else {
-                file_size(&node).unwrap_or(0)
-            },
-            local: None,
-            node: Some(node),
-        });
-        if out.len() > MAX_ENTRIES {
-            return Err(Error::failure(format!(
-                "cells://{}: the server listed more than {MAX_ENTRIES} items; stopping (is the server broken?)",
-                crate::output::escape_control(&path)
-            )));
-        }
-        if !is_dir || !descend(&rel) {
-            continue;
-        }
-        let mut kids = tree::list_children(client, &path, ListVia::TreeStats)?;
-        let ws_root = !path.contains('/');
-        kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN));
-        kids.sort_by(|a, b| b.name().cmp(a.name()));
-        let depth = if rel.is_empty() {
-            1
-        } else {
-            rel.split('/').count() + 1
-        };
-        for k in kids {
-            match refusal(&path, &k, depth, &mut seen) {
-                Some(why) => {
+        let listed = list_all(client, &out, &level)?;
+        let mut next = Vec::new();
+        for (i, mut kids) in level.iter().copied().zip(listed) {
+            let path = tree::clean_path(&out[i].node.as_ref().expect("remote entry").path);
+            let rel = out[i].rel.clone();
+            let ws_root = !path.contains('/');
+            kids.retain(|k| !(ws_root && k.name() == tree::RECYCLE_BIN));
+            kids.sort_by(|a, b| a.name().cmp(b.name()));
+            for k in kids {
+                if let Some(why) = refusal(&path, &k, depth, &mut seen) {
                     let shown = crate::output::escape_control(&k.path).into_owned();
                     reject(
                         shown.clone(),
@@ -291,15 +280,89 @@ pub fn walk_remote(
                             crate::output::escape_control(&path)
                         )),
                     );
+                    continue;
                 }
-                None => {
-                    let name = k.name().to_string();
-                    stack.push((join_rel(&rel, &name), k));
+                let child_rel = join_rel(&rel, k.name());
+                let size = file_size(&k).unwrap_or(0);
+                let dir = k.is_dir();
+                out.push(remote_entry(child_rel.clone(), k, size));
+                if out.len() > MAX_ENTRIES {
+                    return Err(Error::failure(format!(
+                        "cells://{}: the server listed more than {MAX_ENTRIES} items; stopping (is the server broken?)",
+                        crate::output::escape_control(&path)
+                    )));
+                }
+                if dir && descend(&child_rel) {
+                    next.push(out.len() - 1);
                 }
             }
         }
+        level = next;
+        depth += 1;
     }
+    // Depth-first order: parents before children, names sorted.
+    out.sort_by(|a, b| a.rel.split('/').cmp(b.rel.split('/')));
     Ok(out)
+}
+
+fn remote_entry(rel: String, node: Node, size: u64) -> Entry {
+    Entry {
+        rel,
+        is_dir: node.is_dir(),
+        is_link: false,
+        size,
+        mtime: node.mtime.unwrap_or(0),
+        local: None,
+        node: Some(node),
+    }
+}
+
+/// The children of the folders `out[i]` for `i` in `level`, in that order,
+/// [`LIST_CONCURRENCY`] listings at a time; the first error stops the walk.
+fn list_all(client: &Client, out: &[Entry], level: &[usize]) -> Result<Vec<Vec<Node>>> {
+    let paths: Vec<String> = level
+        .iter()
+        .map(|&i| tree::clean_path(&out[i].node.as_ref().expect("remote entry").path))
+        .collect();
+    if paths.len() == 1 {
+        return Ok(vec![tree::list_children(
+            client,
+            &paths[0],
+            ListVia::TreeStats,
+        )?]);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Vec<Node>>>>> =
+        paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..LIST_CONCURRENCY.min(paths.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= paths.len() || failed.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let r = tree::list_children(client, &paths[i], ListVia::TreeStats);
+                if r.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                *results[i].lock().expect("listing lock") = Some(r);
+            });
+        }
+    });
+    let mut all = Vec::with_capacity(paths.len());
+    for r in results {
+        match r.into_inner().expect("listing lock") {
+            Some(Ok(kids)) => all.push(kids),
+            Some(Err(e)) => return Err(e),
+            // Not listed: an earlier error stopped the walk.
+            None => continue,
+        }
+    }
+    if all.len() != paths.len() {
+        return Err(Error::failure("a folder listing failed"));
+    }
+    Ok(all)
 }
 
 /// Why the child `k` of `folder` (at `depth`) is left out of a walk, if it is:
@@ -427,6 +490,7 @@ mod tests {
             is_dir: dir,
             is_link: false,
             size: 0,
+            mtime: 0,
             local: None,
             node: None,
         }

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::bwlimit::Bandwidth;
 use crate::output::human_size;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,7 @@ pub struct Progress {
     /// Lines currently drawn by the live display (to erase them).
     drawn: Mutex<usize>,
     finished: AtomicBool,
+    limit: Mutex<Option<Arc<Bandwidth>>>,
 }
 
 /// Seconds formatted like `3.2s`, `1m05s`, `1h02m`.
@@ -80,6 +82,7 @@ impl Progress {
             active: Mutex::new(Vec::new()),
             drawn: Mutex::new(0),
             finished: AtomicBool::new(false),
+            limit: Mutex::new(None),
         })
     }
 
@@ -92,15 +95,34 @@ impl Progress {
         self.total_bytes.store(bytes, Ordering::Relaxed);
     }
 
-    /// Bytes moved (negative when a retry rewinds).
+    /// Pace every transfer of the run to the shared `--bwlimit` bucket.
+    pub fn set_limit(&self, limit: Option<Arc<Bandwidth>>) {
+        *self.limit.lock().expect("limit lock") = limit;
+    }
+
+    /// The shared bucket, if any (for transfers that do not report pieces here).
+    pub fn limit(&self) -> Option<Arc<Bandwidth>> {
+        self.limit.lock().expect("limit lock").clone()
+    }
+
+    /// Bytes moved (negative when a retry rewinds); waits for the bandwidth limit.
     pub fn add(&self, active: &Active, n: i64) {
+        self.count(active, n);
+        if n > 0 {
+            if let Some(b) = self.limit() {
+                b.take(n as u64);
+            }
+        }
+    }
+
+    fn count(&self, active: &Active, n: i64) {
         active.done.fetch_add(n, Ordering::Relaxed);
         self.done_bytes.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Count bytes that did not need to move (resumed parts, skipped prefix).
     pub fn add_skipped(&self, active: &Active, n: u64) {
-        self.add(active, n as i64);
+        self.count(active, n as i64);
     }
 
     pub fn begin(&self, name: &str, size: u64) -> Arc<Active> {

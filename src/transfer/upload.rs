@@ -106,7 +106,7 @@ fn existing_items(ctx: &Ctx<'_>, node: &Node, entries: &[Entry]) -> Result<HashM
 }
 
 /// Remove the destination items of the other type, and wait until they are gone.
-fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usize> {
+pub(super) fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usize> {
     if delete.is_empty() {
         return Ok(0);
     }
@@ -136,7 +136,7 @@ fn remove_other_types(ctx: &Ctx<'_>, dest: &str, delete: &[Entry]) -> Result<usi
 }
 
 /// Create the folders (parents first: the walk is depth-first pre-order).
-fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize> {
+pub(super) fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize> {
     if create.is_empty() {
         return Ok(0);
     }
@@ -147,7 +147,7 @@ fn create_folders(ctx: &Ctx<'_>, dest: &str, create: &[String]) -> Result<usize>
     Ok(paths.len())
 }
 
-fn upload_file(
+pub(super) fn upload_file(
     ctx: &Ctx<'_>,
     src: &Entry,
     remote: &str,
@@ -443,15 +443,36 @@ impl Multipart<'_> {
             .map(|(n, p)| (*n, p.etag.clone()))
             .collect();
         if let Err(e) = self.ctx.s3.complete_multipart(self.key, upload_id, &parts) {
-            if e.exit == Exit::NotFound || e.error_code() == Some("InvalidPart") {
-                let _ = self.ctx.s3.abort_multipart(self.key, upload_id);
-                journal.remove();
+            if e.exit == Exit::NotFound && self.completed_before(&parts) {
+                // An earlier attempt completed it, its reply was lost: done.
+            } else {
+                if e.exit == Exit::NotFound || e.error_code() == Some("InvalidPart") {
+                    let _ = self.ctx.s3.abort_multipart(self.key, upload_id);
+                    journal.remove();
+                }
+                return Err(e);
             }
-            return Err(e);
         }
         let hash = verify::hash_of_blocks(journal.data.parts.values().flat_map(|p| &p.blocks))
             .ok_or_else(|| Error::failure("corrupt upload journal"));
         journal.remove();
         hash
+    }
+
+    /// Is the object already the result of completing these parts? Its S3
+    /// ETag is then the MD5 of the parts' MD5s, "-", their count.
+    fn completed_before(&self, parts: &[(u32, String)]) -> bool {
+        let md5s: Option<Vec<[u8; 16]>> = parts
+            .iter()
+            .map(|(_, etag)| verify::unhex16(etag.trim_matches('"')))
+            .collect();
+        let Some(md5s) = md5s else {
+            return false;
+        };
+        let want = format!("{}-{}", cells_hash::of_block_md5s(&md5s), md5s.len());
+        self.ctx
+            .s3
+            .head_object(self.key)
+            .is_ok_and(|o| o.size == self.size && s3::same_etag(&o.etag, &want))
     }
 }

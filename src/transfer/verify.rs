@@ -66,27 +66,55 @@ fn find_indexed(ctx: &Ctx<'_>, pending: &[(Sent, Option<String>)]) -> HashMap<us
             .or_default()
             .push(i);
     }
-    let stat = |i: usize| tree::stat(ctx.client, &pending[i].0.remote).ok().flatten();
-    let mut found = HashMap::new();
-    for (parent, idx) in by_parent {
-        if idx.len() <= 2 {
-            found.extend(idx.into_iter().filter_map(|i| stat(i).map(|n| (i, n))));
-            continue;
+    let groups: Vec<(&str, Vec<usize>)> = by_parent.into_iter().collect();
+    // The folders are looked at a few at a time (many small uploads: many folders).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found = std::sync::Mutex::new(HashMap::new());
+    std::thread::scope(|s| {
+        for _ in 0..LOOKUPS.min(groups.len()) {
+            s.spawn(|| loop {
+                let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((parent, idx)) = groups.get(g) else {
+                    return;
+                };
+                let got = find_in(ctx, pending, parent, idx);
+                found.lock().expect("found lock").extend(got);
+            });
         }
-        let Ok(kids) = tree::list_children(ctx.client, parent, ListVia::TreeStats) else {
-            continue;
-        };
-        let by_path: HashMap<String, Node> =
-            kids.into_iter().map(|n| (n.path.clone(), n)).collect();
-        for i in idx {
-            let remote = &pending[i].0.remote;
-            if let Some(n) = by_path.get(&tree::clean_path(remote)) {
-                found.insert(i, n.clone());
-            } else if tree::base_name(remote).starts_with('.') {
-                // Listings hide dot-files: ask for them one by one.
-                if let Some(n) = stat(i) {
-                    found.insert(i, n);
-                }
+    });
+    found.into_inner().expect("found lock")
+}
+
+/// Folders looked at at once after uploads.
+const LOOKUPS: usize = 4;
+
+/// The indexed nodes of the pending files `idx` of one folder.
+fn find_in(
+    ctx: &Ctx<'_>,
+    pending: &[(Sent, Option<String>)],
+    parent: &str,
+    idx: &[usize],
+) -> Vec<(usize, Node)> {
+    let stat = |i: usize| tree::stat(ctx.client, &pending[i].0.remote).ok().flatten();
+    if idx.len() <= 2 {
+        return idx
+            .iter()
+            .filter_map(|&i| stat(i).map(|n| (i, n)))
+            .collect();
+    }
+    let Ok(kids) = tree::list_children(ctx.client, parent, ListVia::TreeStats) else {
+        return Vec::new();
+    };
+    let by_path: HashMap<String, Node> = kids.into_iter().map(|n| (n.path.clone(), n)).collect();
+    let mut found = Vec::new();
+    for &i in idx {
+        let remote = &pending[i].0.remote;
+        if let Some(n) = by_path.get(&tree::clean_path(remote)) {
+            found.push((i, n.clone()));
+        } else if tree::base_name(remote).starts_with('.') {
+            // Listings hide dot-files: ask for them one by one.
+            if let Some(n) = stat(i) {
+                found.push((i, n));
             }
         }
     }

@@ -4,6 +4,7 @@
 //! `CEC_BUILD_UPDATE_URL` and `CEC_BUILD_UPDATE_KEY`). At run time `CEC_UPDATE_URL` points
 //! elsewhere (a mirror, a test server); `CEC_UPDATE_PUBKEY_FILE` supplies a key only to a
 //! build that has none, so no variable can make a packaged cec trust another key.
+use crate::platform::{goarch, goos};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -142,25 +143,6 @@ pub fn agent(u: &url::Url) -> Result<Agent> {
         b = b.proxy(proxy);
     }
     Ok(b.build())
-}
-
-/// Go's names for this platform, as the update server knows them.
-pub fn goos() -> &'static str {
-    match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    }
-}
-
-pub fn goarch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
-        "loongarch64" => "loong64",
-        other => other,
-    }
 }
 
 /// One binary the server offers, as it was sent (checked before use by `install`).

@@ -343,6 +343,29 @@ impl Server {
         Server::launch(extra, false)
     }
 
+    /// A private server (direct) on an existing root, e.g. another server's after its
+    /// `kill()`, with other `serve` arguments (fault knobs). Killed on drop; the root stays.
+    pub fn start_on(root: &Path, extra: &[&str]) -> Server {
+        let tmp = tempfile::Builder::new()
+            .prefix("cec-devserver-log-")
+            .tempdir()
+            .expect("tempdir");
+        let log = tmp.path().join("server.log");
+        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, url) = spawn_server(root, &log, "127.0.0.1:0", &args);
+        Server {
+            api_url: url.clone(),
+            url,
+            root: root.to_path_buf(),
+            args,
+            log,
+            child: Mutex::new(Some(child)),
+            prism: None,
+            tmp: Some(tmp),
+            violations_expected: Default::default(),
+        }
+    }
+
     /// A private server behind Prism when `CEC_PRISM` is set (REST-only tests).
     pub fn start_validated(extra: &[&str]) -> Server {
         Server::launch(extra, true)
@@ -475,6 +498,13 @@ impl Server {
                 Err(_) => thread::sleep(Duration::from_millis(200)),
             }
         }
+    }
+
+    /// Kill (if running) and start again on the same root and port with other arguments
+    /// (e.g. a fault knob taken away); later restarts keep them.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self.restart();
     }
 
     /// The server log so far.
@@ -1062,6 +1092,8 @@ impl Cec {
             panic!("cec timed out after {:?} (killed):\n{out}", self.timeout);
         }
         out.assert_no_secrets(&self.known_secrets());
+        // A panic is a bug whatever the test expected (docs/reliability.md §4).
+        out.assert_no_panic();
         out
     }
 
@@ -1192,9 +1224,8 @@ impl Out {
         self
     }
 
-    /// No panic message, no backtrace.
-    #[track_caller]
     /// Fails if any of `secrets` appears on stdout or stderr.
+    #[track_caller]
     pub fn assert_no_secrets(&self, secrets: &[String]) -> &Self {
         for s in secrets {
             assert!(
@@ -1207,9 +1238,14 @@ impl Out {
         self
     }
 
+    /// No panic message (cec's panic hook: "internal error … panicked at"), no
+    /// backtrace, no exit code of a panic (101) or an abort (134).
+    #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
         assert!(
-            !self.stderr.contains("panicked at") && !self.stderr.contains("RUST_BACKTRACE"),
+            !self.stderr.contains("panicked at")
+                && !self.stderr.contains("internal error (this is a bug")
+                && !self.stderr.contains("RUST_BACKTRACE"),
             "cec panicked:\n{self}"
         );
         assert!(self.code != 101 && self.code != 134, "cec crashed:\n{self}");
@@ -1361,6 +1397,33 @@ impl Tty {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Wait until `pred` holds for the screen; returns the screen. Panics with `what`
+    /// and the screen on timeout.
+    #[track_caller]
+    pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what} on the terminal:\n{s}");
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The line the cursor is on (the last non-blank line of the screen).
+    pub fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_end()
+            .to_string()
     }
 
     /// The exit code, if cec has exited.

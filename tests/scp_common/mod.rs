@@ -38,9 +38,9 @@ impl Net {
         }
     }
 
-    /// A server on an existing root (see [`serve_on`]).
-    pub fn serve_on(self, root: &Path, extra: &[&str]) -> Ds {
-        serve_on(root, &self.args(extra))
+    /// A server on an existing root (see [`Server::start_on`]).
+    pub fn serve_on(self, root: &Path, extra: &[&str]) -> Server {
+        Server::start_on(root, &self.args(extra))
     }
 }
 
@@ -268,87 +268,6 @@ pub fn assert_plain(out: &Out) {
         "ANSI escape in non-terminal output:\n{}",
         out.stderr
     );
-}
-
-/// A devserver started by the test itself on an existing root (e.g. a
-/// `Server`'s root, after killing it), with extra knobs. Killed on drop.
-pub struct Ds {
-    child: std::process::Child,
-    pub url: String,
-    pub root: PathBuf,
-}
-
-impl Drop for Ds {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn serve_on(root: &Path, extra: &[&str]) -> Ds {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(crate::common::devserver_bin())
-        .arg("serve")
-        .arg("--root")
-        .arg(root)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start devserver");
-    let out = child.stdout.take().unwrap();
-    let mut r = std::io::BufReader::new(out);
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut r, &mut std::io::sink());
-    });
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_string();
-    Ds {
-        child,
-        url,
-        root: root.to_path_buf(),
-    }
-}
-
-impl Ds {
-    pub fn token(&self, user: &str) -> String {
-        let out = std::process::Command::new(crate::common::devserver_bin())
-            .arg("token")
-            .arg("--root")
-            .arg(&self.root)
-            .args(["-u", user])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    }
-
-    pub fn cec(&self, user: &str) -> Cec {
-        let mut c = Cec::new();
-        c.env("CEC_URL", &self.url)
-            .env("CEC_TOKEN", self.token(user))
-            .env("CEC_SKIP_KEYRING", "true")
-            .env("CEC_INDEX_TIMEOUT", "20s");
-        if self.url.starts_with("https://") {
-            c.env("SSL_CERT_FILE", self.root.join("ca.pem"));
-        }
-        c
-    }
-
-    pub fn file(&self, common_rel: &str) -> PathBuf {
-        self.root.join("data/common").join(common_rel)
-    }
 }
 
 /// Journals of a Cec's HOME (resume state).

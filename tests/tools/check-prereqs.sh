@@ -88,6 +88,9 @@ fi
 # Debian packages that install-deps.sh installs when their command is missing.
 pkgs=()
 have tmux || pkgs+=(tmux)
+have bash || pkgs+=(bash)
+have zsh || pkgs+=(zsh)
+have fish || pkgs+=(fish)
 have gnome-keyring-daemon || pkgs+=(gnome-keyring)
 have dbus-launch || pkgs+=(dbus-x11)
 have dbus-run-session || pkgs+=(dbus)

@@ -53,6 +53,9 @@ emulator_for() {
 start_server() {
     rm -rf "$WORK/srv"
     mkdir -p "$WORK/srv"
+    # Gone before the start: the shell truncates them in the child, after this script
+    # may already be looking (a previous server's URL must never be read).
+    rm -f "$WORK/srv.out" "$WORK/srv.err"
     "$DEVSERVER" serve --root "$WORK/srv" --listen 127.0.0.1:0 "$@" >"$WORK/srv.out" 2>"$WORK/srv.err" &
     SRV_PID=$!
     for _ in $(seq 300); do

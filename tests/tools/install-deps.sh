@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what `make test` / `make bench` / `make demo` need, only when missing.
-#   Debian packages: tmux, gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
+#   Debian packages: tmux, bash, zsh, fish (completion tests),
+#                    gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
+#                    strace (kills cec at a chosen system call: tests/fault_matrix.rs),
 #                    time (GNU time: peak memory of cec in tests), python3-venv,
 #                    nodejs/npm (only if node is absent), chromium
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism;
@@ -38,11 +40,15 @@ as_root() {
 apt_deps() {
     local missing=()
     command -v tmux >/dev/null || missing+=(tmux)
+    command -v bash >/dev/null || missing+=(bash)
+    command -v zsh >/dev/null || missing+=(zsh)
+    command -v fish >/dev/null || missing+=(fish)
     command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
     command -v dbus-launch >/dev/null || missing+=(dbus-x11)
     command -v dbus-run-session >/dev/null || missing+=(dbus)
     command -v secret-tool >/dev/null || missing+=(libsecret-tools)
     command -v file >/dev/null || missing+=(file)
+    command -v strace >/dev/null || missing+=(strace)
     command -v curl >/dev/null || missing+=(curl)
     [ -x /usr/bin/time ] || missing+=(time)
     command -v strip >/dev/null || missing+=(binutils)

@@ -98,8 +98,19 @@ pub const LS_FIELDS: &[&str] = &[
     "Hash",
 ];
 
-/// Fields of `version --format` templates.
-pub const VERSION_FIELDS: &[&str] = &["Version", "Built", "GitCommit", "OS", "Arch", "RustVersion"];
+/// Fields of `version --format` templates (`commands::version::fields`): the reference's,
+/// plus `Built` and `RustVersion`.
+pub const VERSION_FIELDS: &[&str] = &[
+    "PackageLabel",
+    "Version",
+    "Built",
+    "GitCommit",
+    "GitTime",
+    "OS",
+    "Arch",
+    "RustVersion",
+    "GoVersion",
+];
 
 // global
 
@@ -350,11 +361,20 @@ pub static FORCE_ACLS: Flag = sw(
     |v, b| v.force = b,
 );
 
-/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`).
+/// `--json` of the list commands (`idm list-*`, `storage list-datasources`, `jobs get`,
+/// `config ls`).
 pub static LIST_JSON: Flag = sw(
     "json",
     None,
     "One JSON object per line (for scripts)",
+    |v, b| v.json = b,
+);
+
+/// `--json` of the commands that print one result (`version`, `info`, `share`, `tools hash`).
+pub static JSON_OBJECT: Flag = sw(
+    "json",
+    None,
+    "Print the result as one JSON object (for scripts)",
     |v, b| v.json = b,
 );
 
@@ -435,6 +455,12 @@ pub static EXISTS: Flag = sw(
     |v, b| v.exists = b,
 );
 pub static LS_FORMAT: Flag = val("format", None, "TEMPLATE", "Print each node with a template: {{.Type}} {{.Uuid}} {{.Name}} {{.Path}} {{.HumanSize}} {{.SizeBytes}} {{.TimeStamp}} {{.Date}} {{.Hash}}", &Tpl { fields: LS_FIELDS, set: |v, t| v.ls_format = Some(t) });
+pub static RECURSIVE: Flag = sw(
+    "recursive",
+    Some('R'),
+    "List the whole tree below PATH (with --raw or --json: full paths)",
+    |v, b| v.recursive = b,
+);
 pub static JSON: Flag = sw(
     "json",
     None,
@@ -780,6 +806,74 @@ pub static FAIL_FAST: Flag = sw(
 )
 .env("CEC_FAIL_FAST");
 
+pub static PARENTS_SCP: Flag = sw(
+    "parents",
+    Some('p'),
+    "Create the target folder (and its parents) when it does not exist",
+    |v, b| v.parents = b,
+);
+pub static BWLIMIT: Flag = val(
+    "bwlimit",
+    None,
+    "RATE",
+    "Limit the bandwidth of all transfers together, e.g. 500K, 10M (bytes per second)",
+    &Rate(|v, r| v.bwlimit = r),
+)
+.env("CEC_BWLIMIT");
+
+// sync
+
+pub static DELETE_SYNC: Flag = sw(
+    "delete",
+    None,
+    "Delete what the source no longer has (remote: to the recycle bin; local: only inside TARGET)",
+    |v, b| v.sync_delete = b,
+);
+pub static CHECKSUM: Flag = sw(
+    "checksum",
+    Some('c'),
+    "Compare sizes and content hashes (the server's hash: nothing is downloaded) instead of sizes and times",
+    |v, b| v.checksum = b,
+);
+pub static SIZE_ONLY: Flag = sw("size-only", None, "Compare sizes only", |v, b| {
+    v.size_only = b
+});
+pub static DRY_RUN_SYNC: Flag = sw(
+    "dry-run",
+    None,
+    "Print what would be done, change nothing",
+    |v, b| v.dry_run = b,
+);
+pub static JSON_SYNC: Flag = sw(
+    "json",
+    None,
+    "JSON lines on stdout: one per action, then the summary (for scripts)",
+    |v, b| v.json = b,
+);
+pub static INCLUDE: Flag = val(
+    "include",
+    None,
+    "GLOB",
+    "Sync only what matches (repeatable; rules apply in order, the first match wins)",
+    &Rule(FilterAction::Include),
+)
+.repeat();
+pub static EXCLUDE: Flag = val(
+    "exclude",
+    None,
+    "GLOB",
+    "Leave out what matches (repeatable; rules apply in order, the first match wins)",
+    &Rule(FilterAction::Exclude),
+)
+.repeat();
+pub static MAX_AGE: Flag = val(
+    "max-age",
+    None,
+    "AGE",
+    "Only files modified within AGE, e.g. 7d, 12h",
+    &Age(|v, d| v.max_age = Some(d)),
+);
+
 // storage list-datasources, tools hash, tools version
 
 pub static RESYNC_TIMEOUT: Flag = val(
@@ -849,4 +943,4 @@ pub static ROLLBACK: Flag = sw(
 
 // version
 
-pub static VERSION_FORMAT: Flag = val("format", Some('f'), "TEMPLATE", "Print with a template: {{.Version}} {{.Built}} {{.GitCommit}} {{.OS}} {{.Arch}} {{.RustVersion}}", &Tpl { fields: VERSION_FIELDS, set: |v, t| v.version_format = Some(t) });
+pub static VERSION_FORMAT: Flag = val("format", Some('f'), "TEMPLATE", "Print with a template (fields .PackageLabel .Version .Built .GitCommit .GitTime .OS .Arch .RustVersion .GoVersion)", &Tpl { fields: VERSION_FIELDS, set: |v, t| v.version_format = Some(t) });

@@ -18,6 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::types::{LinkPassword, MetaOp, TableFormat};
+pub use crate::transfer::filter::Action as FilterAction;
 
 mod defs;
 pub use defs::*;
@@ -270,6 +271,20 @@ pub struct Values {
     pub skip_md5: bool,
     pub follow_links: bool,
     pub fail_fast: bool,
+    // scp, sync
+    pub parents: bool,
+    // sync
+    /// Position of the value being set among the flags given (see `cli::apply`).
+    pub position: usize,
+    /// `--include`/`--exclude` rules with their positions (sorted by the builder).
+    pub filter_rules: Vec<(usize, FilterAction, String)>,
+    pub sync_delete: bool,
+    pub checksum: bool,
+    pub size_only: bool,
+    pub max_age: Option<Duration>,
+    pub bwlimit: Option<u64>,
+    // ls
+    pub recursive: bool,
     // tools hash
     pub file: Option<PathBuf>,
     // update
@@ -469,6 +484,108 @@ impl Parse for Dur {
         (
             vec!["1m30s".into(), "500ms".into()],
             vec!["soon".into(), "3".into(), "3 parsecs".into()],
+        )
+    }
+}
+
+/// An age: a duration (`90s`, `12h`, `1h30m`) or days and weeks (`7d`, `2w`).
+pub struct Age(pub fn(&mut Values, Duration));
+
+/// [`Age`]'s parser.
+pub fn parse_age(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    for (unit, secs) in [('d', 86_400u64), ('w', 7 * 86_400)] {
+        if let Some(n) = s.strip_suffix(unit) {
+            let n: u64 = n.parse().ok()?;
+            return n.checked_mul(secs).map(Duration::from_secs);
+        }
+    }
+    super::parse_duration(s)
+}
+
+impl Parse for Age {
+    fn set(&self, v: &mut Values, s: &str, _: Origin) -> Result<(), String> {
+        let d =
+            parse_age(s).ok_or_else(|| "expected an age like 7d, 12h, 90m or 2w".to_string())?;
+        (self.0)(v, d);
+        Ok(())
+    }
+    #[cfg(test)]
+    fn samples(&self) -> (Vec<String>, Vec<String>) {
+        (
+            vec!["7d".into(), "12h".into(), "2w".into(), "1h30m".into()],
+            vec!["soon".into(), "7".into(), "d".into(), "-1d".into()],
+        )
+    }
+}
+
+/// A rate in bytes per second: `500K`, `10M`, `1G` (powers of 1024, a `B`
+/// or `/s` may follow), a plain number of bytes; `0` or `off` for no limit.
+pub struct Rate(pub fn(&mut Values, Option<u64>));
+
+/// [`Rate`]'s parser (`Some(None)`: no limit).
+pub fn parse_rate(s: &str) -> Option<Option<u64>> {
+    let t = s.trim().trim_end_matches("/s").trim_end_matches(['B', 'b']);
+    if t.eq_ignore_ascii_case("off") || t == "0" {
+        return Some(None);
+    }
+    let (num, mult) = match t.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return None,
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: f64 = num
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n > 0.0)?;
+    let bytes = n * mult as f64;
+    (1.0..1e15).contains(&bytes).then_some(Some(bytes as u64))
+}
+
+impl Parse for Rate {
+    fn set(&self, v: &mut Values, s: &str, _: Origin) -> Result<(), String> {
+        let r = parse_rate(s).ok_or_else(|| {
+            "expected a rate like 500K, 10M or 1G (bytes per second), or off".to_string()
+        })?;
+        (self.0)(v, r);
+        Ok(())
+    }
+    #[cfg(test)]
+    fn samples(&self) -> (Vec<String>, Vec<String>) {
+        (
+            vec![
+                "10M".into(),
+                "500K".into(),
+                "1.5M".into(),
+                "4096".into(),
+                "off".into(),
+            ],
+            vec!["fast".into(), "10X".into(), "-1M".into(), "".into()],
+        )
+    }
+}
+
+/// A filter rule (`--include`/`--exclude`), checked when given.
+pub struct Rule(pub FilterAction);
+
+impl Parse for Rule {
+    fn set(&self, v: &mut Values, s: &str, _: Origin) -> Result<(), String> {
+        crate::transfer::filter::Filter::default().add(self.0, s)?;
+        v.filter_rules.push((v.position, self.0, s.to_string()));
+        Ok(())
+    }
+    #[cfg(test)]
+    fn samples(&self) -> (Vec<String>, Vec<String>) {
+        (
+            vec!["*.log".into(), "/cache/".into(), "**/tmp/**".into()],
+            vec!["[ab".into(), "/".into()],
         )
     }
 }

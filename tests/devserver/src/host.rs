@@ -20,6 +20,10 @@ pub trait Host: Send + Sync + 'static {
     fn access_token_lifetime(&self) -> Duration;
     /// `--require-pkce`: the OAuth front must refuse an authorization request without S256 PKCE.
     fn require_pkce(&self) -> bool;
+    /// How late the token endpoint answers, after its work (`--token-delay-ms`).
+    fn token_delay(&self) -> Duration {
+        Duration::ZERO
+    }
     /// The server's public base URL, e.g. `http://127.0.0.1:PORT` (no trailing slash).
     fn public_url(&self) -> String;
     /// Map an S3 key (`<workspace-slug>/<path>`) to the file holding its bytes, if
@@ -31,4 +35,9 @@ pub trait Host: Send + Sync + 'static {
     fn object_written(&self, login: &str, key: &str);
     /// A private directory for the fronts' own state (multipart staging, OAuth grants).
     fn data_dir(&self) -> PathBuf;
+    /// S3 DeleteObject of the file `key`: to its workspace's recycle bin, like the
+    /// REST delete (a key that does not exist is fine; a folder or a root is refused).
+    fn delete_object(&self, _login: &str, _key: &str) -> Result<(), Denied> {
+        Err(Denied::Forbidden)
+    }
 }

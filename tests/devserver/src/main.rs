@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
-//!     [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-//!     [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
-//!     [--seed-users N] [--refuse-unsigned-payload]
+//!     [--latency-ms N] [--fail-rate F] [--fail-burst N:TEXT] [--cut-burst N:TEXT]
+//!     [--drop-after-bytes N] [--token-lifetime SECS] [--require-pkce] [--token-delay-ms N]
+//!     [--job-delay-ms N] [--seed N] [--edition enterprise|community] [--seed-users N]
+//!     [--refuse-unsigned-payload]
 //! cells-devserver token --root DIR -u USER [-e 90d]
 //! ```
 //! See README.md for what is served.
@@ -21,7 +22,7 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -44,9 +45,10 @@ type Out = Response<BoxBody<Bytes, StdError>>;
 
 const USAGE: &str = "usage:
   cells-devserver serve --root DIR [--listen 127.0.0.1:0] [--tls] [--index-delay-ms N]
-      [--latency-ms N] [--fail-rate F] [--drop-after-bytes N] [--token-lifetime SECS]
-      [--require-pkce] [--job-delay-ms N] [--seed N] [--edition enterprise|community]
-      [--seed-users N] [--refuse-unsigned-payload]
+      [--latency-ms N] [--fail-rate F] [--fail-burst N:TEXT] [--cut-burst N:TEXT]
+      [--drop-after-bytes N] [--token-lifetime SECS] [--require-pkce] [--token-delay-ms N]
+      [--job-delay-ms N] [--seed N] [--edition enterprise|community] [--seed-users N]
+      [--refuse-unsigned-payload]
   cells-devserver token --root DIR -u USER [-e 90d]   (-e: Ns|Nm|Nh|Nd, may be negative)";
 
 fn die(msg: &str) -> ! {
@@ -58,6 +60,20 @@ fn num<T: std::str::FromStr>(flag: &str, v: Option<String>) -> T {
     let v = v.unwrap_or_else(|| die(&format!("{flag} needs a value")));
     v.parse()
         .unwrap_or_else(|_| die(&format!("invalid value for {flag}: {v}")))
+}
+
+/// One counter per burst.
+fn counters(bursts: &[(u64, String)]) -> Vec<AtomicU64> {
+    bursts.iter().map(|b| AtomicU64::new(b.0)).collect()
+}
+
+/// `N:TEXT` of `--fail-burst` and `--cut-burst`.
+fn burst(flag: &str, v: Option<String>) -> (u64, String) {
+    let v = v.unwrap_or_else(|| die(&format!("{flag} needs a value")));
+    match v.split_once(':') {
+        Some((n, text)) if !text.is_empty() => (num(flag, Some(n.to_string())), text.into()),
+        _ => die(&format!("{flag} takes N:TEXT, not {v}")),
+    }
 }
 
 /// `Ns|Nm|Nh|Nd` (or a bare number of seconds), possibly negative.
@@ -132,9 +148,12 @@ fn serve(args: Vec<String>) {
         index_delay_ms: 0,
         latency_ms: 0,
         fail_rate: 0.0,
+        fail_bursts: Vec::new(),
+        cut_bursts: Vec::new(),
         drop_after_bytes: None,
         token_lifetime: 3600,
         require_pkce: false,
+        token_delay_ms: 0,
         job_delay_ms: 0,
         seed: 42,
         edition: Edition::Enterprise,
@@ -150,9 +169,12 @@ fn serve(args: Vec<String>) {
             "--index-delay-ms" => cfg.index_delay_ms = num(&a, it.next()),
             "--latency-ms" => cfg.latency_ms = num(&a, it.next()),
             "--fail-rate" => cfg.fail_rate = num(&a, it.next()),
+            "--fail-burst" => cfg.fail_bursts.push(burst(&a, it.next())),
+            "--cut-burst" => cfg.cut_bursts.push(burst(&a, it.next())),
             "--drop-after-bytes" => cfg.drop_after_bytes = Some(num(&a, it.next())),
             "--token-lifetime" => cfg.token_lifetime = num(&a, it.next()),
             "--require-pkce" => cfg.require_pkce = true,
+            "--token-delay-ms" => cfg.token_delay_ms = num(&a, it.next()),
             "--job-delay-ms" => cfg.job_delay_ms = num(&a, it.next()),
             "--seed" => cfg.seed = num(&a, it.next()),
             "--edition" => {
@@ -186,6 +208,32 @@ struct App {
     host: Arc<dyn Host>,
     s3: s3s::service::S3Service,
     rng: Mutex<StdRng>,
+    /// Failures left to inject by `--fail-burst`, replies left to cut by `--cut-burst`.
+    fail_left: Vec<AtomicU64>,
+    cut_left: Vec<AtomicU64>,
+}
+
+impl App {
+    /// Is this request one of a burst (`--fail-burst`/`--cut-burst`, then logged)?
+    fn burst_hit(&self, cut: bool, method: &http::Method, uri: &http::Uri) -> bool {
+        let (bursts, left) = if cut {
+            (&self.st.cfg.cut_bursts, &self.cut_left)
+        } else {
+            (&self.st.cfg.fail_bursts, &self.fail_left)
+        };
+        let line = format!("{method} {uri}");
+        let hit = bursts.iter().zip(left).any(|((_, text), left)| {
+            line.contains(text.as_str())
+                && left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+        });
+        if hit {
+            let what = if cut { "reply cut" } else { "failure" };
+            eprintln!("injected burst {what}: {method} {}", uri.path());
+        }
+        hit
+    }
 }
 
 async fn run(cfg: Config) -> Result<(), StdError> {
@@ -199,6 +247,7 @@ async fn run(cfg: Config) -> Result<(), StdError> {
     let scheme = if cfg.tls { "https" } else { "http" };
     let url = format!("{scheme}://127.0.0.1:{port}");
     let seed = cfg.seed;
+    let (fail_bursts, cut_bursts) = (cfg.fail_bursts.clone(), cfg.cut_bursts.clone());
     let st = tokio::task::spawn_blocking(move || State::open(cfg)).await??;
     let st = Arc::new(st);
     let _ = st.public_url.set(url.clone());
@@ -208,6 +257,8 @@ async fn run(cfg: Config) -> Result<(), StdError> {
         host: host.clone(),
         s3: s3::service_with_lister(host, st.clone()),
         rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        fail_left: counters(&fail_bursts),
+        cut_left: counters(&cut_bursts),
     });
     {
         let mut out = std::io::stdout().lock();
@@ -309,7 +360,75 @@ fn is_io(path: &str) -> bool {
     path == "/io" || path.starts_with("/io/")
 }
 
+/// Requests served, by method and endpoint (`GET /devserver/requests` reads
+/// them): tests and the bench count what a client asked for.
+static REQUESTS: Mutex<std::collections::BTreeMap<String, u64>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// The counter key of a request: S3 calls by method (and multipart step),
+/// REST calls by endpoint without the node path.
+fn request_kind(method: &http::Method, path: &str, query: &str) -> String {
+    if is_io(path) {
+        let step = ["partNumber", "uploads", "uploadId", "list-type"]
+            .iter()
+            .find(|k| query.split('&').any(|q| q.split('=').next() == Some(**k)))
+            .map(|k| format!("?{k}"))
+            .unwrap_or_default();
+        return format!("{method} /io{step}");
+    }
+    let end = ["/a/tree/stat/", "/a/meta/get/"]
+        .iter()
+        .find(|p| path.starts_with(**p))
+        .map_or(path.len(), |p| p.len() - 1);
+    format!("{method} {}", &path[..end])
+}
+
+fn counted_requests() -> Response<Full<Bytes>> {
+    let map = REQUESTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let total: u64 = map.values().sum();
+    let body = serde_json::json!({"total": total, "by": map}).to_string();
+    Response::builder()
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("static response")
+}
+
+/// Counts the request, then bursts: an injected 503 instead of the work, or the work
+/// done and its reply cut.
 async fn dispatch(app: Arc<App>, req: Request<Incoming>) -> Out {
+    if req.uri().path() == "/devserver/requests" {
+        return full(counted_requests());
+    }
+    {
+        let kind = request_kind(
+            req.method(),
+            req.uri().path(),
+            req.uri().query().unwrap_or(""),
+        );
+        *REQUESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+    }
+    let path = req.uri().path().to_string();
+    if app.burst_hit(false, req.method(), req.uri()) {
+        return full(if oauth::is_oauth_path(&path) {
+            oauth::unavailable()
+        } else {
+            injected_failure(!is_io(&path), true)
+        });
+    }
+    let cut = app.burst_hit(true, req.method(), req.uri());
+    let resp = route(app, req).await;
+    if !cut {
+        return resp;
+    }
+    let never = Arc::new(AtomicBool::new(false));
+    resp.map(|b| Dropper::new(b, 0, never, None).boxed())
+}
+
+async fn route(app: Arc<App>, req: Request<Incoming>) -> Out {
     let cfg = &app.st.cfg;
     if cfg.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(cfg.latency_ms)).await;

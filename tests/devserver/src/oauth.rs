@@ -84,7 +84,13 @@ pub async fn handle(
             )
         }
     };
-    handle_parts(host, &parts, body)
+    let is_token = parts.uri.path() == "/oidc/oauth2/token";
+    let delay = host.token_delay();
+    let resp = handle_parts(host, &parts, body);
+    if is_token {
+        tokio::time::sleep(delay).await;
+    }
+    resp
 }
 
 /// Same as [`handle`] with the body already read (used by unit tests).
@@ -284,6 +290,15 @@ fn json_response(status: StatusCode, v: serde_json::Value) -> Response<Full<Byte
         .header(header::CONTENT_TYPE, "application/json;charset=UTF-8")
         .body(Full::new(Bytes::from(v.to_string())))
         .expect("valid response")
+}
+
+/// A 503 of the token front (`--fail-burst`).
+pub fn unavailable() -> Response<Full<Bytes>> {
+    json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "injected failure",
+    )
 }
 
 fn json_error(status: StatusCode, error: &str, description: &str) -> Response<Full<Bytes>> {

@@ -28,8 +28,9 @@
 //! when built with [`service_with_lister`] — `State` implements [`ObjectLister`] in
 //! `src/s3/listing.rs`, so the dispatcher only has to call
 //! `s3::service_with_lister(host, st.clone())` instead of `s3::service(host)`;
-//! with plain [`service`] listing answers 501 NotImplemented. Not implemented:
-//! DeleteObject (deletions go through the REST API and its recycle bin), CopyObject.
+//! with plain [`service`] listing answers 501 NotImplemented. DeleteObject moves the file to
+//! the workspace's recycle bin, like the REST delete (so that `rclone sync` and `aws s3 sync
+//! --delete` can be measured against `cec sync --delete`). Not implemented: CopyObject.
 //!
 //! Bytes move in 1 MiB blocks on blocking threads; objects are never held in memory. New content is
 //! written to a staging file under `Host::data_dir()/s3/` and renamed onto the path from
@@ -907,6 +908,22 @@ impl S3 for Gateway {
             size: Some(size as i64),
             ..Default::default()
         }))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let login = self.login(req.credentials.as_ref())?;
+        let input = req.input;
+        check_bucket(&input.bucket)?;
+        check_key(&input.key)?;
+        let (host, key) = (self.host.clone(), input.key.clone());
+        tokio::task::spawn_blocking(move || host.delete_object(&login, &key))
+            .await
+            .map_err(join_err)?
+            .map_err(denied)?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
     async fn head_bucket(

@@ -477,9 +477,18 @@ pub struct Config {
     pub index_delay_ms: u64,
     pub latency_ms: u64,
     pub fail_rate: f64,
+    /// `--fail-burst N:TEXT` (repeatable): the first N requests whose `METHOD URI`
+    /// contains TEXT get an injected 503 (a burst of failures at a chosen place).
+    pub fail_bursts: Vec<(u64, String)>,
+    /// `--cut-burst N:TEXT` (repeatable): the same selection is served, then its reply
+    /// is cut (the work is done, the client never hears of it).
+    pub cut_bursts: Vec<(u64, String)>,
     pub drop_after_bytes: Option<u64>,
     pub token_lifetime: u64,
     pub require_pkce: bool,
+    /// `--token-delay-ms`: the OAuth token endpoint answers this late, after doing its
+    /// work (a refresh token is spent before the client hears of its successor).
+    pub token_delay_ms: u64,
     pub job_delay_ms: u64,
     pub seed: u64,
     pub edition: Edition,
@@ -1178,6 +1187,9 @@ impl Host for State {
     fn require_pkce(&self) -> bool {
         self.cfg.require_pkce
     }
+    fn token_delay(&self) -> Duration {
+        Duration::from_millis(self.cfg.token_delay_ms)
+    }
     fn public_url(&self) -> String {
         self.public_url.get().cloned().unwrap_or_default()
     }
@@ -1231,5 +1243,37 @@ impl Host for State {
     }
     fn data_dir(&self) -> PathBuf {
         self.cfg.root.join("fronts")
+    }
+    fn delete_object(&self, login: &str, key: &str) -> Result<(), Denied> {
+        let r = match self.resolve(login, key) {
+            Ok(r) => r,
+            Err(Denied::NotFound) => return Ok(()),
+            Err(d) => return Err(d),
+        };
+        if r.is_root() {
+            return Err(Denied::Forbidden);
+        }
+        let mut g = self.lock();
+        match g.get(&r.key) {
+            None => return Ok(()),
+            Some(e) if e.dir => return Err(Denied::Forbidden),
+            Some(_) => {}
+        }
+        if r.in_recycle() {
+            let _ = fs::remove_file(self.disk(&r.key));
+            g.remove_tree(&r.key);
+            return Ok(());
+        }
+        let bin = format!("{}/{RECYCLE}", r.root_key);
+        self.ensure_dir(&mut g, &bin)
+            .map_err(|_| Denied::Forbidden)?;
+        if let Some(e) = g.nodes.get_mut(&bin) {
+            e.visible_at = 0;
+        }
+        let name = parent_of(&r.key).1.to_string();
+        let dest = format!("{bin}/{}", g.free_name(&bin, &name));
+        fs::rename(self.disk(&r.key), self.disk(&dest)).map_err(|_| Denied::Forbidden)?;
+        g.rename_tree(&r.key, &dest);
+        Ok(())
     }
 }

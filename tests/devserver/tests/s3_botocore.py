@@ -337,6 +337,17 @@ def _():
     expect_error(lambda: s3.head_object(Bucket=BUCKET, Key=k), {"404", "NoSuchKey"}, {404})
 
 
+@check("delete_object moves the file to the recycle bin")
+def _():
+    k = PREFIX + "/to-delete-%s.txt" % uuid.uuid4().hex[:6]
+    s3.put_object(Bucket=BUCKET, Key=k, Body=b"bye")
+    s3.delete_object(Bucket=BUCKET, Key=k)
+    expect_error(lambda: s3.head_object(Bucket=BUCKET, Key=k), {"404", "NoSuchKey"}, {404})
+    # A key that does not exist is fine (S3 semantics); a workspace root is refused.
+    s3.delete_object(Bucket=BUCKET, Key=k)
+    expect_error(lambda: s3.delete_object(Bucket=BUCKET, Key=PREFIX.split("/")[0]), {"AccessDenied"}, {403})
+
+
 @check("user without access to team-cell is refused")
 def _():
     s3.put_object(Bucket=BUCKET, Key="team-cell/s3-%s.txt" % uuid.uuid4().hex[:6], Body=b"cell")
