@@ -233,7 +233,9 @@ impl Transport {
 /// One attempt on a pooled connection. A request that failed before any of
 /// the response arrived, on a connection that had been idle in the pool, is
 /// sent once more on a new connection (the server may have closed the idle
-/// one); its progress is taken back first.
+/// one); its progress is taken back first. Only idempotent methods: a POST
+/// (create or complete a multipart upload) may have been carried out, so it
+/// goes back to the retry policy, which counts, logs and checks it.
 #[allow(clippy::too_many_arguments)]
 fn send_direct(
     target: &Target,
@@ -292,7 +294,8 @@ fn send_direct(
             Ok(local) => return Err(local),
             Err(e) => e,
         };
-        if !reused || f.answered || e.kind() == io::ErrorKind::InvalidData {
+        let idempotent = req.method != "POST";
+        if !reused || !idempotent || f.answered || e.kind() == io::ErrorKind::InvalidData {
             return Err(neterr::of_io(&target.base, &e));
         }
         if let Some(p) = progress {

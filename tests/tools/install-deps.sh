@@ -2,11 +2,11 @@
 # Install what `make test` / `make bench` / `make demo` need, only when missing.
 #   Debian packages: tmux, bash, zsh, fish (completion tests),
 #                    gnome-keyring, dbus-x11, libsecret-tools, dbus, file, curl,
-#                    strace (kills cec at a chosen system call: tests/fault_matrix.rs),
+#                    strace (kills cec at a chosen system call: tests/suite/fault_matrix.rs),
 #                    time (GNU time: peak memory of cec in tests), python3-venv,
 #                    nodejs/npm (only if node is absent), chromium
 #   npm:  @stoplight/prism-cli (pinned) into .tools/prism;
-#         oidc-provider and playwright-core (pinned) into .tools/browser (tests/auth_browser.rs)
+#         oidc-provider and playwright-core (pinned) into .tools/browser (tests/suite/auth_browser.rs)
 #   PyPI: awscli (pinned, brings botocore) and moto[server] (pinned, the second S3
 #         implementation of src/s3/moto_test.rs) into the venv .tools/py
 #   bench: rclone (Debian) for `make bench`

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A certified OpenID provider (npm `oidc-provider`, panva) in front of the dev server, for
-// tests/auth_browser.rs: the judge of `cec config add oauth` that nobody here wrote.
+// tests/suite/auth_browser.rs: the judge of `cec config add oauth` that nobody here wrote.
 //
 // usage: node tests/tools/oidc-provider.mjs CONFIG.json
 //   CONFIG: {"upstream": "http://127.0.0.1:PORT",            the dev server (REST + S3)

@@ -71,9 +71,6 @@ pub struct Ws {
     pub description: &'static str,
     pub scope: &'static str,
     pub uuid: &'static str,
-    /// Datasource holding the workspace's root.
-    #[allow(dead_code)]
-    pub ds: &'static str,
     pub members: Option<&'static [&'static str]>,
 }
 
@@ -84,7 +81,6 @@ pub const WORKSPACES: &[Ws] = &[
         description: "Personal files of each user",
         scope: "ADMIN",
         uuid: "b1e3c0de-0000-4000-8000-000000000001",
-        ds: "personal",
         members: None,
     },
     Ws {
@@ -93,7 +89,6 @@ pub const WORKSPACES: &[Ws] = &[
         description: "Data shared by all users",
         scope: "ADMIN",
         uuid: "b1e3c0de-0000-4000-8000-000000000002",
-        ds: "common",
         members: None,
     },
     Ws {
@@ -102,7 +97,6 @@ pub const WORKSPACES: &[Ws] = &[
         description: "A Cell shared by admin and alice",
         scope: "ROOM",
         uuid: "b1e3c0de-0000-4000-8000-000000000003",
-        ds: "cells",
         members: Some(&["admin", "alice"]),
     },
 ];
@@ -191,8 +185,6 @@ pub fn ws_by_slug(slug: &str) -> Option<&'static Ws> {
 /// A user-side path resolved to the index.
 #[derive(Clone, Debug)]
 pub struct Resolved {
-    #[allow(dead_code)]
-    pub ws: &'static Ws,
     /// Internal key, e.g. `common/a/b.txt`.
     pub key: String,
     /// Normalised user path, e.g. `common-files/a/b.txt`.
@@ -803,7 +795,6 @@ impl State {
             key.push_str(c);
         }
         Ok(Resolved {
-            ws,
             key,
             upath: comps.join("/"),
             root_key,

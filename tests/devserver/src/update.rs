@@ -40,7 +40,7 @@
 //! default) takes `CEC_UPDATE_URL=<this server>` and
 //! `CEC_UPDATE_PUBKEY_FILE=testdata/update-test-pub.pem` at run time (PEM label
 //! `PUBLIC KEY`, PKCS#1 `RSAPublicKey` inside, the same format as the official key). The
-//! tests are tests/update_*.rs; a packaged build is tested in tests/update_packager.rs.
+//! tests are tests/update_*.rs; a packaged build is tested in tests/suite/update_packager.rs.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -60,7 +60,7 @@ use crate::host::Host;
 /// The private half of the test signing key (never a real key).
 pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../testdata/update-test-key.pem");
 /// The public key matching [`TEST_PRIVATE_KEY_PEM`], in the reference client's format.
-#[allow(dead_code)] // used by tests and documentation
+#[cfg(test)]
 pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../testdata/update-test-pub.pem");
 
 pub fn is_update_path(path: &str) -> bool {
