@@ -418,18 +418,12 @@ fn simd_available() -> bool {
 }
 
 /// True when the CPU has AVX-512F and AVX-512VL (the faster kernel), detected once.
+#[cfg(target_arch = "x86_64")]
 fn avx512_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVX512.get_or_init(|| {
-            std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVX512.get_or_init(|| {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
+    })
 }
 
 /// MD5 for [`crate::lanes`].
