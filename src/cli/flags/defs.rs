@@ -743,7 +743,7 @@ pub static RETRY_MAX_ATTEMPTS: Flag = val(
     "retry-max-attempts",
     None,
     "N",
-    "Attempts per request on transient errors",
+    "Attempts per request on transient errors (0: up to 100)",
     &Num {
         min: 0u32,
         max: 100,
