@@ -109,15 +109,15 @@ class SyncBench(B.Bench):
     def commands(self, tool, src, folder):
         if tool == "cec":
             return [str(B.CEC), "sync", "-p", "--delete", "--no-progress", str(src),
-                    f"cells://{folder}"], self.cec_env()
+                    f"cells://{folder}"], self.cec_env(self.srv)
         if tool == "rclone":
             return ["rclone", "sync", "--update", "--use-server-modtime", str(src),
-                    f"X:io/{folder}"], self.rclone_env()
-        return [B.aws_bin(), "--endpoint-url", self.url, "s3", "sync", "--delete",
-                "--only-show-errors", str(src), f"s3://io/{folder}/"], self.aws_env()
+                    f"X:io/{folder}"], self.rclone_env(self.srv)
+        return [B.aws_bin(), "--endpoint-url", self.srv.url, "s3", "sync", "--delete",
+                "--only-show-errors", str(src), f"s3://io/{folder}/"], self.aws_env(self.srv)
 
     def check(self, src, folder, changed):
-        remote = self.tmp / "root" / "data" / "common" / folder.split("/", 1)[1]
+        remote = self.srv.root / "data" / "common" / folder.split("/", 1)[1]
         if listing(src) != listing(remote):
             return "remote tree differs"
         if not all(B.same_file(src / rel, remote / rel) for rel in changed):
@@ -126,16 +126,18 @@ class SyncBench(B.Bench):
 
     def one(self, tool, src, folder, changed, work):
         cmd, env = self.commands(tool, src, folder)
-        before = counters(self.url)
+        before = counters(self.srv.url)
         res = B.measure(cmd, env, work)
-        res.requests = counters(self.url) - before
+        res.requests = counters(self.srv.url) - before
         if res.ok:
             res.note = self.check(src, folder, changed)
             res.ok = not res.note
         return res
 
     def run(self):
-        self.start_server()
+        # Plain HTTP: this bench compares the sync logic (what is sent, how many requests).
+        self.srv = B.Server(self.tmp, "http")
+        self.servers.append(self.srv)
         results = {(phase, t): [] for phase in ("first", "incremental") for t in CLIENTS}
         for r in range(ROUNDS):
             src = self.tmp / f"src{r}"
