@@ -172,7 +172,9 @@ impl S3 {
             let room: &mut [u8] = match sink {
                 Sink::Fill(f) => f.room(g.pos)?,
                 _ => {
-                    own.resize(RECV_BUF, 0);
+                    // No larger than the body: a tree has many small files.
+                    let size = (plan.target - g.pos).min(RECV_BUF as u64) as usize;
+                    own.resize(size.max(own.len()), 0);
                     &mut own
                 }
             };

@@ -336,12 +336,10 @@ fn ctrl_c_during_the_download_leaves_nothing_behind() {
         "BinaryURL": format!("{}/cec", srv.url)}]}),
     );
     let mut cmd = rig.cec.args(["update", "--version", "4.3.2"]).command();
-    let mut child = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    let mut child = crate::common::spawn_exe(&mut cmd).unwrap();
     // The download has started once the temporary file beside the binary has bytes.
     let bin = rig.exe.parent().unwrap().to_path_buf();
     crate::common::wait_until(Duration::from_secs(30), "the partial download", || {

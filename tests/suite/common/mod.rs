@@ -99,6 +99,24 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
+/// `cmd.spawn()`, again while the program is "text file busy" (ETXTBSY): a binary the
+/// tests just copied (the update tests) stays open for writing in the children other test
+/// threads fork until they exec, for a moment.
+pub fn spawn_exe(cmd: &mut Command) -> std::io::Result<Child> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match cmd.spawn() {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
+                    && Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(5))
+            }
+            r => return r,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Child processes that die with the test process
 // ---------------------------------------------------------------------------------------------
@@ -1045,7 +1063,7 @@ impl Cec {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn cec");
+        let mut child = spawn_exe(&mut cmd).expect("spawn cec");
         if let Some(input) = input {
             let mut w = child.stdin.take().unwrap();
             thread::spawn(move || {
@@ -1479,7 +1497,7 @@ pub fn spawn(cec: &Cec, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
+    let mut child = spawn_exe(&mut cmd).unwrap();
     let err = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
