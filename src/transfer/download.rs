@@ -9,11 +9,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use cells_hash::CellsHasher;
 
 use super::journal::{self, DownloadJournal, Journal};
+use super::place;
 use super::plan::{self, join_local, Entry};
 use super::{display_rel, finish, print_plan, progress, total_size, Ctx, FileDone, Report, MIB};
 use crate::api::tree::{self, Node};
@@ -58,11 +59,12 @@ pub fn download(ctx: &Ctx<'_>, source: &Node, dest: &Path, merge: bool) -> Resul
         std::fs::create_dir_all(&p).map_err(|e| Error::io("cannot create", &p, e))?;
         report.folders_created += 1;
     }
-    let top = top_folder(source, dest)?;
+    let top = Inside::new(top_folder(source, dest)?);
     let results = ctx.run_files(&plan.files, &|(src, dst)| {
         let target = join_local(dest, &src.rel);
         let name = display_rel(&root_name, &src.rel);
-        let r = ensure_inside(&top, &target)
+        let r = top
+            .check(&target)
             .and_then(|()| download_file(ctx, src, &target, dst.as_ref(), &name));
         (name.clone(), r)
     });
@@ -148,6 +150,35 @@ pub(super) fn ensure_inside(top: &Path, target: &Path) -> Result<()> {
     }
 }
 
+/// [`ensure_inside`] for the many files of a tree: a folder found inside
+/// `top` once is not resolved again (a tree has many files per folder).
+pub(super) struct Inside {
+    top: PathBuf,
+    seen: std::sync::Mutex<HashSet<PathBuf>>,
+}
+
+impl Inside {
+    pub fn new(top: PathBuf) -> Inside {
+        Inside {
+            top,
+            seen: Default::default(),
+        }
+    }
+
+    pub fn check(&self, target: &Path) -> Result<()> {
+        let folder = target.parent().unwrap_or(Path::new("/"));
+        if self.seen.lock().expect("seen lock").contains(folder) {
+            return Ok(());
+        }
+        ensure_inside(&self.top, target)?;
+        self.seen
+            .lock()
+            .expect("seen lock")
+            .insert(folder.to_path_buf());
+        Ok(())
+    }
+}
+
 /// Longest file name most file systems take (bytes).
 const NAME_MAX: usize = 255;
 const PARTIAL_SUFFIX: &str = ".cec-partial";
@@ -212,6 +243,7 @@ pub(super) fn download_file(
         node,
         temp,
         target,
+        name,
     };
     let res = job.run(&prog, &active);
     let line = match &res {
@@ -242,6 +274,8 @@ pub struct Download<'a> {
     pub target: &'a Path,
     /// Journal id.
     pub jid: String,
+    /// Display name.
+    pub name: &'a str,
 }
 
 /// Where a sequential download starts.
@@ -298,9 +332,13 @@ impl Download<'_> {
                 return Err(self.discard_with(start.journal.as_ref(), why));
             }
         }
-        self.put_in_place(file)?;
-        if let Some(j) = &start.journal {
-            j.remove();
+        match &start.journal {
+            // Placed before its journal goes.
+            Some(j) => {
+                self.put_in_place(file)?;
+                j.remove();
+            }
+            None => self.ctx.placer.place(self.finished(file, total))?,
         }
         Ok(total)
     }
@@ -391,7 +429,8 @@ impl Download<'_> {
         Ok((f, hasher))
     }
 
-    /// Receive on this thread; hash and write on a helper thread.
+    /// Receive on this thread; hash and write on a helper thread, or here
+    /// when the body fits in one buffer (a tree's many small files).
     fn receive(
         &self,
         file: &mut File,
@@ -399,6 +438,9 @@ impl Download<'_> {
         start: &Start,
         prog: &(dyn Fn(i64) + Sync),
     ) -> Result<(s3::ObjectInfo, u64)> {
+        if self.listed.1.saturating_sub(start.at) <= PIPE_BUF as u64 {
+            return self.receive_here(file, hasher, start, prog);
+        }
         let (got, written) = std::thread::scope(|sc| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -430,16 +472,49 @@ impl Download<'_> {
         got
     }
 
-    /// Set the mtime, fsync and rename the temporary file into place.
-    pub fn put_in_place(&self, file: File) -> Result<()> {
-        if let Some(m) = self.node.mtime.filter(|m| *m > 0) {
-            let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(m as u64));
+    /// [`Download::receive`] without a helper thread: each received buffer
+    /// is hashed and written as it comes.
+    fn receive_here(
+        &self,
+        file: &mut File,
+        hasher: &mut CellsHasher,
+        start: &Start,
+        prog: &(dyn Fn(i64) + Sync),
+    ) -> Result<(s3::ObjectInfo, u64)> {
+        let mut w = HashingFile {
+            file,
+            hasher,
+            failed: None,
+        };
+        let got = self.ctx.s3.get_object(
+            &self.key,
+            start.at,
+            start.etag.as_deref(),
+            &mut w,
+            Some(prog),
+        );
+        // A local write failure explains a failed receive: report it first.
+        if let Some(e) = w.failed {
+            return Err(Error::io("cannot write", &self.temp, e));
         }
-        file.sync_all()
-            .map_err(|e| Error::io("cannot write", &self.temp, e))?;
-        drop(file);
-        std::fs::rename(&self.temp, self.target)
-            .map_err(|e| Error::io("cannot move into place", self.target, e))
+        got
+    }
+
+    /// Set the mtime, fsync and rename the temporary file into place, now.
+    pub fn put_in_place(&self, file: File) -> Result<()> {
+        let bytes = self.listed.1;
+        self.finished(file, bytes).place()
+    }
+
+    fn finished(&self, file: File, bytes: u64) -> place::Finished {
+        place::Finished {
+            file,
+            temp: self.temp.clone(),
+            target: self.target.to_path_buf(),
+            mtime: self.node.mtime,
+            name: self.name.to_string(),
+            bytes,
+        }
     }
 
     /// Drop the partial file and its journal.
@@ -516,6 +591,28 @@ impl Write for PipeWriter {
             self.send_cur()?;
         }
         Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hashes and writes what it is given; keeps a write error for the caller.
+struct HashingFile<'a> {
+    file: &'a mut File,
+    hasher: &'a mut CellsHasher,
+    failed: Option<std::io::Error>,
+}
+
+impl Write for HashingFile<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Err(e) = self.file.write_all(buf) {
+            let again = std::io::Error::new(e.kind(), e.to_string());
+            self.failed = Some(e);
+            return Err(again);
+        }
+        self.hasher.update(buf);
+        Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())

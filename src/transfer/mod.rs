@@ -14,7 +14,8 @@
 //!    the server has indexed the new nodes.
 //!
 //! Downloads write `.<name>.cec-partial` in the target folder, verify, fsync
-//! and rename it; uploads above the threshold are multipart. Both resume
+//! and rename it (one thread places the finished files of a pool, [`place`]);
+//! uploads above the threshold are multipart. Both resume
 //! from journals after an interruption (see [`journal`]).
 
 pub mod bwlimit;
@@ -23,6 +24,7 @@ pub mod filter;
 mod hashwriter;
 pub mod journal;
 pub mod lock;
+mod place;
 pub mod plan;
 mod pool;
 pub mod progress;
@@ -171,6 +173,8 @@ pub struct Ctx<'a> {
     pub stop: Arc<AtomicBool>,
     failures: Mutex<Vec<(String, Error)>>,
     warnings: AtomicUsize,
+    /// Finished downloads on their way to their final names.
+    placer: place::Placer,
 }
 
 impl<'a> Ctx<'a> {
@@ -197,6 +201,7 @@ impl<'a> Ctx<'a> {
             stop,
             failures: Mutex::new(Vec::new()),
             warnings: AtomicUsize::new(0),
+            placer: place::Placer::default(),
         }
     }
 
@@ -227,6 +232,8 @@ impl<'a> Ctx<'a> {
         let display = self.progress.clone();
         std::thread::scope(|s| {
             let h = s.spawn(|| display.run_display());
+            let queue = self.placer.open();
+            let placing = s.spawn(move || self.placer.serve(queue, &|name, e| self.fail(name, e)));
             let results = pool::run(
                 files,
                 self.opts.files_concurrency,
@@ -239,6 +246,8 @@ impl<'a> Ctx<'a> {
                     r.ok()
                 },
             );
+            self.placer.close();
+            let _ = placing.join();
             self.progress.finish();
             let _ = h.join();
             results
@@ -280,6 +289,9 @@ fn finish(ctx: &Ctx<'_>, mut report: Report) -> Report {
         journal::remember_signed_payloads(ctx.client.base_url(), &ctx.client.user);
     }
     ctx.s3.set_retry_notes(None);
+    let (unplaced, bytes) = ctx.placer.unplaced();
+    report.transferred = report.transferred.saturating_sub(unplaced);
+    report.bytes = report.bytes.saturating_sub(bytes);
     report.failures = std::mem::take(&mut *ctx.failures.lock().expect("failures lock"));
     report.retries = ctx.s3.retries();
     report.duration = ctx.progress.elapsed();

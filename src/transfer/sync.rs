@@ -415,10 +415,12 @@ pub fn run_download(ctx: &Ctx<'_>, p: &SyncPlan, dest: &Path) -> Result<Outcome>
         std::fs::create_dir(&d).map_err(|e| Error::io("cannot create", &d, e))?;
         report.folders_created += 1;
     }
+    let inside = download::Inside::new(top.clone());
     let results = ctx.run_files(&p.files, &|(src, _)| {
         let target = join_local(&top, &src.rel);
         let name = display_rel(&root, &src.rel);
-        let r = download::ensure_inside(&top, &target)
+        let r = inside
+            .check(&target)
             .and_then(|()| download::download_file(ctx, src, &target, None, &name));
         (name, r)
     });
