@@ -285,13 +285,10 @@ fn completion_scripts() {
     // Syntax check and a few completions with a fake `cec` answering `__completeNoDesc`
     // (the real one is driven through real shells in tests/suite/completion_shells.rs).
     let fake = dir.path().join("cec");
-    std::fs::write(
+    crate::common::write_exe(
         &fake,
-        "#!/bin/sh\n[ \"$1\" = __completeNoDesc ] || exit 1\nfor last; do :; done\ncase \"$last\" in cells//*) p=cells//;; *) p=;; esac\nfor l in common-files/ common-files/doc.txt personal-files/; do echo \"$p$l\"; done\necho :6\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        b"#!/bin/sh\n[ \"$1\" = __completeNoDesc ] || exit 1\nfor last; do :; done\ncase \"$last\" in cells//*) p=cells//;; *) p=;; esac\nfor l in common-files/ common-files/doc.txt personal-files/; do echo \"$p$l\"; done\necho :6\n",
+    );
     let probe = format!(
         r#"source {}
 t() {{ COMP_WORDS=("$@"); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); COMPREPLY=(); _cec; echo "${{COMPREPLY[*]}}"; }}

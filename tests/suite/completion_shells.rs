@@ -330,13 +330,10 @@ fn complete_never_refreshes_or_prompts() {
     std::fs::write(&f, cfg.to_string()).unwrap();
     let marker = cec.home().join("browser-was-opened");
     let browser = cec.home().join("browser.sh");
-    std::fs::write(
+    crate::common::write_exe(
         &browser,
-        format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+        format!("#!/bin/sh\ntouch '{}'\n", marker.display()).as_bytes(),
+    );
     cec.env("BROWSER", &browser);
     let before = std::fs::read(&f).unwrap();
     let (c, d, took) = complete(&mut cec, &["ls", "common-"]);

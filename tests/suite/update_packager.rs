@@ -44,7 +44,7 @@ fn packaged_cec() -> PathBuf {
 fn a_packaged_build_uses_its_own_server_and_trusts_only_its_own_key() {
     let built = packaged_cec();
     let mut rig = Rig::with_server(Server::start(&["--tls"]));
-    std::fs::copy(&built, &rig.exe).unwrap();
+    crate::common::copy_exe(&built, &rig.exe);
     rig.offer("4.3.2", &script("4.3.2"));
     // No variable: the built-in server is asked.
     rig.cec

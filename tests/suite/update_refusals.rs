@@ -339,7 +339,7 @@ fn ctrl_c_during_the_download_leaves_nothing_behind() {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let mut child = crate::common::spawn_exe(&mut cmd).unwrap();
+    let mut child = cmd.spawn().unwrap();
     // The download has started once the temporary file beside the binary has bytes.
     let bin = rig.exe.parent().unwrap().to_path_buf();
     crate::common::wait_until(Duration::from_secs(30), "the partial download", || {

@@ -99,22 +99,37 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// `cmd.spawn()`, again while the program is "text file busy" (ETXTBSY): a binary the
-/// tests just copied (the update tests) stays open for writing in the children other test
-/// threads fork until they exec, for a moment.
-pub fn spawn_exe(cmd: &mut Command) -> std::io::Result<Child> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match cmd.spawn() {
-            Err(e)
-                if e.kind() == std::io::ErrorKind::ExecutableFileBusy
-                    && Instant::now() < deadline =>
-            {
-                thread::sleep(Duration::from_millis(5))
-            }
-            r => return r,
-        }
-    }
+/// Write a program (mode 0755) for a test to run. A child process writes it: a file this
+/// process opened for writing would also be open in the children other test threads fork
+/// meanwhile (until they exec), and running it could then fail with "text file busy".
+pub fn write_exe(path: &Path, content: &[u8]) {
+    let mut child = Command::new("sh")
+        .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run sh");
+    child.stdin.take().unwrap().write_all(content).unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "cannot write {}",
+        path.display()
+    );
+}
+
+/// Copy a program for a test to run, with `cp` (see [`write_exe`]).
+pub fn copy_exe(from: &Path, to: &Path) {
+    let st = Command::new("cp")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("run cp");
+    assert!(
+        st.success(),
+        "cannot copy {} to {}",
+        from.display(),
+        to.display()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1063,7 +1078,7 @@ impl Cec {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-        let mut child = spawn_exe(&mut cmd).expect("spawn cec");
+        let mut child = cmd.spawn().expect("spawn cec");
         if let Some(input) = input {
             let mut w = child.stdin.take().unwrap();
             thread::spawn(move || {
@@ -1497,7 +1512,7 @@ pub fn spawn(cec: &Cec, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = spawn_exe(&mut cmd).unwrap();
+    let mut child = cmd.spawn().unwrap();
     let err = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {

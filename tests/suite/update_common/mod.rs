@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::common::{cec_bin, repo_root, Cec, Out, Server};
+use crate::common::{cec_bin, copy_exe, repo_root, Cec, Out, Server};
 
 /// The version of the cec under test (the copies report it).
 pub const CURRENT: &str = env!("CARGO_PKG_VERSION");
@@ -116,7 +116,7 @@ impl Rig {
         let bin = dir.path().join("bin");
         fs::create_dir(&bin).unwrap();
         let exe = bin.join("cec");
-        fs::copy(cec_bin(), &exe).expect("copy cec");
+        copy_exe(&cec_bin(), &exe);
         let key = dir.path().join("update-pub.pem");
         fs::copy(test_pub_key(), &key).unwrap();
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
