@@ -292,6 +292,32 @@ pub fn stat(client: &Client, path: &str) -> Result<Option<Node>> {
     }
 }
 
+/// The existing nodes among `paths`, in one `POST /a/tree/stats` (a path that
+/// does not exist is left out). A path ending in `/*` would ask for a folder's
+/// children: such a one is asked for alone, with [`stat`].
+pub fn stat_many(client: &Client, paths: &[String]) -> Result<Vec<Node>> {
+    let (alone, plain): (Vec<&String>, Vec<&String>) =
+        paths.iter().partition(|p| *p == "*" || p.ends_with("/*"));
+    let mut out = Vec::new();
+    if !plain.is_empty() {
+        let req = BulkRequest {
+            node_paths: plain.iter().map(|p| p.as_str()).collect(),
+            limit: None,
+            offset: None,
+        };
+        let resp: BulkResponse =
+            client.post_json_idempotent(ListVia::TreeStats.endpoint(), &req)?;
+        out.extend(resp.nodes.into_iter().map(|mut n| {
+            n.path = clean_path(&n.path);
+            n
+        }));
+    }
+    for p in alone {
+        out.extend(stat(client, p)?);
+    }
+    Ok(out)
+}
+
 /// Like [`stat`] but a missing node is an error: `"<path>: no such file or
 /// folder"` (exit 4).
 pub fn stat_existing(client: &Client, path: &str) -> Result<Node> {

@@ -56,8 +56,9 @@ pub fn wait_indexed(ctx: &Ctx<'_>, items: Vec<Sent>) {
     }
 }
 
-/// The indexed nodes of the pending files, by index: one stat per file in
-/// folders with few of them, else one listing of the folder.
+/// The indexed nodes of the pending files, by index: the files of folders
+/// with few of them asked for together (a hundred per request), else one
+/// listing of the folder.
 fn find_indexed(ctx: &Ctx<'_>, pending: &[(Sent, Option<String>)]) -> HashMap<usize, Node> {
     let mut by_parent: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (s, _)) in pending.iter().enumerate() {
@@ -66,10 +67,13 @@ fn find_indexed(ctx: &Ctx<'_>, pending: &[(Sent, Option<String>)]) -> HashMap<us
             .or_default()
             .push(i);
     }
-    let groups: Vec<(&str, Vec<usize>)> = by_parent.into_iter().collect();
+    let (few, groups): (Vec<_>, Vec<_>) = by_parent
+        .into_iter()
+        .partition(|(_, idx): &(&str, Vec<usize>)| idx.len() <= 2);
+    let few: Vec<usize> = few.into_iter().flat_map(|(_, idx)| idx).collect();
     // The folders are looked at a few at a time (many small uploads: many folders).
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let found = std::sync::Mutex::new(HashMap::new());
+    let found = std::sync::Mutex::new(stat_in_bulk(ctx, pending, &few));
     std::thread::scope(|s| {
         for _ in 0..LOOKUPS.min(groups.len()) {
             s.spawn(|| loop {
@@ -87,8 +91,35 @@ fn find_indexed(ctx: &Ctx<'_>, pending: &[(Sent, Option<String>)]) -> HashMap<us
 
 /// Folders looked at at once after uploads.
 const LOOKUPS: usize = 4;
+/// Paths asked for in one request.
+const BULK: usize = 100;
 
-/// The indexed nodes of the pending files `idx` of one folder.
+/// The indexed nodes of the pending files `idx`, [`BULK`] per request.
+fn stat_in_bulk(
+    ctx: &Ctx<'_>,
+    pending: &[(Sent, Option<String>)],
+    idx: &[usize],
+) -> HashMap<usize, Node> {
+    let mut found = HashMap::new();
+    for chunk in idx.chunks(BULK) {
+        let paths: Vec<String> = chunk
+            .iter()
+            .map(|&i| tree::clean_path(&pending[i].0.remote))
+            .collect();
+        let Ok(nodes) = tree::stat_many(ctx.client, &paths) else {
+            continue;
+        };
+        let by_path: HashMap<&str, &Node> = nodes.iter().map(|n| (n.path.as_str(), n)).collect();
+        for (&i, p) in chunk.iter().zip(&paths) {
+            if let Some(n) = by_path.get(p.as_str()) {
+                found.insert(i, (*n).clone());
+            }
+        }
+    }
+    found
+}
+
+/// The indexed nodes of the pending files `idx` of one folder, from its listing.
 fn find_in(
     ctx: &Ctx<'_>,
     pending: &[(Sent, Option<String>)],
@@ -96,12 +127,6 @@ fn find_in(
     idx: &[usize],
 ) -> Vec<(usize, Node)> {
     let stat = |i: usize| tree::stat(ctx.client, &pending[i].0.remote).ok().flatten();
-    if idx.len() <= 2 {
-        return idx
-            .iter()
-            .filter_map(|&i| stat(i).map(|n| (i, n)))
-            .collect();
-    }
     let Ok(kids) = tree::list_children(ctx.client, parent, ListVia::TreeStats) else {
         return Vec::new();
     };

@@ -72,3 +72,40 @@ fn two_thousand_files_both_ways() {
     assert!(back_files == want_files, "downloaded tree differs");
     assert_eq!(back_dirs, want_dirs);
 }
+
+/// Few new files in each of many folders: once uploaded, they are looked up
+/// in the index together (a hundred paths per request), not with one stat
+/// each, while the server indexes late. A file named `*` (which as a path
+/// would ask for a folder's children) and a dot-file are among them.
+#[test]
+fn files_spread_over_many_folders_are_verified_in_bulk() {
+    let s = Server::start(&["--index-delay-ms", "300"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("spread");
+    for d in 0..60 {
+        let dir = src.join(format!("d{d:02}"));
+        fs::create_dir_all(&dir).unwrap();
+        let names = match d {
+            0 => ["*".to_string(), "a.txt".to_string()],
+            1 => [".hidden".to_string(), "b.txt".to_string()],
+            _ => [format!("x{d}.txt"), format!("y{d}.txt")],
+        };
+        for (i, n) in names.iter().enumerate() {
+            fs::write(dir.join(n), data(100 + d * 10 + i, (d * 2 + i) as u64)).unwrap();
+        }
+    }
+    let before = crate::sync_common::requests(&s.url);
+    let out = scp(&s, &["-q", src.to_str().unwrap(), "cells://common-files/"]);
+    out.assert_ok();
+    assert!(out.stderr.contains("Uploaded 120 of 120 files"), "{out}");
+    assert!(!out.stderr.contains("not visible"), "{out}");
+    let after = crate::sync_common::requests(&s.url);
+    let n = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
+    // Two bulk requests (120 paths) per round of lookups, a few rounds while
+    // the index catches up, the `*` file alone: far from one stat per file.
+    assert!(n("GET /a/tree/stat") < 15, "stats: {after:?}");
+    assert!(n("POST /a/tree/stats") < 30, "bulk: {after:?}");
+    let (want, _) = snapshot(&src);
+    let (got, _) = snapshot(&server_file(&s, "spread"));
+    assert!(got == want, "server tree differs");
+}
