@@ -453,13 +453,7 @@ impl Download<'_> {
                 Ok(())
             });
             let mut w = PipeWriter::new(tx, back_rx);
-            let got = self.ctx.s3.get_object(
-                &self.key,
-                start.at,
-                start.etag.as_deref(),
-                &mut w,
-                Some(prog),
-            );
+            let got = self.get_into(&mut w, start, prog);
             let flushed = w.finish();
             let written = helper
                 .join()
@@ -470,6 +464,19 @@ impl Download<'_> {
         // A local write failure explains a failed receive: report it first.
         written.map_err(|e| Error::io("cannot write", &self.temp, e))?;
         got
+    }
+
+    /// The object from `start` on, into `w`.
+    fn get_into(
+        &self,
+        w: &mut dyn Write,
+        start: &Start,
+        prog: &(dyn Fn(i64) + Sync),
+    ) -> Result<(s3::ObjectInfo, u64)> {
+        let etag = start.etag.as_deref();
+        self.ctx
+            .s3
+            .get_object(&self.key, start.at, etag, w, Some(prog))
     }
 
     /// [`Download::receive`] without a helper thread: each received buffer
@@ -486,13 +493,7 @@ impl Download<'_> {
             hasher,
             failed: None,
         };
-        let got = self.ctx.s3.get_object(
-            &self.key,
-            start.at,
-            start.etag.as_deref(),
-            &mut w,
-            Some(prog),
-        );
+        let got = self.get_into(&mut w, start, prog);
         // A local write failure explains a failed receive: report it first.
         if let Some(e) = w.failed {
             return Err(Error::io("cannot write", &self.temp, e));
