@@ -107,10 +107,10 @@ fn private_server_restarts_on_same_root_and_port() {
 
 #[test]
 fn prism_reports_violations() {
-    if std::env::var_os("CEC_PRISM").is_none_or(|p| p.is_empty()) {
-        eprintln!("CEC_PRISM not set: skipping");
-        return;
-    }
+    assert!(
+        std::env::var_os("CEC_PRISM").is_some_and(|p| !p.is_empty()),
+        "CEC_PRISM is not set: run the tests with `make test` (it installs Prism and sets it)"
+    );
     let s = Server::start_validated(&[]);
     s.expect_violations();
     assert!(s.validated());

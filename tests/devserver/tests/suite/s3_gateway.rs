@@ -13,8 +13,9 @@ fn script() -> String {
     format!("{}/tests/s3_botocore.py", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Make sure `python3 -c 'import botocore'` works; false when it cannot be arranged.
-fn have_botocore() -> bool {
+/// Make sure `python3 -c 'import botocore'` works (`make deps` puts a python3
+/// with it first on the PATH); a failure when it cannot be arranged.
+fn ensure_botocore() {
     let ok = |args: &[&str]| {
         Command::new("python3")
             .args(args)
@@ -23,12 +24,12 @@ fn have_botocore() -> bool {
             .unwrap_or(false)
     };
     if ok(&["-c", "import botocore"]) {
-        return true;
+        return;
     }
-    if !ok(&["-m", "pip", "--version"]) {
-        eprintln!("SKIP: python3/pip unavailable, cannot install botocore");
-        return false;
-    }
+    assert!(
+        ok(&["-m", "pip", "--version"]),
+        "python3 with pip is needed to install botocore: run `make deps`"
+    );
     let st = Command::new("python3")
         .args([
             "-m",
@@ -47,7 +48,6 @@ fn have_botocore() -> bool {
         ok(&["-c", "import botocore"]),
         "botocore still not importable after pip install"
     );
-    true
 }
 
 /// Run the botocore script against `srv`; returns its stdout (asserting success).
@@ -71,9 +71,7 @@ fn run_script(srv: &Srv, env: &[(&str, &str)]) -> String {
 
 #[test]
 fn botocore_checks_over_tls() {
-    if !have_botocore() {
-        return;
-    }
+    ensure_botocore();
     let srv = Srv::start("s3-botocore-tls", &["--tls"]);
     assert!(srv.url.starts_with("https://"), "{}", srv.url);
     let ca = srv.root.join("ca.pem");
@@ -82,9 +80,7 @@ fn botocore_checks_over_tls() {
 
 #[test]
 fn botocore_checks() {
-    if !have_botocore() {
-        return;
-    }
+    ensure_botocore();
     let srv = Srv::start("s3-botocore", &[]);
     let admin = srv.token("admin");
     let stdout = run_script(&srv, &[]);
