@@ -70,6 +70,9 @@ pub enum Net {
     Dns,
     /// The TLS handshake failed (certificate, or not a TLS port).
     Tls,
+    /// The connection was cut during the TLS handshake (a server going down
+    /// or restarting): no request was sent on it.
+    HandshakeCut,
     /// The server stopped sending (or taking) data for too long.
     Timeout,
     /// The connection was cut (reset, closed early).
@@ -82,7 +85,10 @@ impl Net {
     /// Failures where nothing reached the server: the request can be sent again
     /// safely even when it is not idempotent.
     pub fn before_sending(self) -> bool {
-        matches!(self, Net::Refused | Net::Unreachable | Net::Dns)
+        matches!(
+            self,
+            Net::Refused | Net::Unreachable | Net::Dns | Net::HandshakeCut
+        )
     }
 }
 

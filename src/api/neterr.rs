@@ -143,7 +143,23 @@ fn tls(url: &str, e: &io::Error) -> Error {
         ),
         None => format!("cannot connect to {o}: TLS handshake failed: {e}"),
     };
-    Error::net(Net::Tls, msg)
+    Error::net(handshake_kind(e), msg)
+}
+
+/// A handshake cut short without a TLS error may be a server going down or
+/// restarting: worth retrying where the server has answered before.
+fn handshake_kind(e: &io::Error) -> Net {
+    let cut = matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    );
+    if cut && tls_error(e).is_none() {
+        Net::HandshakeCut
+    } else {
+        Net::Tls
+    }
 }
 
 /// A reply that is not valid HTTP (not retried: the server will not answer
@@ -214,5 +230,17 @@ mod tests {
         assert_eq!(cut.net_kind(), Some(Net::Reset));
         let slow = of_io("https://h", &io::Error::from(io::ErrorKind::WouldBlock));
         assert_eq!(slow.net_kind(), Some(Net::Timeout));
+    }
+
+    #[test]
+    fn a_handshake_cut_short_is_not_a_certificate_problem() {
+        let url = "https://127.0.0.1:1/io/x";
+        let reset = of_handshake(url, &io::Error::from(io::ErrorKind::ConnectionReset));
+        assert_eq!(reset.net_kind(), Some(Net::HandshakeCut));
+        assert!(Net::HandshakeCut.before_sending());
+        let cert = io::Error::other(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        assert_eq!(of_handshake(url, &cert).net_kind(), Some(Net::Tls));
     }
 }

@@ -351,6 +351,9 @@ mod tests {
             "nothing was sent: safe to send again"
         );
         assert!(!r(&Error::net(Net::Tls, "x"), true, true));
+        let cut = Error::net(Net::HandshakeCut, "x");
+        assert!(r(&cut, true, false), "a restarting server is waited for");
+        assert!(!r(&cut, false, true), "a first contact fails at once");
         assert!(r(&Error::net(Net::Reset, "x"), false, true));
         assert!(r(&Error::net(Net::Timeout, "x"), false, true));
         assert!(!r(&Error::reply("garbage"), true, true));

@@ -204,6 +204,45 @@ fn server_restart_mid_transfer_on(net: Net) {
     assert_eq!(got, want, "{err}");
 }
 
+crate::over_http_and_tls!(resets_while_a_server_goes_down_are_retried_on: connections_reset_while_a_server_goes_down_are_retried, handshakes_reset_while_a_server_goes_down_are_retried);
+
+/// A connection reset as soon as it is accepted (over TLS: during the handshake),
+/// as a server going down does, is an outage once the server has answered: both
+/// ways, the transfer retries and completes.
+fn resets_while_a_server_goes_down_are_retried_on(net: Net) {
+    let s = net.start(&["--reset-connections", "1:3"]);
+    let tmp = tmpdir();
+    let src = tmp.path().join("resets");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..8 {
+        fs::write(src.join(format!("x{i}.bin")), data(9000 + i, i as u64)).unwrap();
+    }
+    let retry = ["--retry-max-attempts", "6", "--retry-max-backoff", "200ms"];
+    let up = [
+        &retry[..],
+        &[src.to_str().unwrap(), "cells://common-files/"],
+    ]
+    .concat();
+    let out = scp(&s, &up);
+    out.assert_ok();
+    let (want, _) = snapshot(&src);
+    assert_eq!(snapshot(&s.root.join("data/common/resets")).0, want);
+    // The restart puts the reset window back for the download.
+    s.restart();
+    let dl = tmp.path().join("dl");
+    fs::create_dir(&dl).unwrap();
+    let down = [
+        &retry[..],
+        &["cells://common-files/resets", dl.to_str().unwrap()],
+    ]
+    .concat();
+    let out = scp(&s, &down);
+    out.assert_ok();
+    assert_eq!(snapshot(&dl.join("resets")).0, want);
+    let resets = s.log_text().matches("injected connection reset").count();
+    assert_eq!(resets, 6, "{}", s.log_text());
+}
+
 #[test]
 fn expiring_session_tokens_are_renewed_mid_transfer() {
     let s = Server::start(&["--token-lifetime", "2", "--latency-ms", "150"]);

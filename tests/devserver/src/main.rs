@@ -5,7 +5,7 @@
 //!     [--latency-ms N] [--fail-rate F] [--fail-burst N:TEXT] [--cut-burst N:TEXT]
 //!     [--drop-after-bytes N] [--token-lifetime SECS] [--require-pkce] [--token-delay-ms N]
 //!     [--job-delay-ms N] [--seed N] [--edition enterprise|community] [--seed-users N]
-//!     [--refuse-unsigned-payload]
+//!     [--refuse-unsigned-payload] [--reset-connections N:M]
 //! cells-devserver token --root DIR -u USER [-e 90d]
 //! ```
 //! See README.md for what is served.
@@ -48,7 +48,7 @@ const USAGE: &str = "usage:
       [--latency-ms N] [--fail-rate F] [--fail-burst N:TEXT] [--cut-burst N:TEXT]
       [--drop-after-bytes N] [--token-lifetime SECS] [--require-pkce] [--token-delay-ms N]
       [--job-delay-ms N] [--seed N] [--edition enterprise|community] [--seed-users N]
-      [--refuse-unsigned-payload]
+      [--refuse-unsigned-payload] [--reset-connections N:M]
   cells-devserver token --root DIR -u USER [-e 90d]   (-e: Ns|Nm|Nh|Nd, may be negative)";
 
 fn die(msg: &str) -> ! {
@@ -73,6 +73,15 @@ fn burst(flag: &str, v: Option<String>) -> (u64, String) {
     match v.split_once(':') {
         Some((n, text)) if !text.is_empty() => (num(flag, Some(n.to_string())), text.into()),
         _ => die(&format!("{flag} takes N:TEXT, not {v}")),
+    }
+}
+
+/// `N:M` of `--reset-connections`.
+fn window(flag: &str, v: Option<String>) -> (u64, u64) {
+    let v = v.unwrap_or_else(|| die(&format!("{flag} needs a value")));
+    match v.split_once(':') {
+        Some((n, m)) => (num(flag, Some(n.into())), num(flag, Some(m.into()))),
+        None => die(&format!("{flag} takes N:M, not {v}")),
     }
 }
 
@@ -159,6 +168,7 @@ fn serve(args: Vec<String>) {
         edition: Edition::Enterprise,
         seed_users: 0,
         refuse_unsigned_payload: false,
+        reset_connections: None,
     };
     let mut root = None;
     while let Some(a) = it.next() {
@@ -186,6 +196,7 @@ fn serve(args: Vec<String>) {
             }
             "--seed-users" => cfg.seed_users = num(&a, it.next()),
             "--refuse-unsigned-payload" => cfg.refuse_unsigned_payload = true,
+            "--reset-connections" => cfg.reset_connections = Some(window(&a, it.next())),
             _ => die(&format!("unknown argument {a}")),
         }
     }
@@ -247,6 +258,8 @@ async fn run(cfg: Config) -> Result<(), StdError> {
     let scheme = if cfg.tls { "https" } else { "http" };
     let url = format!("{scheme}://127.0.0.1:{port}");
     let seed = cfg.seed;
+    let reset = cfg.reset_connections;
+    let mut accepted = 0u64;
     let (fail_bursts, cut_bursts) = (cfg.fail_bursts.clone(), cfg.cut_bursts.clone());
     let st = tokio::task::spawn_blocking(move || State::open(cfg)).await??;
     let st = Arc::new(st);
@@ -274,6 +287,15 @@ async fn run(cfg: Config) -> Result<(), StdError> {
                 continue;
             }
         };
+        accepted += 1;
+        if reset.is_some_and(|(n, m)| accepted > n && accepted <= n + m) {
+            // A zero linger makes the close a reset: the client's TLS handshake (or
+            // request) is cut as by a server going down.
+            let _ = stream.set_zero_linger();
+            eprintln!("injected connection reset #{accepted}");
+            drop(stream);
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let tls = tls.clone();

@@ -488,6 +488,9 @@ pub struct Config {
     pub seed_users: usize,
     /// S3 requests with `x-amz-content-sha256: UNSIGNED-PAYLOAD` get 403 AccessDenied.
     pub refuse_unsigned_payload: bool,
+    /// `--reset-connections N:M`: after N accepted connections, the next M are
+    /// reset at once, before any TLS handshake or request.
+    pub reset_connections: Option<(u64, u64)>,
 }
 
 pub struct Inner {
