@@ -30,8 +30,9 @@ Environment:
   BENCH_TRANSPORTS   http,https (default both)
   BENCH_CLIENTS      subset of cec,awscli,rclone,curl (default all)
   BENCH_KINDS        subset of big-up,big-down,tree-up,tree-down (default all)
-  BENCH_BASELINE     another cec binary, measured as the client `cec-base` in the same rounds
-                     (the "no regression" check on plain HTTP)
+  BENCH_BASELINE     another cec binary, measured as the client `cec-base` in the same rounds,
+                     back to back with cec as A B B A (the "no regression" check on plain
+                     HTTP; cec's rows then have two runs per round)
   BENCH_PROFILE=0    skip the perf breakdown
   BENCH_RESULTS      where to write the Markdown (default: see above)
   BENCH_NO_BUILD=1   do not run cargo build (binaries must exist)
@@ -585,7 +586,10 @@ class Bench:
             },
         }
         if BASELINE:
+            # The pair runs A B B A in each round (see `order`): a second run of each.
             out["cec-base"] = cec(BASELINE, "cec-base")
+            out["cec#2"] = cec(CEC, "cec2")
+            out["cec-base#2"] = cec(BASELINE, "cec-base2")
         return out
 
     def check(self, kind):
@@ -616,7 +620,7 @@ class Bench:
         status = "ok" if res.ok else f"FAILED ({res.note})"
         log(f"{tag}: {res.wall:.2f} s, cpu {res.cpu:.2f} s, rss {res.rss_mib:.1f} MiB, "
             f"load {load:.2f}, {status}")
-        rows.setdefault((kind, name), Row()).add(res)
+        rows.setdefault((kind, name.split("#")[0]), Row()).add(res)
 
     def profile(self, srv, lists):
         """One cec upload and download of the big file under perf: category → fraction."""
@@ -653,19 +657,15 @@ class Bench:
             srv = Server(self.tmp, transport)
             self.servers.append(srv)
             for r in range(REPEAT):
-                for tool in ("cec", "cec-base", "aws", "rclone", "curl"):
+                for tool in ("cec", "cec2", "cec-base", "cec-base2", "aws", "rclone", "curl"):
                     self.cec_mkdir(srv, f"{PREFIX}/r{r}/{tool}")
             lists = self.gateway_lists(srv)
             rows = {}
             t_start = time.time()
             for r in range(REPEAT):
                 by_client = self.specs(srv, lists, r)
-                # Each round starts with the next client: the first run of a kind meets
-                # the machine as the previous kind left it (1-4 GiB just written, cold
-                # page cache), which cost the first downloader up to 2.5x (measured).
-                turn = r % len(CLIENTS)
                 for kind in KINDS:
-                    for name in CLIENTS[turn:] + CLIENTS[:turn]:
+                    for name in order(r):
                         spec = by_client.get(name, {}).get(kind)
                         if spec is None:
                             continue
@@ -681,6 +681,23 @@ class Bench:
             report.append(Report(transport, rows, breakdown, self.size, self.tree_bytes, lists,
                                  elapsed).render())
         return "\n".join(report)
+
+
+def order(r):
+    """The clients of round r, in turn. Each round starts with the next client: the first
+    run of a kind meets the machine as the previous kind left it (1-4 GiB just written, cold
+    page cache), which cost the first downloader up to 2.5x (measured). With a baseline, cec
+    and cec-base run back to back as A B B A, so that neither gets the better place and a
+    drift during the pair cancels out (the "no regression" check compares them)."""
+    units = [c for c in CLIENTS if c != "cec-base"]
+    turn = r % len(units)
+    out = []
+    for name in units[turn:] + units[:turn]:
+        if name == "cec" and BASELINE:
+            out += ["cec", "cec-base", "cec-base#2", "cec#2"]
+        else:
+            out.append(name)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
