@@ -172,19 +172,27 @@ fn upload(s: &Session, a: &SyncArgs, rules: &Rules, local: &str, remote: &str) -
     } else {
         plan::Links::Skip
     };
-    let source = sy::walk_local(&ctx, &src, rules, links)?;
-    let dirs = folders(&source);
-    let existing = match &root {
-        Some(node) => {
-            let mut ignore = |what: String, _: Error| {
-                ctx.warn(&format!(
-                    "ignoring cells://{what} at the destination: not a valid name"
-                ))
-            };
-            plan::walk_remote(&s.client, node, &rules.descend_dest(&dirs), &mut ignore)?
-        }
-        None => Vec::new(),
-    };
+    // The destination is listed while the source is walked: which folders to
+    // list is asked of the disk, not of the walk.
+    let source_has = |rel: &str| plan::has_local_folder(&src, rel, links);
+    let (source, existing) = std::thread::scope(|sc| {
+        let walk = sc.spawn(|| sy::walk_local(&ctx, &src, rules, links));
+        let existing = match &root {
+            Some(node) => {
+                let mut ignore = |what: String, _: Error| {
+                    ctx.warn(&format!(
+                        "ignoring cells://{what} at the destination: not a valid name"
+                    ))
+                };
+                let descend = rules.descend_dest(&source_has);
+                plan::walk_remote(&s.client, node, &descend, &mut ignore)
+            }
+            None => Ok(Vec::new()),
+        };
+        let source = walk.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (source, existing)
+    });
+    let (source, existing) = (source?, existing?);
     let existing = sy::by_rel(existing);
     let hashes = sy::local_hashes(rules, &source, &existing, s.opts.files_concurrency);
     let p = sy::plan(rules, &source, &existing, &|e| hashes.get(&e.rel).cloned());
@@ -229,11 +237,12 @@ fn download(s: &Session, a: &SyncArgs, rules: &Rules, remote: &str, local: &str)
         rejected.push((what, e));
     })?;
     let dirs = folders(&source);
+    let source_has = |rel: &str| dirs.contains(rel);
     let existing = if exists {
         plan::walk_local(
             &dest,
             plan::Links::Report,
-            &rules.descend_dest(&dirs),
+            &rules.descend_dest(&source_has),
             &mut |_| {},
         )?
     } else {

@@ -154,6 +154,25 @@ fn visit(
     Ok(())
 }
 
+/// Whether the walk of `root` meets a folder at `rel` (its parent folders
+/// being walked): found without the walk, so that the destination can be
+/// listed while the source is walked.
+pub fn has_local_folder(root: &Path, rel: &str, links: Links) -> bool {
+    if rel.is_empty() {
+        return true;
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if name.starts_with('.') && name.ends_with(".cec-partial") {
+        return false;
+    }
+    let p = root.join(rel);
+    let meta = match links {
+        Links::Follow => std::fs::metadata(&p),
+        Links::Skip | Links::Report => std::fs::symlink_metadata(&p),
+    };
+    meta.is_ok_and(|m| m.is_dir())
+}
+
 /// The children of a local folder, sorted by name; leftovers of interrupted
 /// downloads are never copied, names that are not UTF-8 are reported.
 fn list_dir(path: &Path, warn: &mut dyn FnMut(String)) -> Result<Vec<(String, PathBuf)>> {
@@ -636,6 +655,44 @@ mod tests {
         let got = walk_local(&dir, Links::Follow, &|_| true, &mut |w| warnings.push(w)).unwrap();
         assert_eq!(got.len(), 5);
         assert!(warnings[0].contains("loop"), "{warnings:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn local_folders_are_found_as_the_walk_finds_them() {
+        let dir = std::env::temp_dir().join(format!("cec-has-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::create_dir_all(dir.join("a/.x.cec-partial")).unwrap();
+        std::fs::write(dir.join("a/f"), b"1").unwrap();
+        std::os::unix::fs::symlink(dir.join("a"), dir.join("link")).unwrap();
+        for links in [Links::Skip, Links::Report, Links::Follow] {
+            let walked: HashSet<String> = walk_local(&dir, links, &|_| true, &mut |_| {})
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.is_dir)
+                .map(|e| e.rel)
+                .collect();
+            let rels = [
+                "",
+                "a",
+                "a/b",
+                "a/f",
+                "a/.x.cec-partial",
+                "link",
+                "link/b",
+                "none",
+            ];
+            // Asked only of folders whose parent the walk entered.
+            let parent = |rel: &'static str| rel.rsplit_once('/').map_or("", |(p, _)| p);
+            for rel in rels.into_iter().filter(|r| walked.contains(parent(r))) {
+                assert_eq!(
+                    has_local_folder(&dir, rel, links),
+                    walked.contains(rel),
+                    "{rel} with {links:?}"
+                );
+            }
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -61,11 +61,10 @@ impl Rules {
     /// and with `--delete` those whose content must be looked at one by one.
     pub fn descend_dest<'a>(
         &'a self,
-        source_dirs: &'a HashSet<String>,
+        source_has: &'a (dyn Fn(&str) -> bool + Sync),
     ) -> impl Fn(&str) -> bool + 'a {
         move |rel: &str| {
-            self.filter.folder(rel)
-                && (source_dirs.contains(rel) || (self.delete && !self.whole_folders()))
+            self.filter.folder(rel) && ((self.delete && !self.whole_folders()) || source_has(rel))
         }
     }
 }

@@ -708,7 +708,10 @@ pub static FILES_CONCURRENCY: Flag = val(
     },
 )
 .env("CEC_FILES_CONCURRENCY")
-.def("3");
+// 6, not the reference's fixed 3: small files are bound by round trips, and six
+// lanes sent a 2,000-file tree 10-20 % faster each way for 1.5 MiB more memory
+// (docs/compatibility.md §5.6).
+.def("6");
 pub static MULTIPART_THRESHOLD: Flag = val(
     "multipart-threshold",
     None,
