@@ -292,6 +292,10 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
     tfile = work / "time.out"
     errfile = work / "client.err"
     full = [GNU_TIME, "-f", "%e %U %S %M", "-o", str(tfile), "--"] + (wrap or []) + cmd
+    # Every run starts with nothing waiting to be written back: the gigabytes the previous
+    # runs wrote would otherwise be flushed during this one (measured: the first download
+    # after the uploads took 2-3x longer and 3-4x the CPU, whoever ran it).
+    os.sync()
     with open(errfile, "wb") as err:
         t0 = time.perf_counter()
         try:
@@ -976,7 +980,10 @@ def header(cmdline):
         "time → throughput; CPU = user+sys of the client process tree (GNU time); peak RSS = "
         "maximum resident set of the client (GNU time %M); server CPU from /proc. Each row is "
         f"the median of {REPEAT} rounds in which the clients take turns, each round starting "
-        "with the next client (the largest RSS).",
+        "with the next client (the largest RSS); every run starts after a `sync`, so that no "
+        "client pays for writing back what the runs before it wrote"
+        + ("; cec and cec-base run back to back as A B B A, two runs each per round."
+           if BASELINE else "."),
         "",
         f"- Date: {now}",
         f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu}, {mem} GiB RAM, "
