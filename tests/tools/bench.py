@@ -684,6 +684,9 @@ class Bench:
             breakdown = self.profile(srv, lists)
             srv.stop()
             self.servers.remove(srv)
+            if not os.environ.get("BENCH_KEEP"):
+                # 20+ GiB of uploads per transport: gone before the next one starts.
+                shutil.rmtree(srv.root, ignore_errors=True)
             report.append(Report(transport, rows, breakdown, self.size, self.tree_bytes, lists,
                                  elapsed).render())
         return "\n".join(report)
