@@ -31,8 +31,8 @@ Environment:
   BENCH_CLIENTS      subset of cec,awscli,rclone,curl (default all)
   BENCH_KINDS        subset of big-up,big-down,tree-up,tree-down (default all)
   BENCH_BASELINE     another cec binary, measured as the client `cec-base` in the same rounds,
-                     back to back with cec as A B B A (the "no regression" check on plain
-                     HTTP; cec's rows then have two runs per round)
+                     back to back with cec as A B B A, then B A A B (the "no regression" check
+                     on plain HTTP; cec's rows then have two runs per round)
   BENCH_PROFILE=0    skip the perf breakdown
   BENCH_RESULTS      where to write the Markdown (default: see above)
   BENCH_NO_BUILD=1   do not run cargo build (binaries must exist)
@@ -590,7 +590,7 @@ class Bench:
             },
         }
         if BASELINE:
-            # The pair runs A B B A in each round (see `order`): a second run of each.
+            # The pair runs A B B A or B A A B in each round (see `order`): a second run of each.
             out["cec-base"] = cec(BASELINE, "cec-base")
             out["cec#2"] = cec(CEC, "cec2")
             out["cec-base#2"] = cec(BASELINE, "cec-base2")
@@ -715,14 +715,17 @@ def order(r):
     """The clients of round r, in turn. Each round starts with the next client: the first
     run of a kind meets the machine as the previous kind left it (1-4 GiB just written, cold
     page cache), which cost the first downloader up to 2.5x (measured). With a baseline, cec
-    and cec-base run back to back as A B B A, so that neither gets the better place and a
-    drift during the pair cancels out (the "no regression" check compares them)."""
+    and cec-base run back to back as A B B A, and B A A B in the next round, so that neither
+    gets the better place and a drift during the pair cancels out (the "no regression" check
+    compares them): the first download after another client's costs 2-2.5x, whichever cec
+    binary runs it (measured: 2.7-3.4 s against 1.34-1.41 s after rclone's)."""
     units = [c for c in CLIENTS if c != "cec-base"]
     turn = r % len(units)
     out = []
     for name in units[turn:] + units[:turn]:
         if name == "cec" and BASELINE:
-            out += ["cec", "cec-base", "cec-base#2", "cec#2"]
+            pair = ["cec", "cec-base", "cec-base#2", "cec#2"]
+            out += pair if r % 2 == 0 else [pair[1], pair[0], pair[3], pair[2]]
         else:
             out.append(name)
     return out
@@ -1008,8 +1011,8 @@ def header(cmdline):
         "client pays for writing back what the runs before it wrote, and every download "
         "after the server's copy was read once, so that every client is served from the "
         "page cache"
-        + ("; cec and cec-base run back to back as A B B A, two runs each per round."
-           if BASELINE else "."),
+        + ("; cec and cec-base run back to back, A B B A and B A A B in turn, two runs each per "
+           "round." if BASELINE else "."),
         "",
         f"- Date: {now}",
         f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu}, {mem} GiB RAM, "
