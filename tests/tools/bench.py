@@ -85,6 +85,10 @@ PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
 FULL_RUN = (SIZE_MIB == 1024 and NFILES == 2000 and set(TRANSPORTS) == {"http", "https"}
             and len(KINDS) == 4 and {"cec", "awscli", "rclone", "curl"} <= set(CLIENTS))
 
+# The folder of each client's uploads in a round (`specs`, `warm`).
+TOOL_DIR = {"cec": "cec", "cec#2": "cec2", "cec-base": "cec-base", "cec-base#2": "cec-base2",
+            "awscli": "aws", "rclone": "rclone", "curl": "curl"}
+
 # Issue 16's targets (HTTPS) and issue 5's (plain HTTP).
 RSS_LIMIT_MIB = 16
 
@@ -292,9 +296,8 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
     tfile = work / "time.out"
     errfile = work / "client.err"
     full = [GNU_TIME, "-f", "%e %U %S %M", "-o", str(tfile), "--"] + (wrap or []) + cmd
-    # Every run starts with nothing waiting to be written back: the gigabytes the previous
-    # runs wrote would otherwise be flushed during this one (measured: the first download
-    # after the uploads took 2-3x longer and 3-4x the CPU, whoever ran it).
+    # Every run starts with nothing waiting to be written back, so that no run pays for
+    # flushing the gigabytes the runs before it wrote.
     os.sync()
     with open(errfile, "wb") as err:
         t0 = time.perf_counter()
@@ -591,9 +594,9 @@ class Bench:
         }
         if BASELINE:
             # The pair runs A B B A or B A A B in each round (see `order`): a second run of each.
-            out["cec-base"] = cec(BASELINE, "cec-base")
-            out["cec#2"] = cec(CEC, "cec2")
-            out["cec-base#2"] = cec(BASELINE, "cec-base2")
+            for name, binary in (("cec-base", BASELINE), ("cec#2", CEC),
+                                 ("cec-base#2", BASELINE)):
+                out[name] = cec(binary, TOOL_DIR[name])
         return out
 
     def check(self, kind):
@@ -663,7 +666,7 @@ class Bench:
             srv = Server(self.tmp, transport)
             self.servers.append(srv)
             for r in range(REPEAT):
-                for tool in ("cec", "cec2", "cec-base", "cec-base2", "aws", "rclone", "curl"):
+                for tool in TOOL_DIR.values():
                     self.cec_mkdir(srv, f"{PREFIX}/r{r}/{tool}")
             lists = self.gateway_lists(srv)
             rows = {}
@@ -692,16 +695,10 @@ class Bench:
         return "\n".join(report)
 
 
-# The folder of each client's uploads in a round (`specs`).
-TOOL_DIR = {"cec": "cec", "cec#2": "cec2", "cec-base": "cec-base", "cec-base#2": "cec-base2",
-            "awscli": "aws", "rclone": "rclone", "curl": "curl"}
-
-
 def warm(folder):
     """Read what the server stores under folder, so that every download is served from the
-    page cache: the page cache of this machine holds a few GiB, and without this the client
-    whose upload came first in the round met a file already evicted (measured: 2.5-4 s
-    against 1.4 s for the same binary)."""
+    page cache, whoever uploaded first in the round (this machine's page cache holds a few
+    GiB, less than a round's uploads)."""
     files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
     if not files:
         die(f"nothing stored under {folder} to download")
