@@ -33,8 +33,9 @@
 //! --delete` can be measured against `cec sync --delete`). Not implemented: CopyObject.
 //!
 //! Bytes move in 1 MiB blocks on blocking threads; objects are never held in memory. New content is
-//! written to a staging file under `Host::data_dir()/s3/` and renamed onto the path from
-//! `Host::resolve_object`, then `Host::object_written` is called.
+//! written to a staging file under `Host::data_dir()/s3/` (a multipart upload's parts: see
+//! `parts.rs`) and renamed onto the path from `Host::resolve_object`, then
+//! `Host::object_written` is called. Body MD5s are computed by `md5pool.rs`.
 //!
 //! Refusals: unknown/expired token → `UnauthorizedAccess` (401, like current Cells
 //! gateways); bad signature → `SignatureDoesNotMatch` (403); `Denied::Forbidden` →
@@ -61,6 +62,8 @@ use serde::{Deserialize, Serialize};
 use crate::host::{Denied, Host};
 
 mod listing;
+mod md5pool;
+mod parts;
 
 /// The S3 secret shared by every access key (= token).
 pub const GATEWAY_SECRET: &str = "gatewaysecret";
@@ -299,19 +302,39 @@ fn etag(v: String) -> ETag {
 /// Drain `body` into a new file at `path` (created/truncated) in ≥1 MiB writes.
 /// Returns (MD5 digest, byte count). On any error the file is removed.
 async fn write_body(body: Option<StreamingBlob>, path: &Path) -> S3Result<([u8; 16], u64)> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let p = path.to_owned();
+    let out = drain_body(body, u64::MAX, move || std::fs::File::create(&p)).await;
+    if out.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    out
+}
+
+/// Drain `body` into the file `open` returns (already placed where the bytes go), on a
+/// blocking thread, refusing more than `limit` bytes. Returns (MD5 digest, byte count).
+async fn drain_body(
+    body: Option<StreamingBlob>,
+    limit: u64,
+    open: impl FnOnce() -> io::Result<std::fs::File> + Send + 'static,
+) -> S3Result<([u8; 16], u64)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let writer = tokio::task::spawn_blocking(move || -> io::Result<([u8; 16], u64)> {
-        let mut f = std::fs::File::create(&p)?;
-        let mut md5 = Md5::new();
+        let mut f = open()?;
+        let mut md5 = md5pool::BodyMd5::new();
         let mut n = 0u64;
         while let Some(b) = rx.blocking_recv() {
+            n += b.len() as u64;
+            if n > limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "body longer than declared",
+                ));
+            }
             md5.update(&b);
             f.write_all(&b)?;
-            n += b.len() as u64;
         }
         f.flush()?;
-        Ok((md5.finalize().into(), n))
+        Ok((md5.finish(), n))
     });
     let mut failure: Option<S3Error> = None;
     if let Some(mut body) = body {
@@ -339,16 +362,16 @@ async fn write_body(body: Option<StreamingBlob>, path: &Path) -> S3Result<([u8; 
     }
     drop(tx);
     let res = writer.await.map_err(join_err);
-    let out = match (failure, res) {
+    match (failure, res) {
         (Some(e), _) => Err(e),
         (None, Err(e)) => Err(e),
+        (None, Ok(Err(e))) if e.kind() == io::ErrorKind::InvalidData => Err(s3_error!(
+            IncompleteBody,
+            "The body is longer than its declared length."
+        )),
         (None, Ok(Err(e))) => Err(io_err(e)),
         (None, Ok(Ok(v))) => Ok(v),
-    };
-    if out.is_err() {
-        let _ = std::fs::remove_file(path);
     }
-    out
 }
 
 /// A byte stream fed by a blocking reader thread, 1 MiB per item.
@@ -816,47 +839,6 @@ const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
     .remove(b'~')
     .remove(b'/');
 
-fn part_name(n: i32) -> String {
-    format!("part-{n:05}")
-}
-
-struct PartInfo {
-    number: i32,
-    size: u64,
-    md5_hex: String,
-    modified: SystemTime,
-}
-
-fn list_parts_in(dir: &Path) -> io::Result<Vec<PartInfo>> {
-    let mut parts = Vec::new();
-    for ent in std::fs::read_dir(dir)? {
-        let ent = ent?;
-        let name = ent.file_name().to_string_lossy().into_owned();
-        let Some(num) = name
-            .strip_prefix("part-")
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if name.len() != 10 {
-            continue;
-        }
-        let md = ent.metadata()?;
-        let md5_hex = match std::fs::read_to_string(dir.join(format!("{name}.md5"))) {
-            Ok(s) => s.trim().to_owned(),
-            Err(_) => continue, // part being replaced
-        };
-        parts.push(PartInfo {
-            number: num,
-            size: md.len(),
-            md5_hex,
-            modified: md.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        });
-    }
-    parts.sort_by_key(|p| p.number);
-    Ok(parts)
-}
-
 fn unquote(e: &ETag) -> String {
     e.value().trim_matches('"').to_ascii_lowercase()
 }
@@ -1126,29 +1108,28 @@ impl S3 for Gateway {
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
-        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
-        let name = part_name(input.part_number);
-        let tmp = d.join(format!("{name}.tmp-{}", uuid::Uuid::new_v4().simple()));
-        let (digest, size) = write_body(input.body, &tmp).await?;
-        if let Some(len) = input.content_length {
-            if len >= 0 && len as u64 != size {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(s3_error!(IncompleteBody));
-            }
-        }
-        if !content_md5_matches(input.content_md5.as_deref(), &digest) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(bad_digest());
-        }
-        let hexd = hex::encode(digest);
-        // Replace a previous upload of the same part: md5 first removed, then data, then md5.
-        let md5_path = d.join(format!("{name}.md5"));
-        let _ = std::fs::remove_file(&md5_path);
-        std::fs::rename(&tmp, d.join(&name)).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
+        let up = parts::Upload::new(self.upload_dir(&input.upload_id, &login, &input.key)?);
+        let n = input.part_number;
+        let len = input.content_length.and_then(|l| u64::try_from(l).ok());
+        let target = up.target(n, len).map_err(io_err)?;
+        let limit = parts::Upload::limit(&target);
+        let opened = up.open(&target).map_err(|e| {
+            up.release(n, &target);
             io_err(e)
         })?;
-        std::fs::write(&md5_path, &hexd).map_err(io_err)?;
+        let written = drain_body(input.body, limit, move || Ok(opened)).await;
+        let checked = written.and_then(|(digest, size)| {
+            if len.is_some_and(|l| l != size) {
+                return Err(s3_error!(IncompleteBody));
+            }
+            if !content_md5_matches(input.content_md5.as_deref(), &digest) {
+                return Err(bad_digest());
+            }
+            Ok(hex::encode(digest))
+        });
+        let hexd = checked
+            .and_then(|h| up.commit(n, &target, &h).map(|()| h).map_err(io_err))
+            .inspect_err(|_| up.release(n, &target))?;
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(etag(hexd)),
             ..Default::default()
@@ -1162,16 +1143,17 @@ impl S3 for Gateway {
         let login = self.login(req.credentials.as_ref())?;
         let input = req.input;
         check_bucket(&input.bucket)?;
-        let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        let up = parts::Upload::new(self.upload_dir(&input.upload_id, &login, &input.key)?);
         let max = input.max_parts.unwrap_or(1000).clamp(1, 1000) as usize;
         let marker = input.part_number_marker.unwrap_or(0);
-        let all: Vec<PartInfo> = list_parts_in(&d)
+        let all: Vec<parts::PartInfo> = up
+            .parts()
             .map_err(io_err)?
             .into_iter()
             .filter(|p| p.number > marker)
             .collect();
         let truncated = all.len() > max;
-        let page: Vec<PartInfo> = all.into_iter().take(max).collect();
+        let page: Vec<parts::PartInfo> = all.into_iter().take(max).collect();
         let next = page.last().map(|p| p.number);
         let parts = page
             .into_iter()
@@ -1205,6 +1187,7 @@ impl S3 for Gateway {
         let input = req.input;
         check_bucket(&input.bucket)?;
         let d = self.upload_dir(&input.upload_id, &login, &input.key)?;
+        let up = parts::Upload::new(d.clone());
         let wanted = input
             .multipart_upload
             .and_then(|m| m.parts)
@@ -1215,8 +1198,8 @@ impl S3 for Gateway {
                 "You must specify at least one part"
             ));
         }
-        let have = list_parts_in(&d).map_err(io_err)?;
-        let mut chosen: Vec<&PartInfo> = Vec::new();
+        let have = up.parts().map_err(io_err)?;
+        let mut chosen: Vec<parts::PartInfo> = Vec::new();
         let mut last = 0;
         for w in &wanted {
             let n = w.part_number.unwrap_or(0);
@@ -1238,7 +1221,7 @@ impl S3 for Gateway {
                 Some(e) if unquote(e) == p.md5_hex => {}
                 _ => return Err(invalid()),
             }
-            chosen.push(p);
+            chosen.push(p.clone());
         }
         for p in &chosen[..chosen.len() - 1] {
             if p.size < MIN_PART_SIZE {
@@ -1258,19 +1241,11 @@ impl S3 for Gateway {
         }
         let e = format!("{}-{}", hex::encode(md5.finalize()), chosen.len());
         let staging = self.staging_file()?;
-        let files: Vec<PathBuf> = chosen.iter().map(|p| d.join(part_name(p.number))).collect();
         let (st, dst) = (staging.clone(), path.clone());
         let assembled = tokio::task::spawn_blocking(move || -> io::Result<()> {
-            let res = (|| {
-                let mut out = std::fs::File::create(&st)?;
-                for f in &files {
-                    let mut inp = std::fs::File::open(f)?;
-                    io::copy(&mut inp, &mut out)?; // copy_file_range on Linux
-                }
-                out.flush()?;
-                drop(out);
-                move_into_place(&st, &dst)
-            })();
+            let res = up
+                .assemble(&chosen, &st)
+                .and_then(|object| move_into_place(&object, &dst));
             if res.is_err() {
                 let _ = std::fs::remove_file(&st);
             }

@@ -243,6 +243,39 @@ def _():
     assert s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() == b"a" * 10
 
 
+@check("multipart: parts in any order, sent again, of mixed sizes or a subset, make the right object")
+def _():
+    MiB = 1024 * 1024
+    def upload(k, sends, complete):
+        """sends: (number, bytes) in sending order; complete: the numbers to complete with."""
+        uid = s3.create_multipart_upload(Bucket=BUCKET, Key=k)["UploadId"]
+        etags, latest = {}, {}
+        for n, body in sends:
+            etags[n] = s3.upload_part(Bucket=BUCKET, Key=k, UploadId=uid, PartNumber=n, Body=body)["ETag"]
+            assert etags[n] == '"%s"' % hashlib.md5(body).hexdigest()
+            latest[n] = body
+        lp = s3.list_parts(Bucket=BUCKET, Key=k, UploadId=uid)["Parts"]
+        assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in lp] == \
+            [(n, len(latest[n]), etags[n]) for n in sorted(latest)], lp
+        s3.complete_multipart_upload(Bucket=BUCKET, Key=k, UploadId=uid, MultipartUpload={
+            "Parts": [{"ETag": etags[n], "PartNumber": n} for n in complete]})
+        got = s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()
+        want = b"".join(latest[n] for n in complete)
+        assert len(got) == len(want) and got == want, (k, len(got), len(want))
+    a, b, c, d = (os.urandom(5 * MiB) for _ in range(4))
+    tail = os.urandom(777)
+    # even parts, the last one first: it fixes the wrong slot size, the others are copied
+    upload(PREFIX + "/mp-tail-first.bin", [(3, tail), (1, a), (2, b)], [1, 2, 3])
+    # even parts out of order, one sent again with other bytes: the later bytes count
+    upload(PREFIX + "/mp-resent.bin", [(2, b), (1, a), (3, tail), (2, c)], [1, 2, 3])
+    # mixed sizes
+    upload(PREFIX + "/mp-mixed.bin", [(2, b), (1, a + tail), (3, c[:MiB])], [1, 2, 3])
+    # a subset of the parts, with a gap
+    upload(PREFIX + "/mp-subset.bin", [(1, a), (2, b), (3, c), (4, d)], [1, 3, 4])
+    # a subset that ends early: what lies beyond is not part of the object
+    upload(PREFIX + "/mp-prefix.bin", [(1, a), (2, b), (3, c)], [1, 2])
+
+
 @check("abort multipart upload")
 def _():
     k = PREFIX + "/aborted.bin"
