@@ -2,7 +2,7 @@
 //! for background jobs (copy, move, delete) with a timeout and their REAL
 //! final status.
 //!
-//! Differences from the reference (docs/compatibility.md §4.8): a job that fails,
+//! Differences from the reference (docs/compatibility.md §4.9): a job that fails,
 //! is interrupted or reports an unknown status is an error; a job that
 //! disappears (user jobs are `AutoClean` and vanish once done) is reported
 //! as [`JobEnd::Vanished`] so the caller can verify the result itself (e.g.

@@ -28,6 +28,11 @@ impl Parsed {
         self.args.first().cloned()
     }
 
+    /// The positional arguments as remote paths (see [`remote`]).
+    fn remote_args(&self) -> Vec<String> {
+        self.args.iter().map(|a| remote(a)).collect()
+    }
+
     /// The hidden legacy spellings (`cec configure ...`, `cec version isvalid`).
     fn deprecated(&self) -> bool {
         self.cmd.path.starts_with("version ") || self.cmd.path.starts_with("configure")
@@ -50,6 +55,15 @@ impl Parsed {
             deprecated: self.deprecated(),
         })))
     }
+}
+
+/// A remote path as typed: scp's spellings `cells://ws/dir` and `cells//ws/dir` are
+/// accepted wherever a remote path is, and mean `ws/dir` (no workspace is named `cells:`).
+fn remote(path: &str) -> String {
+    path.strip_prefix("cells://")
+        .or_else(|| path.strip_prefix("cells//"))
+        .unwrap_or(path)
+        .to_owned()
 }
 
 pub fn clear(p: &Parsed) -> Result<Command> {
@@ -122,7 +136,8 @@ pub fn config_use(p: &Parsed) -> Result<Command> {
 }
 
 fn cp_mv(p: &Parsed) -> CpMvArgs {
-    let (target, sources) = p.args.split_last().expect("at least 2 arguments");
+    let args = p.remote_args();
+    let (target, sources) = args.split_last().expect("at least 2 arguments");
     CpMvArgs {
         sources: sources.to_vec(),
         target: target.clone(),
@@ -218,7 +233,7 @@ pub fn ls(p: &Parsed) -> Result<Command> {
         return Err(p.usage("--recursive prints full paths (or --json): it does not go with --details, --exists or --format"));
     }
     Ok(Command::Ls(LsArgs {
-        path: p.first(),
+        path: p.first().map(|a| remote(&a)),
         recursive: v.recursive,
         details: v.details,
         raw: v.raw,
@@ -229,7 +244,7 @@ pub fn ls(p: &Parsed) -> Result<Command> {
 }
 
 pub fn meta_get(p: &Parsed) -> Result<Command> {
-    let path = p.v.meta_path.clone().unwrap_or_default();
+    let path = remote(p.v.meta_path.as_deref().unwrap_or_default());
     if !p.v.all && path.is_empty() {
         return Err(p.usage("missing --path PATH (or --all)"));
     }
@@ -243,7 +258,7 @@ pub fn meta_get(p: &Parsed) -> Result<Command> {
 
 pub fn meta_set(p: &Parsed) -> Result<Command> {
     let v = &p.v;
-    let path = v.meta_path.clone().unwrap_or_default();
+    let path = remote(v.meta_path.as_deref().unwrap_or_default());
     if path.is_empty() {
         return Err(p.usage("missing --path PATH"));
     }
@@ -286,13 +301,13 @@ pub fn meta_set(p: &Parsed) -> Result<Command> {
 
 pub fn mkdir(p: &Parsed) -> Result<Command> {
     Ok(Command::Mkdir(MkdirArgs {
-        paths: p.args.clone(),
+        paths: p.remote_args(),
     }))
 }
 
 pub fn rm(p: &Parsed) -> Result<Command> {
     Ok(Command::Rm(RmArgs {
-        paths: p.args.clone(),
+        paths: p.remote_args(),
         force: p.v.force,
         permanently: p.v.permanently,
     }))
@@ -304,13 +319,8 @@ pub fn scp(p: &Parsed) -> Result<Command> {
 }
 
 pub fn cat(p: &Parsed) -> Result<Command> {
-    let path = p.arg(0);
-    let remote = if path.starts_with("cells:/") {
-        path
-    } else {
-        format!("cells://{}", path.trim_start_matches('/'))
-    };
-    Ok(Command::Cat(scp_args(p, vec![remote], "-".into())))
+    let path = format!("cells://{}", remote(&p.arg(0)).trim_start_matches('/'));
+    Ok(Command::Cat(scp_args(p, vec![path], "-".into())))
 }
 
 pub fn sync(p: &Parsed) -> Result<Command> {
@@ -382,7 +392,7 @@ pub fn share(p: &Parsed) -> Result<Command> {
     }
     let password = given.pop().or_else(|| v.link_password.clone());
     Ok(Command::Share(ShareArgs {
-        path: p.arg(0),
+        path: remote(&p.arg(0)),
         password,
         expire_days: v.expire_days,
         max_downloads: v.max_downloads,

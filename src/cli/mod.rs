@@ -583,6 +583,31 @@ mod tests {
     }
 
     #[test]
+    fn remote_paths_lose_the_scp_prefix() {
+        match p(&["ls", "cells://ws/a"]).unwrap().command {
+            Command::Ls(l) => assert_eq!(l.path.as_deref(), Some("ws/a")),
+            _ => panic!(),
+        }
+        match p(&["rm", "-f", "cells//ws/a", "ws/b", "cells:/x"])
+            .unwrap()
+            .command
+        {
+            Command::Rm(r) => assert_eq!(r.paths, ["ws/a", "ws/b", "cells:/x"]),
+            _ => panic!(),
+        }
+        match p(&["mv", "cells://ws/a", "cells//ws/b"]).unwrap().command {
+            Command::Mv(m) => {
+                assert_eq!((m.sources, m.target), (vec!["ws/a".into()], "ws/b".into()))
+            }
+            _ => panic!(),
+        }
+        match p(&["cat", "cells//ws/a"]).unwrap().command {
+            Command::Cat(c) => assert_eq!(c.sources, ["cells://ws/a"]),
+            _ => panic!(),
+        }
+    }
+
+    #[test]
     fn short_clusters() {
         match p(&["tools", "hash", "-rf", "x"]).unwrap().command {
             Command::Tools(ToolsCmd::Hash { file, raw, .. }) => {

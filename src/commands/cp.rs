@@ -1,5 +1,5 @@
 //! `cec cp SOURCE... TARGET` and, through [`copy_or_move`], `cec mv`
-//! (docs/compatibility.md §4.1, §4.2, §4.8).
+//! (docs/compatibility.md §4.1, §4.2, §4.9).
 //!
 //! Target rule (does not depend on a trailing `/`):
 //! - TARGET exists and is a folder → the sources go INTO it

@@ -387,6 +387,53 @@ fn mkdir_parents_trim_exists() {
         .assert_code(2);
 }
 
+/// scp's spellings of a remote path, `cells://ws/dir` and `cells//ws/dir`, work in every
+/// command that takes one, and mean the same as `ws/dir`.
+#[test]
+fn remote_paths_take_the_scp_prefix() {
+    let dir = fresh("t-prefix");
+    let (a, b) = (format!("cells://{dir}/a"), format!("cells//{dir}/b"));
+    cec("admin").args(["mkdir", &a, &b]).run().assert_ok();
+    assert!(exists(&format!("{dir}/a")) && exists(&format!("{dir}/b")));
+    assert_eq!(ls_names(&format!("cells://{dir}")), ls_names(&dir));
+    assert_eq!(ls_names(&format!("cells//{dir}")), ls_names(&dir));
+    assert!(ls_names(&dir).contains("a"), "{:?}", ls_names(&dir));
+    cec("admin")
+        .args(["ls", "--exists", &format!("cells://{dir}/a")])
+        .run()
+        .assert_ok();
+    cec("admin")
+        .args(["cp", &a, &format!("cells://{dir}/b")])
+        .run()
+        .assert_ok();
+    assert!(exists(&format!("{dir}/b/a")));
+    cec("admin")
+        .args([
+            "mv",
+            &format!("cells://{dir}/b/a"),
+            &format!("cells//{dir}/moved"),
+        ])
+        .run()
+        .assert_ok();
+    assert!(exists(&format!("{dir}/moved")) && !exists(&format!("{dir}/b/a")));
+    let out = cec("admin")
+        .args(["share", "--json", &format!("cells://{dir}/moved")])
+        .run();
+    out.assert_ok();
+    assert!(out.stdout.contains("/public/"), "{out}");
+    cec("admin")
+        .args(["rm", "-f", "-p", &a, &format!("cells//{dir}/moved")])
+        .run()
+        .assert_ok();
+    assert!(!exists(&format!("{dir}/a")) && !exists(&format!("{dir}/moved")));
+    // a path that is not there still says so, without the prefix
+    cec("admin")
+        .args(["rm", "-f", &format!("cells://{dir}/gone")])
+        .run()
+        .assert_code(4)
+        .assert_stderr_contains(&format!("{dir}/gone: no such file or folder"));
+}
+
 // ------------------------------------------------------------------------------------ rm
 
 #[test]
