@@ -79,14 +79,21 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let git_dir = Path::new(&manifest).join(".git");
-    if git_dir.join("HEAD").exists() {
-        // Rebuild the version info when HEAD moves.
-        println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
-        if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
-            if let Some(r) = head.trim().strip_prefix("ref: ") {
-                let p = git_dir.join(r);
-                if p.exists() {
-                    println!("cargo:rerun-if-changed={}", p.display());
+    if git_dir.exists() {
+        // Rebuild the version info when HEAD moves. Git says where HEAD and its branch
+        // are: in a worktree `.git` is a file, and branches live in the main repository.
+        let git_path = |p: &str| {
+            run("git", &["-C", &manifest, "rev-parse", "--git-path", p])
+                .map(|r| Path::new(&manifest).join(r.trim()))
+        };
+        if let Some(head) = git_path("HEAD") {
+            println!("cargo:rerun-if-changed={}", head.display());
+            let branch = std::fs::read_to_string(&head).ok();
+            if let Some(r) = branch.as_deref().and_then(|h| h.trim().strip_prefix("ref: ")) {
+                for p in [git_path(r), git_path("packed-refs")].into_iter().flatten() {
+                    if p.exists() {
+                        println!("cargo:rerun-if-changed={}", p.display());
+                    }
                 }
             }
         }

@@ -39,12 +39,26 @@ Environment:
   BENCH_NO_INSTALL=1 do not install missing tools (apt rclone/time/curl/linux-perf, pip awscli)
   BENCH_KEEP=1       keep the temporary directory (printed) instead of removing it
   BENCH_TMPDIR       parent of the temporary directory (default $TMPDIR or /tmp)
+  BENCH_HEADROOM_GIB memory left to the page cache and the processes while the rest is held
+                     (default 4; 0 = hold nothing): see "Memory" below
+
+Memory: on a virtual machine whose host takes back the guest's free pages (this one, and
+Firecracker or any balloon with free page reporting), the first write to a page the host took
+back costs a fault in the host: writing 1 GiB into the page cache then costs several times the
+CPU it costs on memory the machine already uses (measured here with dd: about 3 s of kernel
+CPU against 0.4 s). That cost falls on whichever process allocates, the dev server when it
+receives, the client when it downloads, and it swamped the differences between the clients.
+A long-running machine has its memory full of page cache and recycles it, so the bench holds
+all but BENCH_HEADROOM_GIB of the available memory (an anonymous mapping, touched once), fills
+the headroom with a scratch file, and measures the cost of writing 1 GiB before and after: the
+report gives both.
 
 The clients get their credentials through the environment or stdin, never argv.
 """
 
 import datetime
 import hashlib
+import mmap
 import os
 import platform
 import random
@@ -82,6 +96,7 @@ ALL_CLIENTS = ["cec"] + (["cec-base"] if BASELINE else []) + ["awscli", "rclone"
 WANTED = os.environ.get("BENCH_CLIENTS", "cec,awscli,rclone,curl").split(",")
 CLIENTS = [c for c in ALL_CLIENTS if c == "cec-base" or c in WANTED]
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+HEADROOM_GIB = float(os.environ.get("BENCH_HEADROOM_GIB", "4"))
 FULL_RUN = (SIZE_MIB == 1024 and NFILES == 2000 and set(TRANSPORTS) == {"http", "https"}
             and len(KINDS) == 4 and {"cec", "awscli", "rclone", "curl"} <= set(CLIENTS))
 
@@ -394,6 +409,69 @@ def perf_breakdown(data_file):
 # The run
 
 
+def mem_available():
+    for ln in Path("/proc/meminfo").read_text().splitlines():
+        if ln.startswith("MemAvailable:"):
+            return int(ln.split()[1]) * 1024
+    return 0
+
+
+def write_cost(path):
+    """CPU seconds (user+sys, GNU time) of writing 1 GiB of zeros into the page cache at path
+    (the file is kept: it becomes clean page cache after the next sync)."""
+    res = measure(["dd", "if=/dev/zero", f"of={path}", "bs=1M", "count=1024", "status=none"],
+                  None, path.parent)
+    return res.cpu if res.ok else None
+
+
+class MemoryHold:
+    """Keeps the machine's memory full, as on a long-running machine (see "Memory" in the
+    module docs): holds all but the headroom, then fills the headroom with scratch files."""
+
+    def __init__(self, tmp):
+        self.map = None
+        self.held = 0
+        self.before = self.after = None
+        if HEADROOM_GIB <= 0:
+            return
+        # Three GiB in a row: the first ones may still land on pages freed a moment ago.
+        self.before = [write_cost(tmp / f"scratch-before-{i}") for i in range(3)]
+        n = (mem_available() - int(HEADROOM_GIB * GIB)) // MIB * MIB
+        if n > 0:
+            log(f"holding {n / GIB:.1f} GiB of memory, leaving {HEADROOM_GIB:g} GiB")
+            self.map = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            one = b"\1" * MIB
+            for off in range(0, n, MIB):
+                self.map[off:off + MIB] = one
+            self.held = n
+        for i in range(max(1, int(HEADROOM_GIB))):
+            write_cost(tmp / f"scratch-{i}")
+        self.after = write_cost(tmp / "scratch-after")
+        log(f"writing 1 GiB into the page cache: {self.before_text()} s of CPU before, "
+            f"{fmt(self.after)} s with the memory held")
+
+    def before_text(self):
+        return ", ".join(fmt(c) for c in self.before or [])
+
+    def release(self):
+        if self.map is not None:
+            self.map.close()
+            self.map = None
+
+    def note(self):
+        if HEADROOM_GIB <= 0:
+            return ("Memory: not held (BENCH_HEADROOM_GIB=0): the cost of writing into pages "
+                    "the host took back falls on whichever process allocates.")
+        return (f"Memory: {self.held / GIB:.1f} GiB held for the whole run, "
+                f"{HEADROOM_GIB:g} GiB left to the page cache and the processes and filled "
+                "with scratch files first, so that the page cache recycles pages, as on a "
+                "long-running machine. Writing 1 GiB into the page cache (dd) cost "
+                f"{self.before_text()} s of CPU for three GiB in a row before the hold, and "
+                f"{fmt(self.after)} s with it: on this virtual machine, a page the host took "
+                "back costs a fault in the host at its first write, whichever process makes "
+                "it, and the hold keeps every run on recycled pages.")
+
+
 class Server:
     """The dev server of one transport."""
 
@@ -441,8 +519,11 @@ class Bench:
         base = os.environ.get("BENCH_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
         self.tmp = Path(tempfile.mkdtemp(prefix="cec-bench-", dir=base))
         self.servers = []
+        self.memory = None
 
     def stop(self):
+        if self.memory is not None:
+            self.memory.release()
         for s in self.servers:
             s.stop()
         self.servers = []
@@ -614,6 +695,8 @@ class Bench:
         log(f"{tag} ...")
         if kind.endswith("-down"):
             warm(srv.root / "data" / "common" / PREFIX.split("/", 1)[1] / f"r{r}" / TOOL_DIR[name])
+        else:
+            warm(self.big if kind == "big-up" else self.tree)
         load = os.getloadavg()[0]
         before = srv.cpu()
         res = measure(cmd, env, self.tmp, stdin_text)
@@ -661,6 +744,7 @@ class Bench:
 
     def run(self):
         self.prepare()
+        self.memory = MemoryHold(self.tmp)
         report = []
         for transport in TRANSPORTS:
             srv = Server(self.tmp, transport)
@@ -695,13 +779,13 @@ class Bench:
         return "\n".join(report)
 
 
-def warm(folder):
-    """Read what the server stores under folder, so that every download is served from the
-    page cache, whoever uploaded first in the round (this machine's page cache holds a few
-    GiB, less than a round's uploads)."""
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file()]
+def warm(path):
+    """Read the file at path, or every file under it, so that a run is served from the page
+    cache: a download from the server's copy, an upload from its source, whoever ran before
+    it (the page cache holds a few GiB, less than a round's transfers)."""
+    files = [path] if path.is_file() else [p for p in sorted(path.rglob("*")) if p.is_file()]
     if not files:
-        die(f"nothing stored under {folder} to download")
+        die(f"nothing stored under {path} to read")
     for p in files:
         with open(p, "rb") as f:
             while f.read(8 * MIB):
@@ -714,8 +798,9 @@ def order(r):
     page cache), which cost the first downloader up to 2.5x (measured). With a baseline, cec
     and cec-base run back to back as A B B A, and B A A B in the next round, so that neither
     gets the better place and a drift during the pair cancels out (the "no regression" check
-    compares them): the first download after another client's costs 2-2.5x, whichever cec
-    binary runs it (measured: 2.7-3.4 s against 1.34-1.41 s after rclone's)."""
+    compares them). Without the memory hold, the first download after another client's cost
+    2-2.5x, whichever cec binary ran it (2.7-3.4 s against 1.34-1.41 s after rclone's): it
+    met the pages the host had taken back (see "Memory")."""
     units = [c for c in CLIENTS if c != "cec-base"]
     turn = r % len(units)
     out = []
@@ -973,7 +1058,7 @@ def cec_version(binary=CEC):
         return "?"
 
 
-def header(cmdline):
+def header(cmdline, memory=None):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     cpu = "?"
     try:
@@ -1016,6 +1101,7 @@ def header(cmdline):
         f"{platform.system()} {platform.release()}",
         f"- Command: `{cmdline}`",
         f"- Versions: {'; '.join(versions)}",
+        f"- {memory.note() if memory else 'Memory: not held.'}",
         "",
     ]
     return "\n".join(lines)
@@ -1046,7 +1132,7 @@ def main():
         sys.exit(130)
     finally:
         bench.stop()
-    text = header(cmdline) + "\n" + table + "\n"
+    text = header(cmdline, bench.memory) + "\n" + table + "\n"
     print()
     print(text)
     dest = os.environ.get("BENCH_RESULTS")

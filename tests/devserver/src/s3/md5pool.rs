@@ -16,7 +16,7 @@ use md5::{Digest, Md5};
 
 /// Most bytes queued for hashing; a body that gets further ahead waits (its sender
 /// blocks), so memory stays bounded whatever the clients send.
-const MAX_QUEUED: usize = 32 << 20;
+const MAX_QUEUED: usize = 16 << 20;
 
 enum Msg {
     Data(usize, Bytes),
@@ -34,7 +34,7 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let (tx, rx) = mpsc::sync_channel(64);
+        let (tx, rx) = mpsc::sync_channel(16);
         std::thread::Builder::new()
             .name("md5-lanes".into())
             .spawn(move || run(rx))
