@@ -89,7 +89,10 @@ fn main() {
         if let Some(head) = git_path("HEAD") {
             println!("cargo:rerun-if-changed={}", head.display());
             let branch = std::fs::read_to_string(&head).ok();
-            if let Some(r) = branch.as_deref().and_then(|h| h.trim().strip_prefix("ref: ")) {
+            if let Some(r) = branch
+                .as_deref()
+                .and_then(|h| h.trim().strip_prefix("ref: "))
+            {
                 for p in [git_path(r), git_path("packed-refs")].into_iter().flatten() {
                     if p.exists() {
                         println!("cargo:rerun-if-changed={}", p.display());

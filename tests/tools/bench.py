@@ -1010,7 +1010,7 @@ class Report:
                 f"Client and dev server share the machine's {cores} CPUs. Per GiB uploaded, the "
                 f"server spent {srv:.1f} s of CPU for cec and {aws_srv:.1f} s for awscli "
                 f"(receiving, {'TLS, ' if self.t == 'https' else ''}checking the payload hash "
-                f"when signed, the MD5 ETags, writing the parts, joining them, indexing); cec "
+                f"when signed, the MD5 ETags, writing the parts, joining them (a rename when they are even), indexing); cec "
                 f"itself {cec:.1f} s, awscli {aws:.1f} s. With both CPUs busy, one GiB costs at "
                 f"least (client + server) / {cores} s of wall time: "
                 f"{(cec + srv) / cores:.2f} s for cec, {(aws + aws_srv) / cores:.2f} s for "
