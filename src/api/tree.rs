@@ -223,6 +223,13 @@ pub fn clean_path(p: &str) -> String {
         .join("/")
 }
 
+/// The path after scp's remote prefix `cells://` (or `cells//`, the spelling shells
+/// complete), or `None` for a path without one.
+pub fn remote_part(s: &str) -> Option<&str> {
+    s.strip_prefix("cells://")
+        .or_else(|| s.strip_prefix("cells//"))
+}
+
 /// Last path element (`""` for the root).
 pub fn base_name(p: &str) -> &str {
     let p = p.trim_end_matches('/');

@@ -60,8 +60,7 @@ impl Parsed {
 /// A remote path as typed: scp's spellings `cells://ws/dir` and `cells//ws/dir` are
 /// accepted wherever a remote path is, and mean `ws/dir` (no workspace is named `cells:`).
 fn remote(path: &str) -> String {
-    path.strip_prefix("cells://")
-        .or_else(|| path.strip_prefix("cells//"))
+    crate::api::tree::remote_part(path)
         .unwrap_or(path)
         .to_owned()
 }

@@ -42,14 +42,9 @@ pub enum Direction {
     Download { remote: String, local: String },
 }
 
-pub(crate) fn remote_part(s: &str) -> Option<&str> {
-    s.strip_prefix("cells://")
-        .or_else(|| s.strip_prefix("cells//"))
-}
-
 /// Direction detection: exactly one side must carry a `cells://`/`cells//` prefix.
 pub fn direction(source: &str, target: &str) -> Result<Direction> {
-    match (remote_part(source), remote_part(target)) {
+    match (tree::remote_part(source), tree::remote_part(target)) {
         (Some(_), Some(_)) => Err(Error::usage(
             CMD,
             "both paths are on the server: use 'cec cp' to copy on the server side",
@@ -296,7 +291,7 @@ pub(crate) fn expand_sources(client: &crate::api::Client, sources: &[String]) ->
         globbed: false,
     };
     for src in sources {
-        let path = tree::clean_path(remote_part(src).unwrap_or(src));
+        let path = tree::clean_path(tree::remote_part(src).unwrap_or(src));
         let name = tree::base_name(&path);
         let glob = crate::transfer::filter::Glob::new(name)
             .ok()
@@ -405,7 +400,7 @@ fn streams(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
         ));
     }
     if source == "-" {
-        let Some(remote) = remote_part(&a.target) else {
+        let Some(remote) = tree::remote_part(&a.target) else {
             return Err(Error::usage(
                 CMD,
                 "'-' uploads standard input: the target must be a file on the server (cells://...)",
@@ -414,7 +409,7 @@ fn streams(globals: &GlobalArgs, a: &ScpArgs) -> Result<()> {
         let s = session(globals, a)?;
         return stream_in(&s, a, remote);
     }
-    let Some(remote) = remote_part(source) else {
+    let Some(remote) = tree::remote_part(source) else {
         return Err(Error::usage(CMD, "'-' writes a file of the server to standard output: the source must start with cells://"));
     };
     let s = session(globals, a)?;

@@ -439,6 +439,16 @@ fn md5_file(path: &Path) -> io::Result<[u8; 16]> {
     Ok(md5.finalize().into())
 }
 
+/// Write `data` to `path` so that readers see the old or the new content, never a part
+/// (a temporary name of its own, renamed over `path`).
+fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&tmp, data)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 /// Rename `from` onto `to`; across file systems, copy next to `to` then rename.
 fn move_into_place(from: &Path, to: &Path) -> io::Result<()> {
     match std::fs::rename(from, to) {
@@ -546,10 +556,7 @@ impl Gateway {
             etag: etag.to_owned(),
         };
         if let Ok(p) = self.etag_record_path(object) {
-            let tmp = p.with_extension("tmp");
-            if std::fs::write(&tmp, serde_json::to_vec(&rec).unwrap_or_default()).is_ok() {
-                let _ = std::fs::rename(&tmp, &p);
-            }
+            let _ = write_atomic(&p, &serde_json::to_vec(&rec).unwrap_or_default());
         }
     }
 

@@ -58,15 +58,6 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
     COMMIT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Write `text` to `path` so that readers see the old or the new content, never a part.
-fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
 impl Upload {
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
@@ -173,7 +164,7 @@ impl Upload {
                 _ => {}
             },
         }
-        write_atomic(&md5, md5_hex)
+        super::write_atomic(&md5, md5_hex.as_bytes())
     }
 
     /// The complete parts, by number.
