@@ -53,6 +53,15 @@ all but BENCH_HEADROOM_GIB of the available memory (an anonymous mapping, touche
 the headroom with a scratch file, and measures the cost of writing 1 GiB before and after: the
 report gives both.
 
+Deleted files: ext4 without a journal (this machine's file system) does not reuse an inode
+freed in the last 60 s (6 min while its inode table block is dirty), and every file created
+then walks past each such inode, reading its inode table block: after a 2,000-file tree was
+deleted, creating 2,000 files cost about 1 s more of kernel CPU (measured with perf:
+`recently_deleted`, and the directory lock spinning behind it) and doubled the run, for
+whichever client came next. The bench therefore deletes no tree before the end of the run: a
+downloaded tree is moved aside, and a server's files are kept but for the large ones when its
+transport is done.
+
 The clients get their credentials through the environment or stdin, never argv.
 """
 
@@ -708,11 +717,24 @@ class Bench:
             res.server_cpu = after - before
         if res.ok and not self.check(kind):
             res.ok, res.note = False, "downloaded content differs from the source"
-        shutil.rmtree(self.dl, ignore_errors=True)
+        self.put_aside(self.dl)
         status = "ok" if res.ok else f"FAILED ({res.note})"
         log(f"{tag}: {res.wall:.2f} s, cpu {res.cpu:.2f} s, rss {res.rss_mib:.1f} MiB, "
             f"load {load:.2f}, {status}")
         rows.setdefault((kind, name.split("#")[0]), Row()).add(res)
+
+    def put_aside(self, path):
+        """Deleted now when it is one file (the 1 GiB download); moved aside until the end of
+        the run when it holds many (see "Deleted files" in the module docs)."""
+        if not path.exists():
+            return
+        files = sum(1 for _ in path.rglob("*"))
+        if files <= 16:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        aside = self.tmp / "aside"
+        aside.mkdir(exist_ok=True)
+        path.rename(aside / f"{len(list(aside.iterdir()))}")
 
     def profile(self, srv, lists):
         """One cec upload and download of the big file under perf: category → fraction."""
@@ -772,11 +794,23 @@ class Bench:
             srv.stop()
             self.servers.remove(srv)
             if not os.environ.get("BENCH_KEEP"):
-                # 20+ GiB of uploads per transport: gone before the next one starts.
-                shutil.rmtree(srv.root, ignore_errors=True)
+                # 20+ GiB of uploads per transport: the large files are gone before the next
+                # one starts, the trees stay until the end ("Deleted files" in the module docs).
+                remove_large_files(srv.root)
+                self.put_aside(srv.root)
             report.append(Report(transport, rows, breakdown, self.size, self.tree_bytes, lists,
                                  elapsed).render())
         return "\n".join(report)
+
+
+def remove_large_files(root):
+    """Delete the files of 1 MiB or more under root (the 1 GiB uploads and their parts)."""
+    for p in root.rglob("*"):
+        try:
+            if p.is_file() and not p.is_symlink() and p.stat().st_size >= MIB:
+                p.unlink()
+        except OSError:
+            pass
 
 
 def warm(path):

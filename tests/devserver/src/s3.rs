@@ -374,7 +374,7 @@ async fn drain_body(
     }
 }
 
-/// A byte stream fed by a blocking reader thread, 1 MiB per item.
+/// A byte stream fed by a blocking reader thread, [`READ_CHUNK`] per item.
 struct FileStream {
     rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
     remaining: u64,
@@ -401,8 +401,69 @@ impl ByteStream for FileStream {
     }
 }
 
+/// Bytes per item of a [`FileStream`]: small enough to stay in the CPU cache between the
+/// file read and the TLS encryption.
+const READ_CHUNK: usize = 256 << 10;
+/// Read buffers kept for reuse at most (8 MiB).
+const POOL_MAX: usize = 32;
+
+/// Buffers of [`FileStream`]s, back once the connection has sent them: a fresh allocation
+/// costs a page fault per 4 KiB at its first write, on every read.
+static READ_POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// A read buffer that goes back to [`READ_POOL`] when the last `Bytes` of it is dropped.
+struct Pooled(Vec<u8>);
+
+impl Pooled {
+    fn take() -> Pooled {
+        let v = READ_POOL.lock().ok().and_then(|mut p| p.pop());
+        let mut v = v.unwrap_or_else(|| Vec::with_capacity(READ_CHUNK));
+        v.clear();
+        Pooled(v)
+    }
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = READ_POOL.lock() {
+            if pool.len() < POOL_MAX {
+                pool.push(std::mem::take(&mut self.0));
+            }
+        }
+    }
+}
+
+/// `n` bytes of `file` from its current offset, in a pooled buffer (its spare capacity: not
+/// zeroed first).
+fn read_chunk(file: &mut std::fs::File, n: usize) -> io::Result<Bytes> {
+    let mut buf = Pooled::take();
+    match file.take(n as u64).read_to_end(&mut buf.0) {
+        Ok(got) if got == n => Ok(Bytes::from_owner(buf)),
+        Ok(_) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank")),
+        Err(e) => Err(e),
+    }
+}
+
+/// The body of a GET: `len` bytes of `file` from `start`. Up to [`READ_CHUNK`] is read at once
+/// (a small file is in the page cache: cheaper than a hand-over to a blocking thread and
+/// back, the main cost of a GET of a small file); more is read by a blocking thread.
 fn file_stream(mut file: std::fs::File, start: u64, len: u64) -> FileStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
+    if len <= READ_CHUNK as u64 {
+        let item = file
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| read_chunk(&mut file, len as usize));
+        if len > 0 {
+            let _ = tx.try_send(item);
+        }
+        return FileStream { rx, remaining: len };
+    }
     tokio::task::spawn_blocking(move || {
         if let Err(e) = file.seek(SeekFrom::Start(start)) {
             let _ = tx.blocking_send(Err(e));
@@ -410,16 +471,13 @@ fn file_stream(mut file: std::fs::File, start: u64, len: u64) -> FileStream {
         }
         let mut left = len;
         while left > 0 {
-            let n = left.min(BLOCK as u64) as usize;
-            let mut v = vec![0u8; n];
-            if let Err(e) = file.read_exact(&mut v) {
-                let _ = tx.blocking_send(Err(e));
-                return;
+            let n = left.min(READ_CHUNK as u64) as usize;
+            let item = read_chunk(&mut file, n);
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return; // client went away, or the read failed
             }
             left -= n as u64;
-            if tx.blocking_send(Ok(Bytes::from(v))).is_err() {
-                return; // client went away
-            }
         }
     });
     FileStream { rx, remaining: len }
@@ -561,16 +619,16 @@ impl Gateway {
     }
 
     /// The recorded ETag of `object` if still valid, else computed (and recorded).
+    /// The ETag recorded for `object`, when the record matches its size and mtime.
+    fn recorded_etag(&self, object: &Path, md: &std::fs::Metadata) -> Option<String> {
+        let data = std::fs::read(self.etag_record_path(object).ok()?).ok()?;
+        let rec = serde_json::from_slice::<EtagRecord>(&data).ok()?;
+        (rec.size == md.len() && rec.mtime_ns == mtime_ns(md).to_string()).then_some(rec.etag)
+    }
+
     fn etag_of(&self, object: &Path, md: &std::fs::Metadata) -> String {
-        let rec_path = self.etag_record_path(object).ok();
-        if let Some(p) = &rec_path {
-            if let Ok(data) = std::fs::read(p) {
-                if let Ok(rec) = serde_json::from_slice::<EtagRecord>(&data) {
-                    if rec.size == md.len() && rec.mtime_ns == mtime_ns(md).to_string() {
-                        return rec.etag;
-                    }
-                }
-            }
+        if let Some(e) = self.recorded_etag(object, md) {
+            return e;
         }
         let etag = if md.len() <= MAX_LAZY_MD5 {
             match md5_file(object) {
@@ -603,6 +661,11 @@ impl Gateway {
         let md = file.metadata().map_err(io_err)?;
         if !md.is_file() {
             return Err(denied(Denied::NotFound));
+        }
+        // The ETag's record is a small read; hashing a file without one goes to a blocking
+        // thread.
+        if let Some(e) = self.recorded_etag(&path, &md) {
+            return Ok((file, md, e));
         }
         let m = md.clone();
         let host = self.host.clone();
