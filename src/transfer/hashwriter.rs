@@ -23,8 +23,12 @@ use cells_hash::BLOCK_SIZE;
 use crate::error::{Error, Result};
 use crate::s3;
 
-/// Bytes per buffer (a divisor of the 10 MiB block: buffers never straddle one).
-pub const BUF: usize = 320 << 10;
+/// Bytes per buffer (a divisor of the 10 MiB block: buffers never straddle one),
+/// and per direct write: each write costs a request to the disk and stalls its
+/// stream while it runs, and on a virtual disk the request's cost barely
+/// depends on its size (measured: 512 KiB against 320 KiB cut a 1 GiB HTTPS
+/// download's wall time by 6–8 %). Two per stream, 8 MiB in all.
+pub const BUF: usize = 512 << 10;
 /// Alignment of `O_DIRECT` buffers, offsets and lengths.
 const ALIGN: usize = 4096;
 /// How long the hasher waits for the streams that have nothing queued, so that
