@@ -266,6 +266,7 @@ class Run:
         self.note = note
         self.server_cpu = None  # CPU seconds the dev server spent meanwhile
         self.load = None  # 1-minute load average before the run
+        self.busy = None  # CPU seconds the whole machine spent meanwhile (all CPUs)
 
 
 class Row:
@@ -310,9 +311,24 @@ class Row:
         return self.median("server_cpu")
 
     @property
+    def busy(self):
+        return self.median("busy")
+
+    @property
     def rss_mib(self):
         vals = [r.rss_mib for r in self.good()]
         return max(vals) if vals else None
+
+
+def machine_busy():
+    """CPU seconds the machine has spent on anything but idling (all CPUs, /proc/stat), or
+    None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
@@ -324,6 +340,7 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
     # flushing the gigabytes the runs before it wrote.
     os.sync()
     with open(errfile, "wb") as err:
+        busy0 = machine_busy()
         t0 = time.perf_counter()
         try:
             p = subprocess.run(full, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=err,
@@ -334,6 +351,7 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
         except subprocess.TimeoutExpired:
             rc = "timeout"
         wall = time.perf_counter() - t0
+        busy1 = machine_busy()
     user = sys_ = rss = 0.0
     try:
         fields = tfile.read_text().strip().splitlines()[-1].split()
@@ -346,7 +364,10 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
         # the most telling line: an error one if any, else the last
         errs = [ln for ln in lines if "error" in ln.lower() or "fail" in ln.lower()]
         note = f"exit {rc}: " + ((errs or lines or ["no output"])[-1])[:160]
-    return Run(rc == 0, wall, user, sys_, rss, note)
+    run = Run(rc == 0, wall, user, sys_, rss, note)
+    if busy0 is not None and busy1 is not None:
+        run.busy = busy1 - busy0
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1050,6 +1071,22 @@ class Report:
                 f"{(cec + srv) / cores:.2f} s for cec, {(aws + aws_srv) / cores:.2f} s for "
                 f"awscli — a ceiling of {((aws + aws_srv) / (cec + srv)):.2f}× awscli's "
                 f"throughput for cec on this machine, whatever the client does.")
+        # The download floor the machine's CPUs set: what client, server and kernel spent.
+        down_c, down_r = self.row("big-down", "cec"), self.row("big-down", "rclone")
+        if down_c and down_r and down_c.busy and down_c.server_cpu:
+            cores = os.cpu_count() or 1
+            gib = self.size / GIB
+            busy, wall = down_c.busy / gib, down_c.wall / gib
+            floor = busy / cores
+            notes.append(
+                f"Per GiB downloaded by cec, the machine's {cores} CPUs were busy "
+                f"{busy:.2f} s in all (cec {down_c.cpu / gib:.2f} s, the dev server "
+                f"{down_c.server_cpu / gib:.2f} s, the rest kernel work for both, such as the "
+                f"loopback network), {100 * busy / (cores * wall):.0f} % of the "
+                f"{cores} × {wall:.2f} s the download took. With every CPU busy it cannot take "
+                f"less than {floor:.2f} s: against rclone's {down_r.wall / gib:.2f} s, a ceiling "
+                f"of {down_r.wall / down_c.busy * cores:.2f}× rclone's throughput for cec on "
+                f"this machine, unless the client or the server spends less CPU per byte.")
         if self.t == "http" and ((self.rate("big-down", "rclone") or 0)
                                  > (self.rate("big-down", "curl") or float("inf"))):
             notes.append("rclone's download beats the single-stream curl limit here, so "
