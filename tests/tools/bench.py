@@ -51,7 +51,8 @@ receives, the client when it downloads, and it swamped the differences between t
 A long-running machine has its memory full of page cache and recycles it, so the bench holds
 all but BENCH_HEADROOM_GIB of the available memory (an anonymous mapping, touched once), fills
 the headroom with a scratch file, and measures the cost of writing 1 GiB before and after: the
-report gives both.
+report gives both. A deleted download frees its page cache: before each run the scratch files
+are read back until less than 512 MiB is free, so that the run recycles pages again.
 
 Deleted files: ext4 without a journal (this machine's file system) does not reuse an inode
 freed in the last 60 s (6 min while its inode table block is dirty), and every file created
@@ -439,11 +440,16 @@ def perf_breakdown(data_file):
 # The run
 
 
-def mem_available():
+def meminfo(field):
+    """A /proc/meminfo field in bytes (0 when absent)."""
     for ln in Path("/proc/meminfo").read_text().splitlines():
-        if ln.startswith("MemAvailable:"):
+        if ln.startswith(field + ":"):
             return int(ln.split()[1]) * 1024
     return 0
+
+
+def mem_available():
+    return meminfo("MemAvailable")
 
 
 def write_cost(path):
@@ -458,10 +464,14 @@ class MemoryHold:
     """Keeps the machine's memory full, as on a long-running machine (see "Memory" in the
     module docs): holds all but the headroom, then fills the headroom with scratch files."""
 
+    # Free memory above this after a run is taken back into the page cache (see `absorb`).
+    FREE_MAX = 512 * MIB
+
     def __init__(self, tmp):
         self.map = None
         self.held = 0
         self.before = self.after = None
+        self.scratch = sorted(tmp.glob("scratch-*"))
         if HEADROOM_GIB <= 0:
             return
         # Three GiB in a row: the first ones may still land on pages freed a moment ago.
@@ -477,8 +487,23 @@ class MemoryHold:
         for i in range(max(1, int(HEADROOM_GIB))):
             write_cost(tmp / f"scratch-{i}")
         self.after = write_cost(tmp / "scratch-after")
+        self.scratch = sorted(tmp.glob("scratch-*"))
         log(f"writing 1 GiB into the page cache: {self.before_text()} s of CPU before, "
             f"{fmt(self.after)} s with the memory held")
+
+    def absorb(self):
+        """Deleting a run's download frees its page cache, and the next run would write into
+        those free pages, which the host may have taken back meanwhile (see "Memory" in the
+        module docs): the scratch files are read back (from the disk where evicted) until
+        little is free again, so that every run recycles cached pages."""
+        if HEADROOM_GIB <= 0:
+            return
+        for path in self.scratch:
+            if meminfo("MemFree") <= self.FREE_MAX:
+                return
+            with open(path, "rb") as f:
+                while f.read(8 * MIB):
+                    pass
 
     def before_text(self):
         return ", ".join(fmt(c) for c in self.before or [])
@@ -723,6 +748,7 @@ class Bench:
         self.dl.mkdir()
         tag = f"{srv.transport} round {r + 1}/{REPEAT} {kind}: {name}"
         log(f"{tag} ...")
+        self.memory.absorb()
         if kind.endswith("-down"):
             warm(srv.root / "data" / "common" / PREFIX.split("/", 1)[1] / f"r{r}" / TOOL_DIR[name])
         else:
@@ -775,6 +801,7 @@ class Bench:
             shutil.rmtree(self.dl, ignore_errors=True)
             self.dl.mkdir()
             log(f"{srv.transport} perf record: {kind}")
+            self.memory.absorb()
             wrap = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "1999", "-g",
                     "-o", str(data), "--"]
             res = measure(cmd, env, self.tmp, None, wrap=wrap)

@@ -618,7 +618,6 @@ impl Gateway {
         }
     }
 
-    /// The recorded ETag of `object` if still valid, else computed (and recorded).
     /// The ETag recorded for `object`, when the record matches its size and mtime.
     fn recorded_etag(&self, object: &Path, md: &std::fs::Metadata) -> Option<String> {
         let data = std::fs::read(self.etag_record_path(object).ok()?).ok()?;
@@ -626,6 +625,7 @@ impl Gateway {
         (rec.size == md.len() && rec.mtime_ns == mtime_ns(md).to_string()).then_some(rec.etag)
     }
 
+    /// The recorded ETag of `object` if still valid, else computed (and recorded).
     fn etag_of(&self, object: &Path, md: &std::fs::Metadata) -> String {
         if let Some(e) = self.recorded_etag(object, md) {
             return e;
