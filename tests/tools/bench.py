@@ -471,7 +471,7 @@ class MemoryHold:
         self.map = None
         self.held = 0
         self.before = self.after = None
-        self.scratch = sorted(tmp.glob("scratch-*"))
+        self.scratch = []
         if HEADROOM_GIB <= 0:
             return
         # Three GiB in a row: the first ones may still land on pages freed a moment ago.
