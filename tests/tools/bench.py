@@ -501,9 +501,7 @@ class MemoryHold:
         for path in self.scratch:
             if meminfo("MemFree") <= self.FREE_MAX:
                 return
-            with open(path, "rb") as f:
-                while f.read(8 * MIB):
-                    pass
+            warm(path)
 
     def before_text(self):
         return ", ".join(fmt(c) for c in self.before or [])
