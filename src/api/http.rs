@@ -149,7 +149,7 @@ fn build_tls_config(skip_verify: bool) -> Result<Arc<rustls::ClientConfig>> {
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::failure(format!("TLS set-up failed: {e}")))?;
-    let config = if skip_verify {
+    let mut config = if skip_verify {
         let schemes = provider
             .signature_verification_algorithms
             .supported_schemes();
@@ -180,6 +180,9 @@ fn build_tls_config(skip_verify: bool) -> Result<Arc<rustls::ClientConfig>> {
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
+    // The direct S3 path seals and opens its records itself (`s3::tls`):
+    // rustls hands over the traffic keys after the handshake.
+    config.enable_secret_extraction = true;
     Ok(Arc::new(config))
 }
 

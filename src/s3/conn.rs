@@ -4,9 +4,7 @@
 //! tree of small files costs one TCP and TLS handshake per thread, not per
 //! file, and new connections resume the TLS session of earlier ones.
 //!
-//! TLS records are read from the socket in large reads into one buffer per
-//! connection ([`RECV_BUF`]) and handed to rustls from there: rustls alone
-//! reads at most 4 KiB per system call.
+//! Over TLS, rustls makes the handshake and [`super::tls`] the records.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -14,14 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection};
+use rustls::ClientConfig;
+
+use super::tls::{self, Tls};
 
 use crate::api::http::{connect_timeout, idle_timeout};
 use crate::api::neterr;
 use crate::error::Result;
 
-/// Socket reads of TLS records: large reads, few system calls.
-const RECV_BUF: usize = 64 * 1024;
 /// Buffer of plain connections (large reads bypass it).
 const PLAIN_BUF: usize = 16 * 1024;
 /// Idle connections kept per server.
@@ -52,9 +50,8 @@ impl Target {
 /// One open connection.
 pub struct Conn {
     sock: TcpStream,
-    tls: Option<Box<ClientConnection>>,
-    /// Bytes received and not consumed yet (`buf[pos..end]`): TLS records not
-    /// yet given to rustls, or plain bytes not yet read.
+    tls: Option<Box<Tls>>,
+    /// Plain connections: bytes received and not read yet (`buf[pos..end]`).
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -68,13 +65,8 @@ impl Conn {
     pub fn open(t: &Target) -> Result<Conn> {
         let mut conn = Conn::plain(connect(&t.base, &t.addr)?);
         if let Some((config, name)) = &t.tls {
-            let mut tls = ClientConnection::new(config.clone(), name.clone())
-                .map_err(|e| neterr::of_handshake(&t.base, &io::Error::other(e)))?;
-            tls.set_buffer_limit(None);
-            while tls.is_handshaking() {
-                tls.complete_io(&mut conn.sock)
-                    .map_err(|e| neterr::of_handshake(&t.base, &timed_out(e)))?;
-            }
+            let tls = tls::connect(&conn.sock, config.clone(), name.clone())
+                .map_err(|e| neterr::of_handshake(&t.base, &timed_out(e)))?;
             conn.tls = Some(Box::new(tls));
         }
         Ok(conn)
@@ -115,14 +107,11 @@ impl Conn {
 
     /// Send all of `data` (encrypted first on TLS).
     pub fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        let Some(tls) = &mut self.tls else {
-            return (&self.sock).write_all(data).map_err(timed_out);
-        };
-        tls.writer().write_all(data)?;
-        while tls.wants_write() {
-            tls.write_tls(&mut self.sock).map_err(timed_out)?;
+        match &mut self.tls {
+            Some(tls) => tls.write_all(&self.sock, data),
+            None => (&self.sock).write_all(data),
         }
-        Ok(())
+        .map_err(timed_out)
     }
 
     /// No response bytes waiting, and the server has not closed it: safe to
@@ -132,8 +121,8 @@ impl Conn {
         if self.sock.set_nonblocking(true).is_err() {
             return false;
         }
-        let ok = if self.tls.is_some() {
-            self.absorb_tls()
+        let ok = if let Some(tls) = &mut self.tls {
+            tls.idle(&self.sock)
         } else {
             let mut b = [0u8; 1];
             // Nothing to read (WouldBlock) is the only good answer: data or an
@@ -144,40 +133,10 @@ impl Conn {
         self.sock.set_nonblocking(false).is_ok() && ok
     }
 
-    /// Hand what the socket holds to rustls without blocking: `true` when it
-    /// was all housekeeping, no data and no close.
-    fn absorb_tls(&mut self) -> bool {
-        loop {
-            if self.pos == self.end {
-                match self.fill() {
-                    Err(e) if e.kind() == io::ErrorKind::TimedOut => return true,
-                    Ok(n) if n > 0 => {}
-                    _ => return false,
-                }
-            }
-            let Some(tls) = self.tls.as_mut() else {
-                return false;
-            };
-            match tls.read_tls(&mut &self.buf[self.pos..self.end]) {
-                Ok(n) => self.pos += n,
-                Err(_) => return false,
-            }
-            match tls.process_new_packets() {
-                Ok(s) if s.plaintext_bytes_to_read() == 0 && !s.peer_has_closed() => {}
-                _ => return false,
-            }
-        }
-    }
-
     /// Read more bytes from the socket into `buf` (it was fully consumed).
     fn fill(&mut self) -> io::Result<usize> {
         if self.buf.is_empty() {
-            let size = if self.tls.is_some() {
-                RECV_BUF
-            } else {
-                PLAIN_BUF
-            };
-            self.buf = vec![0u8; size];
+            self.buf = vec![0u8; PLAIN_BUF];
         }
         loop {
             match (&self.sock).read(&mut self.buf) {
@@ -191,30 +150,6 @@ impl Conn {
             }
         }
     }
-
-    fn read_tls(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let tls = self.tls.as_mut().expect("a TLS connection");
-            match tls.reader().read(out) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-            if self.pos == self.end && self.fill()? == 0 {
-                // The socket is closed: tell rustls (the next read reports
-                // whether the stream ended cleanly).
-                let tls = self.tls.as_mut().expect("a TLS connection");
-                tls.read_tls(&mut io::empty())?;
-                tls.process_new_packets().map_err(io::Error::other)?;
-                continue;
-            }
-            let tls = self.tls.as_mut().expect("a TLS connection");
-            let n = tls.read_tls(&mut &self.buf[self.pos..self.end])?;
-            self.pos += n;
-            tls.process_new_packets()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        }
-    }
 }
 
 impl Read for Conn {
@@ -223,8 +158,8 @@ impl Read for Conn {
         if out.is_empty() {
             return Ok(0);
         }
-        if self.tls.is_some() {
-            return self.read_tls(out);
+        if let Some(tls) = &mut self.tls {
+            return tls.read(&self.sock, out).map_err(timed_out);
         }
         if self.pos == self.end {
             // Large reads go straight into the caller's buffer.

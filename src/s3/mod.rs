@@ -26,6 +26,7 @@ mod payload;
 pub mod raw;
 mod request;
 pub mod sign;
+mod tls;
 pub mod transport;
 
 use std::fs::File;
