@@ -270,7 +270,7 @@ pub fn connect(
         pos: 0,
         end,
         hs: Vec::new(),
-        out: Vec::with_capacity(SEND_BATCH + MAX_PLAIN + MAX_EXPANSION_13 + HEADER),
+        out: Vec::new(),
         closed: false,
     })
 }

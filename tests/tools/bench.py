@@ -376,7 +376,8 @@ def measure(cmd, env, work, stdin_text=None, timeout=1800, wrap=None):
 
 # (category, test on the leaf symbol of a user-space sample)
 USER_CATEGORIES = [
-    ("TLS (AES-GCM, rustls)", re.compile(r"aes|gcm|ghash|chacha|poly1305|rustls|ring::aead|ring_core")),
+    ("TLS (AES-GCM, records, rustls)",
+     re.compile(r"aes|gcm|ghash|chacha|poly1305|rustls|ring::aead|ring_core|s3::tls")),
     ("hashing (MD5 blocks, SHA-256)", re.compile(r"md5|sha2|sha256|cells_hash|compress8|Md5|Sha256")),
     ("memory copies (user)", re.compile(r"memmove|memcpy|memset|__memcpy|_erms")),
 ]
