@@ -97,9 +97,10 @@ fn single_file_upload_download_and_renames_on(net: Net) {
     );
 }
 
-#[test]
-fn conflicts_and_force_overwrite_with_shorter_files() {
-    let s = srv();
+crate::over_http_and_tls!(conflicts_and_force_overwrite_with_shorter_files_on: conflicts_and_force_overwrite_with_shorter_files, conflicts_and_force_overwrite_with_shorter_files_over_tls);
+
+fn conflicts_and_force_overwrite_with_shorter_files_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-force");
     let tmp = tmpdir();
     let f = tmp.path().join("f.txt");
@@ -247,9 +248,10 @@ fn tree_roundtrip_with_empty_folders_zero_bytes_unicode_on(net: Net) {
     assert!(out.stderr.contains("5 already identical"), "{out}");
 }
 
-#[test]
-fn symlinks_skipped_by_default_followed_on_request_without_loops() {
-    let s = srv();
+crate::over_http_and_tls!(symlinks_skipped_by_default_followed_on_request_without_loops_on: symlinks_skipped_by_default_followed_on_request_without_loops, symlinks_skipped_by_default_followed_on_request_without_loops_over_tls);
+
+fn symlinks_skipped_by_default_followed_on_request_without_loops_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-links");
     let tmp = tmpdir();
     let src = tmp.path().join("src");
@@ -288,9 +290,10 @@ fn symlinks_skipped_by_default_followed_on_request_without_loops() {
     assert!(!server_file(s, "scp-links/follow/src/real/loop").exists());
 }
 
-#[test]
-fn force_merge_with_conflicting_types_both_ways() {
-    let s = srv();
+crate::over_http_and_tls!(force_merge_with_conflicting_types_both_ways_on: force_merge_with_conflicting_types_both_ways, force_merge_with_conflicting_types_both_ways_over_tls);
+
+fn force_merge_with_conflicting_types_both_ways_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-merge");
     let tmp = tmpdir();
     // Remote side: m/{x (file), y/ (folder with inner), keep.txt, same.txt}
@@ -454,11 +457,12 @@ fn expired_token_is_an_auth_error() {
     out.assert_code(3);
 }
 
-#[test]
-fn tree_roundtrip_through_the_ureq_transport() {
+crate::over_http_and_tls!(tree_roundtrip_through_the_ureq_transport_on: tree_roundtrip_through_the_ureq_transport, tree_roundtrip_through_the_ureq_transport_over_tls);
+
+fn tree_roundtrip_through_the_ureq_transport_on(net: Net) {
     // CEC_S3_DIRECT=0: every S3 request goes through the shared ureq agent
     // (the path used for https and proxies) instead of the direct HTTP path.
-    let s = srv();
+    let s = net.shared();
     mkdir(s, "common-files/scp-ureq");
     let tmp = tmpdir();
     let src = tmp.path().join("tree");
@@ -488,11 +492,12 @@ fn tree_roundtrip_through_the_ureq_transport() {
     assert_eq!(back, want);
 }
 
+crate::over_http_and_tls!(names_up_to_255_bytes_download_on: names_up_to_255_bytes_download, names_up_to_255_bytes_download_over_tls);
+
 /// Regression: names of 243–255 bytes could not be downloaded, because the
 /// temporary name `.NAME.cec-partial` went over the 255-byte limit.
-#[test]
-fn names_up_to_255_bytes_download() {
-    let s = srv();
+fn names_up_to_255_bytes_download_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-long-names");
     let tmp = tmpdir();
     let up = tmp.path().join("up");

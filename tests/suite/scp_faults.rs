@@ -105,9 +105,10 @@ fn upload_cut_mid_body_never_leaves_a_truncated_object_on(net: Net) {
     );
 }
 
-#[test]
-fn injected_server_errors_are_retried() {
-    let s = Server::start(&["--fail-rate", "0.2"]);
+crate::over_http_and_tls!(injected_server_errors_are_retried_on: injected_server_errors_are_retried, injected_server_errors_are_retried_over_tls);
+
+fn injected_server_errors_are_retried_on(net: Net) {
+    let s = net.start(&["--fail-rate", "0.2"]);
     let tmp = tmpdir();
     let src = tmp.path().join("flaky");
     fs::create_dir_all(src.join("sub")).unwrap();
@@ -243,9 +244,10 @@ fn resets_while_a_server_goes_down_are_retried_on(net: Net) {
     assert_eq!(resets, 6, "{}", s.log_text());
 }
 
-#[test]
-fn expiring_session_tokens_are_renewed_mid_transfer() {
-    let s = Server::start(&["--token-lifetime", "2", "--latency-ms", "150"]);
+crate::over_http_and_tls!(expiring_session_tokens_are_renewed_mid_transfer_on: expiring_session_tokens_are_renewed_mid_transfer, expiring_session_tokens_are_renewed_mid_transfer_over_tls);
+
+fn expiring_session_tokens_are_renewed_mid_transfer_on(net: Net) {
+    let s = net.start(&["--token-lifetime", "2", "--latency-ms", "150"]);
     let tmp = tmpdir();
     let src = tmp.path().join("tokens");
     fs::create_dir_all(&src).unwrap();
@@ -253,6 +255,9 @@ fn expiring_session_tokens_are_renewed_mid_transfer() {
         fs::write(src.join(format!("t{i:02}.txt")), data(3000, i as u64)).unwrap();
     }
     let mut c = crate::common::Cec::new();
+    if s.is_tls() {
+        c.env("SSL_CERT_FILE", s.ca_pem());
+    }
     let started = Instant::now();
     let out = c
         .env("CEC_URL", &s.url)
@@ -277,9 +282,10 @@ fn expiring_session_tokens_are_renewed_mid_transfer() {
     assert_eq!(got, want);
 }
 
-#[test]
-fn checksum_mismatch_is_detected_and_nothing_is_replaced() {
-    let s = Server::shared();
+crate::over_http_and_tls!(checksum_mismatch_is_detected_and_nothing_is_replaced_on: checksum_mismatch_is_detected_and_nothing_is_replaced, checksum_mismatch_is_detected_and_nothing_is_replaced_over_tls);
+
+fn checksum_mismatch_is_detected_and_nothing_is_replaced_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-mismatch");
     let tmp = tmpdir();
     let f = tmp.path().join("m.bin");
@@ -334,9 +340,10 @@ fn checksum_mismatch_is_detected_and_nothing_is_replaced() {
     assert_eq!(fs::read(dl.join("m.bin")).unwrap(), b);
 }
 
-#[test]
-fn one_failing_file_does_not_stop_the_others_unless_fail_fast() {
-    let s = Server::shared();
+crate::over_http_and_tls!(one_failing_file_does_not_stop_the_others_unless_fail_fast_on: one_failing_file_does_not_stop_the_others_unless_fail_fast, one_failing_file_does_not_stop_the_others_unless_fail_fast_over_tls);
+
+fn one_failing_file_does_not_stop_the_others_unless_fail_fast_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-partial");
     let tmp = tmpdir();
     let src = tmp.path().join("p");
@@ -419,13 +426,15 @@ fn checksum_mismatch_in_a_parallel_download_on(net: Net) {
     assert_eq!(fs::read_dir(&dl).unwrap().count(), 0, "a bad file was left");
 }
 
+crate::over_http_and_tls!(connection_cut_during_sendfile_is_an_error_not_a_kill_on: connection_cut_during_sendfile_is_an_error_not_a_kill, connection_cut_during_a_tls_upload_is_an_error_not_a_kill);
+
 /// Regression: a connection cut while a body goes out through `sendfile` raised
-/// SIGPIPE and killed `cec` (exit 141, no message, no retry, no summary).
-#[test]
-fn connection_cut_during_sendfile_is_an_error_not_a_kill() {
-    let s = Server::start(&[]);
+/// SIGPIPE and killed `cec` (exit 141, no message, no retry, no summary). Over
+/// HTTPS the cut lands while TLS records are written.
+fn connection_cut_during_sendfile_is_an_error_not_a_kill_on(net: Net) {
+    let s = net.start(&[]);
     s.kill();
-    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "100000"]);
+    let ds = net.serve_on(&s.root, &["--drop-after-bytes", "100000"]);
     let tmp = tmpdir();
     let f = tmp.path().join("f25m");
     fs::write(&f, data(25 * MIB, 25)).unwrap();

@@ -1,19 +1,10 @@
 //! Multipart uploads with several part sizes, the max-parts rule, and the
 //! content hash agreement with the server (x-cells-hash).
 
-use crate::common::Server;
 use crate::scp_common::*;
 use std::fs;
 
 const MIB: usize = 1024 * 1024;
-
-fn srv() -> &'static Server {
-    Server::shared()
-}
-
-fn roundtrip(folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
-    roundtrip_on(Net::Http, folder, size, extra, expect_parts)
-}
 
 fn roundtrip_on(net: Net, folder: &str, size: usize, extra: &[&str], expect_parts: usize) {
     let s = net.shared();
@@ -67,9 +58,11 @@ fn multipart_10mib_parts_on(net: Net) {
     roundtrip_on(net, "scp-mp10", 25 * MIB + 12345, &["--part-size", "10"], 3);
 }
 
-#[test]
-fn multipart_20mib_parts_sequential() {
-    roundtrip(
+crate::over_http_and_tls!(multipart_20mib_parts_sequential_on: multipart_20mib_parts_sequential, multipart_20mib_parts_sequential_over_tls);
+
+fn multipart_20mib_parts_sequential_on(net: Net) {
+    roundtrip_on(
+        net,
         "scp-mp20",
         41 * MIB,
         &["--part-size", "20", "--parts-concurrency", "1"],
@@ -77,10 +70,12 @@ fn multipart_20mib_parts_sequential() {
     );
 }
 
-#[test]
-fn multipart_max_parts_enlarges_part_size() {
+crate::over_http_and_tls!(multipart_max_parts_enlarges_part_size_on: multipart_max_parts_enlarges_part_size, multipart_max_parts_enlarges_part_size_over_tls);
+
+fn multipart_max_parts_enlarges_part_size_on(net: Net) {
     // 25 MiB with at most 2 parts: 25/2 = 12.5 → 10 + 10 = 20 MiB parts.
-    roundtrip(
+    roundtrip_on(
+        net,
         "scp-mpmax",
         25 * MIB,
         &["--part-size", "10", "--max-parts-number", "2"],
@@ -88,9 +83,10 @@ fn multipart_max_parts_enlarges_part_size() {
     );
 }
 
-#[test]
-fn exact_threshold_is_a_single_put() {
-    let s = srv();
+crate::over_http_and_tls!(exact_threshold_is_a_single_put_on: exact_threshold_is_a_single_put, exact_threshold_is_a_single_put_over_tls);
+
+fn exact_threshold_is_a_single_put_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-thr");
     let tmp = tmpdir();
     let f = tmp.path().join("t.bin");

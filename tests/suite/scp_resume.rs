@@ -133,12 +133,13 @@ fn kill_once(child: &mut Child, what: &str, mut ready: impl FnMut() -> bool) {
     wait_exit(child, 10);
 }
 
-#[test]
-fn killed_download_resumes_from_the_partial_file() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(killed_download_resumes_from_the_partial_file_on: killed_download_resumes_from_the_partial_file, killed_download_resumes_from_the_partial_file_over_tls);
+
+fn killed_download_resumes_from_the_partial_file_on(net: Net) {
+    let s = net.start(&[]);
     let content = data(40 * MIB + 3, 12);
     let tmp = upload_new(&s, "down.bin", &content, &["--multipart-threshold", "10"]);
-    let (ds, dl) = restart_slow(Net::Http, &s, tmp.path());
+    let (ds, dl) = restart_slow(net, &s, tmp.path());
     let mut c = cec(&ds, "admin");
     let args = [
         "scp",
@@ -164,9 +165,10 @@ fn killed_download_resumes_from_the_partial_file() {
     assert!(journals(c.home(), "download").is_empty());
 }
 
-#[test]
-fn interrupted_tree_upload_continues_without_force() {
-    let s = Server::start(&["--latency-ms", "100"]);
+crate::over_http_and_tls!(interrupted_tree_upload_continues_without_force_on: interrupted_tree_upload_continues_without_force, interrupted_tree_upload_continues_without_force_over_tls);
+
+fn interrupted_tree_upload_continues_without_force_on(net: Net) {
+    let s = net.start(&["--latency-ms", "100"]);
     let tmp = tmpdir();
     let src = tmp.path().join("ctree");
     fs::create_dir_all(src.join("d")).unwrap();

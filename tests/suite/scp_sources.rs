@@ -1,13 +1,13 @@
 //! Several sources for scp (`cec scp a b dir/ cells://ws/x/`), shell-style
 //! wildcards in remote sources, `-p/--parents`, and `ls --recursive`.
 
-use crate::common::Server;
 use crate::scp_common::*;
 use std::fs;
 
-#[test]
-fn several_local_sources_go_into_one_remote_folder() {
-    let s = Server::shared();
+crate::over_http_and_tls!(several_local_sources_go_into_one_remote_folder_on: several_local_sources_go_into_one_remote_folder, several_local_sources_go_into_one_remote_folder_over_tls);
+
+fn several_local_sources_go_into_one_remote_folder_on(net: Net) {
+    let s = net.shared();
     let tmp = tmpdir();
     let (a, b, d) = (
         tmp.path().join("a.txt"),
@@ -50,9 +50,10 @@ fn several_local_sources_go_into_one_remote_folder() {
     .assert_code(2);
 }
 
-#[test]
-fn remote_wildcards_pick_names_in_their_folder() {
-    let s = Server::shared();
+crate::over_http_and_tls!(remote_wildcards_pick_names_in_their_folder_on: remote_wildcards_pick_names_in_their_folder, remote_wildcards_pick_names_in_their_folder_over_tls);
+
+fn remote_wildcards_pick_names_in_their_folder_on(net: Net) {
+    let s = net.shared();
     let tmp = tmpdir();
     let src = tmp.path().join("glob");
     fs::create_dir_all(src.join("sub.pdf")).unwrap();
@@ -120,9 +121,10 @@ fn remote_wildcards_pick_names_in_their_folder() {
         .assert_code(4);
 }
 
-#[test]
-fn parents_create_the_missing_target_folder() {
-    let s = Server::shared();
+crate::over_http_and_tls!(parents_create_the_missing_target_folder_on: parents_create_the_missing_target_folder, parents_create_the_missing_target_folder_over_tls);
+
+fn parents_create_the_missing_target_folder_on(net: Net) {
+    let s = net.shared();
     let tmp = tmpdir();
     let f = tmp.path().join("p.txt");
     fs::write(&f, b"P").unwrap();
@@ -146,9 +148,10 @@ fn parents_create_the_missing_target_folder() {
     assert_eq!(fs::read(tmp.path().join("x/y/p.txt")).unwrap(), b"P");
 }
 
-#[test]
-fn ls_recursive_lists_the_whole_tree() {
-    let s = Server::shared();
+crate::over_http_and_tls!(ls_recursive_lists_the_whole_tree_on: ls_recursive_lists_the_whole_tree, ls_recursive_lists_the_whole_tree_over_tls);
+
+fn ls_recursive_lists_the_whole_tree_on(net: Net) {
+    let s = net.shared();
     let tmp = tmpdir();
     let src = tmp.path().join("lsr");
     fs::create_dir_all(src.join("a/b")).unwrap();

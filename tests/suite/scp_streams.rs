@@ -29,10 +29,11 @@ fn stdin_upload(s: &Server, stdin: &[u8], args: &[&str]) -> crate::common::Out {
     c.arg("scp").args(args).stdin(stdin).run()
 }
 
-#[test]
-fn small_stdin_goes_in_one_put() {
-    let s = Server::start(&[]);
-    let before = requests(&s.url);
+crate::over_http_and_tls!(small_stdin_goes_in_one_put_on: small_stdin_goes_in_one_put, small_stdin_goes_in_one_put_over_tls);
+
+fn small_stdin_goes_in_one_put_on(net: Net) {
+    let s = net.start(&[]);
+    let before = requests(&s);
     stdin_upload(
         &s,
         b"hello from a pipe\n",
@@ -44,7 +45,7 @@ fn small_stdin_goes_in_one_put() {
         fs::read(server_file(&s, "pipe.txt")).unwrap(),
         b"hello from a pipe\n"
     );
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     assert_eq!(asked.get("PUT /io"), Some(&1), "{asked:?}");
     assert!(!asked.keys().any(|k| k.contains("uploads")), "{asked:?}");
     // An existing file needs --force; a folder is refused.
@@ -57,11 +58,12 @@ fn small_stdin_goes_in_one_put() {
     assert_eq!(fs::metadata(server_file(&s, "empty.txt")).unwrap().len(), 0);
 }
 
-#[test]
-fn large_stdin_goes_in_parts_and_is_verified() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(large_stdin_goes_in_parts_and_is_verified_on: large_stdin_goes_in_parts_and_is_verified, large_stdin_goes_in_parts_and_is_verified_over_tls);
+
+fn large_stdin_goes_in_parts_and_is_verified_on(net: Net) {
+    let s = net.start(&[]);
     let content = data(35 * MIB + 17, 3);
-    let before = requests(&s.url);
+    let before = requests(&s);
     let args = [
         "--multipart-threshold",
         "10",
@@ -72,7 +74,7 @@ fn large_stdin_goes_in_parts_and_is_verified() {
         "cells://common-files/new/dir/big.bin",
     ];
     stdin_upload(&s, &content, &args).assert_ok();
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     assert_eq!(asked.get("POST /io?uploads"), Some(&1), "{asked:?}");
     assert_eq!(asked.get("PUT /io?partNumber"), Some(&4), "{asked:?}");
     assert_eq!(
@@ -85,10 +87,11 @@ fn large_stdin_goes_in_parts_and_is_verified() {
     );
 }
 
-#[test]
-fn a_cut_connection_stores_nothing() {
-    let s = Server::start(&["--drop-after-bytes", "4000000"]);
-    let before = requests(&s.url);
+crate::over_http_and_tls!(a_cut_connection_stores_nothing_on: a_cut_connection_stores_nothing, a_cut_connection_stores_nothing_over_tls);
+
+fn a_cut_connection_stores_nothing_on(net: Net) {
+    let s = net.start(&["--drop-after-bytes", "4000000"]);
+    let before = requests(&s);
     let out = stdin_upload(
         &s,
         &data(25 * MIB, 4),
@@ -106,7 +109,7 @@ fn a_cut_connection_stores_nothing() {
     assert!(!out.ok());
     out.assert_stderr_contains("nothing was stored");
     assert!(!server_file(&s, "cut.bin").exists());
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     assert_eq!(asked.get("DELETE /io?uploadId"), Some(&1), "{asked:?}");
     // Below the threshold: one PUT, cut, nothing stored either.
     let out = stdin_upload(
@@ -123,9 +126,10 @@ fn a_cut_connection_stores_nothing() {
     assert!(!server_file(&s, "cut2.bin").exists());
 }
 
-#[test]
-fn ctrl_c_during_a_stream_upload_aborts_it() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(ctrl_c_during_a_stream_upload_aborts_it_on: ctrl_c_during_a_stream_upload_aborts_it, ctrl_c_during_a_stream_upload_aborts_it_over_tls);
+
+fn ctrl_c_during_a_stream_upload_aborts_it_on(net: Net) {
+    let s = net.start(&[]);
     let mut c = cec(&s, "admin");
     c.args([
         "scp",
@@ -147,7 +151,7 @@ fn ctrl_c_during_a_stream_upload_aborts_it() {
     stdin.write_all(&data(12 * MIB, 8)).unwrap();
     // The multipart upload has started: stop it while standard input is still open.
     wait_for("the multipart upload", || {
-        requests(&s.url).contains_key("POST /io?uploads")
+        requests(&s).contains_key("POST /io?uploads")
     });
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     drop(stdin);
@@ -167,12 +171,13 @@ fn ctrl_c_during_a_stream_upload_aborts_it() {
         "{status:?}"
     );
     assert!(!server_file(&s, "stopped.bin").exists());
-    assert_eq!(requests(&s.url).get("DELETE /io?uploadId"), Some(&1));
+    assert_eq!(requests(&s).get("DELETE /io?uploadId"), Some(&1));
 }
 
-#[test]
-fn stdout_gets_the_file_and_no_file_named_dash_is_made() {
-    let s = Server::shared();
+crate::over_http_and_tls!(stdout_gets_the_file_and_no_file_named_dash_is_made_on: stdout_gets_the_file_and_no_file_named_dash_is_made, stdout_gets_the_file_and_no_file_named_dash_is_made_over_tls);
+
+fn stdout_gets_the_file_and_no_file_named_dash_is_made_on(net: Net) {
+    let s = net.shared();
     let content = data(3 * MIB + 5, 6);
     let tmp = upload_new(s, "to-stdout.bin", &content, &[]);
     let mut c = cec(s, "admin");
@@ -197,13 +202,14 @@ fn stdout_gets_the_file_and_no_file_named_dash_is_made() {
         .assert_code(2);
 }
 
-#[test]
-fn a_cut_download_to_stdout_fails_and_says_so() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(a_cut_download_to_stdout_fails_and_says_so_on: a_cut_download_to_stdout_fails_and_says_so, a_cut_download_to_stdout_fails_and_says_so_over_tls);
+
+fn a_cut_download_to_stdout_fails_and_says_so_on(net: Net) {
+    let s = net.start(&[]);
     let content = data(3 * MIB, 7);
     let _tmp = upload_new(&s, "cut-out.bin", &content, &[]);
     s.kill();
-    let ds = Server::start_on(&s.root, &["--drop-after-bytes", "1000000"]);
+    let ds = net.serve_on(&s.root, &["--drop-after-bytes", "1000000"]);
     let args = [
         "scp",
         "--retry-max-attempts",
@@ -217,9 +223,10 @@ fn a_cut_download_to_stdout_fails_and_says_so() {
     assert!(out.len() < content.len());
 }
 
-#[test]
-fn a_content_mismatch_fails_after_the_output() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(a_content_mismatch_fails_after_the_output_on: a_content_mismatch_fails_after_the_output, a_content_mismatch_fails_after_the_output_over_tls);
+
+fn a_content_mismatch_fails_after_the_output_on(net: Net) {
+    let s = net.start(&[]);
     let content = data(2 * MIB, 9);
     let _tmp = upload_new(&s, "changed.bin", &content, &[]);
     // Change the bytes behind the server's back, keeping size and time: the

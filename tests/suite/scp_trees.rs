@@ -1,13 +1,13 @@
 //! Large trees: 2,000 small files in nested folders, uploaded and downloaded
 //! back byte-identical (listing pages, parallel files, index wait).
 
-use crate::common::Server;
 use crate::scp_common::*;
 use std::fs;
 
-#[test]
-fn two_thousand_files_both_ways() {
-    let s = Server::shared();
+crate::over_http_and_tls!(two_thousand_files_both_ways_on: two_thousand_files_both_ways, two_thousand_files_both_ways_over_tls);
+
+fn two_thousand_files_both_ways_on(net: Net) {
+    let s = net.shared();
     mkdir(s, "common-files/scp-2000");
     let tmp = tmpdir();
     let src = tmp.path().join("many");
@@ -73,13 +73,14 @@ fn two_thousand_files_both_ways() {
     assert_eq!(back_dirs, want_dirs);
 }
 
+crate::over_http_and_tls!(files_spread_over_many_folders_are_verified_in_bulk_on: files_spread_over_many_folders_are_verified_in_bulk, files_spread_over_many_folders_are_verified_in_bulk_over_tls);
+
 /// Few new files in each of many folders: once uploaded, they are looked up
 /// in the index together (a hundred paths per request), not with one stat
 /// each, while the server indexes late. A file named `*` (which as a path
 /// would ask for a folder's children) and a dot-file are among them.
-#[test]
-fn files_spread_over_many_folders_are_verified_in_bulk() {
-    let s = Server::start(&["--index-delay-ms", "300"]);
+fn files_spread_over_many_folders_are_verified_in_bulk_on(net: Net) {
+    let s = net.start(&["--index-delay-ms", "300"]);
     let tmp = tmpdir();
     let src = tmp.path().join("spread");
     for d in 0..60 {
@@ -94,12 +95,12 @@ fn files_spread_over_many_folders_are_verified_in_bulk() {
             fs::write(dir.join(n), data(100 + d * 10 + i, (d * 2 + i) as u64)).unwrap();
         }
     }
-    let before = crate::sync_common::requests(&s.url);
+    let before = crate::sync_common::requests(&s);
     let out = scp(&s, &["-q", src.to_str().unwrap(), "cells://common-files/"]);
     out.assert_ok();
     assert!(out.stderr.contains("Uploaded 120 of 120 files"), "{out}");
     assert!(!out.stderr.contains("not visible"), "{out}");
-    let after = crate::sync_common::requests(&s.url);
+    let after = crate::sync_common::requests(&s);
     let n = |k: &str| after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0);
     // Two bulk requests (120 paths) per round of lookups, a few rounds while
     // the index catches up, the `*` file alone: far from one stat per file.

@@ -2,14 +2,14 @@
 //! run asks for, --delete (recycle bin remotely, never outside TARGET locally),
 //! comparison modes, filters, --max-age, --dry-run and --json.
 
-use crate::common::Server;
 use crate::scp_common::*;
 use crate::sync_common::*;
 use std::fs;
 
-#[test]
-fn upload_then_a_second_run_sends_nothing_and_only_lists() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(upload_then_a_second_run_sends_nothing_and_only_lists_on: upload_then_a_second_run_sends_nothing_and_only_lists, upload_then_a_second_run_sends_nothing_and_only_lists_over_tls);
+
+fn upload_then_a_second_run_sends_nothing_and_only_lists_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 3, 4);
@@ -22,7 +22,7 @@ fn upload_then_a_second_run_sends_nothing_and_only_lists() {
     .assert_stderr_contains("13 uploaded");
     assert_eq!(files(&server_file(&s, "bk")), files(&src));
 
-    let before = requests(&s.url);
+    let before = requests(&s);
     let out = sync(
         &s,
         &state,
@@ -30,16 +30,17 @@ fn upload_then_a_second_run_sends_nothing_and_only_lists() {
     );
     out.assert_ok()
         .assert_stderr_contains("0 uploaded (0 B), 13 unchanged");
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     // One stat of TARGET, one listing per folder (bk, d0, d1, d2); nothing else.
     assert_eq!(asked.get("GET /a/tree/stat"), Some(&1), "{asked:?}");
     assert_eq!(asked.get("POST /a/tree/stats"), Some(&4), "{asked:?}");
     assert_eq!(asked.values().sum::<u64>(), 5, "{asked:?}");
 }
 
-#[test]
-fn changes_are_found_by_size_time_checksum_as_asked() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(changes_are_found_by_size_time_checksum_as_asked_on: changes_are_found_by_size_time_checksum_as_asked, changes_are_found_by_size_time_checksum_as_asked_over_tls);
+
+fn changes_are_found_by_size_time_checksum_as_asked_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 1, 3);
@@ -91,9 +92,10 @@ fn changes_are_found_by_size_time_checksum_as_asked() {
     .assert_stderr_contains("1 uploaded");
 }
 
-#[test]
-fn delete_sends_remote_items_to_the_recycle_bin() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(delete_sends_remote_items_to_the_recycle_bin_on: delete_sends_remote_items_to_the_recycle_bin, delete_sends_remote_items_to_the_recycle_bin_over_tls);
+
+fn delete_sends_remote_items_to_the_recycle_bin_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 2, 2);
@@ -114,9 +116,10 @@ fn delete_sends_remote_items_to_the_recycle_bin() {
     assert!(bin.keys().any(|k| k.ends_with("f1.txt")), "{bin:?}");
 }
 
-#[test]
-fn download_with_delete_never_leaves_target() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(download_with_delete_never_leaves_target_on: download_with_delete_never_leaves_target, download_with_delete_never_leaves_target_over_tls);
+
+fn download_with_delete_never_leaves_target_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state, dst) = (
         tmp.path().join("src"),
@@ -161,11 +164,11 @@ fn download_with_delete_never_leaves_target() {
     );
     assert!(!outside.join("d0/f0.txt").exists());
     // Downloaded files carry the server's time: a second run sends nothing.
-    let before = requests(&s.url);
+    let before = requests(&s);
     sync(&s, &state, &["--delete", "cells://common-files/dl", dst_s])
         .assert_ok()
         .assert_stderr_contains("0 downloaded (0 B), 5 unchanged, 0 deleted");
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     assert!(!asked.keys().any(|k| k.contains("/io")), "{asked:?}");
     // A local change is undone (the server's copy wins).
     fs::write(dst.join("d1/f0.txt"), b"edited").unwrap();
@@ -175,9 +178,10 @@ fn download_with_delete_never_leaves_target() {
     assert_eq!(files(&dst), files(&src));
 }
 
-#[test]
-fn filters_select_and_protect() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(filters_select_and_protect_on: filters_select_and_protect, filters_select_and_protect_over_tls);
+
+fn filters_select_and_protect_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 2, 1);
@@ -260,15 +264,16 @@ fn filters_select_and_protect() {
     assert!(!dst.join("d1").exists());
 }
 
-#[test]
-fn max_age_dry_run_and_json() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(max_age_dry_run_and_json_on: max_age_dry_run_and_json, max_age_dry_run_and_json_over_tls);
+
+fn max_age_dry_run_and_json_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 1, 2);
     set_mtime(&src.join("d0/f1.txt"), -30 * 86_400);
     let src_s = src.to_str().unwrap();
-    let before = requests(&s.url);
+    let before = requests(&s);
     let out = sync(
         &s,
         &state,
@@ -298,7 +303,7 @@ fn max_age_dry_run_and_json() {
     assert_eq!(summary["dry_run"], true);
     assert_eq!(summary["excluded"], 1);
     // A dry run changes nothing: no upload, no folder.
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     assert!(
         !asked
             .keys()
@@ -325,9 +330,10 @@ fn max_age_dry_run_and_json() {
     assert!(!server_file(&s, "age/d0/f1.txt").exists());
 }
 
-#[test]
-fn refusals_are_clear() {
-    let s = Server::shared();
+crate::over_http_and_tls!(refusals_are_clear_on: refusals_are_clear, refusals_are_clear_over_tls);
+
+fn refusals_are_clear_on(net: Net) {
+    let s = net.shared();
     let tmp = tmpdir();
     let state = tmp.path().join("state");
     let f = tmp.path().join("file.txt");
@@ -358,9 +364,10 @@ fn refusals_are_clear() {
     sync(s, &state, &["a", "b"]).assert_code(2);
 }
 
-#[test]
-fn several_sources_and_remote_wildcards_go_each_into_its_own_folder() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(several_sources_and_remote_wildcards_go_each_into_its_own_folder_on: several_sources_and_remote_wildcards_go_each_into_its_own_folder, several_sources_and_remote_wildcards_go_each_into_its_own_folder_over_tls);
+
+fn several_sources_and_remote_wildcards_go_each_into_its_own_folder_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let state = tmp.path().join("state");
     let (a, b) = (tmp.path().join("alpha"), tmp.path().join("beta"));

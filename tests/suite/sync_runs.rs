@@ -52,9 +52,10 @@ fn state_files(state: &Path, prefix: &str) -> Vec<std::path::PathBuf> {
         .unwrap_or_default()
 }
 
-#[test]
-fn a_second_run_for_the_same_target_stops_at_once() {
-    let s = Server::start(&["--latency-ms", "150"]);
+crate::over_http_and_tls!(a_second_run_for_the_same_target_stops_at_once_on: a_second_run_for_the_same_target_stops_at_once, a_second_run_for_the_same_target_stops_at_once_over_tls);
+
+fn a_second_run_for_the_same_target_stops_at_once_on(net: Net) {
+    let s = net.start(&["--latency-ms", "150"]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 2, 10);
@@ -88,9 +89,10 @@ fn a_second_run_for_the_same_target_stops_at_once() {
         .assert_stderr_contains("0 uploaded");
 }
 
-#[test]
-fn a_killed_sync_resumes_its_multipart_upload() {
-    let s = Server::start(&["--latency-ms", "200"]);
+crate::over_http_and_tls!(a_killed_sync_resumes_its_multipart_upload_on: a_killed_sync_resumes_its_multipart_upload, a_killed_sync_resumes_its_multipart_upload_over_tls);
+
+fn a_killed_sync_resumes_its_multipart_upload_on(net: Net) {
+    let s = net.start(&["--latency-ms", "200"]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 1, 3);
@@ -122,9 +124,9 @@ fn a_killed_sync_resumes_its_multipart_upload() {
     let _ = first.wait();
     let done = parts(&state);
     assert!(done < 5, "the upload finished before the kill");
-    let before = requests(&s.url);
+    let before = requests(&s);
     sync(&s, &state, &args).assert_ok();
-    let asked = delta(&before, &requests(&s.url));
+    let asked = delta(&before, &requests(&s));
     // Only the missing parts were sent again, in the same multipart upload.
     assert_eq!(
         asked.get("PUT /io?partNumber").copied().unwrap_or(0),
@@ -136,9 +138,10 @@ fn a_killed_sync_resumes_its_multipart_upload() {
     assert!(state_files(&state, "upload-").is_empty());
 }
 
-#[test]
-fn failed_items_give_exit_6_are_listed_and_block_deletions() {
-    let s = Server::start(&["--drop-after-bytes", "1000000"]);
+crate::over_http_and_tls!(failed_items_give_exit_6_are_listed_and_block_deletions_on: failed_items_give_exit_6_are_listed_and_block_deletions, failed_items_give_exit_6_are_listed_and_block_deletions_over_tls);
+
+fn failed_items_give_exit_6_are_listed_and_block_deletions_on(net: Net) {
+    let s = net.start(&["--drop-after-bytes", "1000000"]);
     let tmp = tmpdir();
     let (src, state) = (tmp.path().join("src"), tmp.path().join("state"));
     make_tree(&src, 1, 2);
@@ -177,9 +180,10 @@ fn failed_items_give_exit_6_are_listed_and_block_deletions() {
     );
 }
 
-#[test]
-fn bwlimit_paces_uploads_and_downloads() {
-    let s = Server::start(&[]);
+crate::over_http_and_tls!(bwlimit_paces_uploads_and_downloads_on: bwlimit_paces_uploads_and_downloads, bwlimit_paces_uploads_and_downloads_over_tls);
+
+fn bwlimit_paces_uploads_and_downloads_on(net: Net) {
+    let s = net.start(&[]);
     let tmp = tmpdir();
     let (src, state, dst) = (
         tmp.path().join("src"),

@@ -5,9 +5,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The transports the transfer tests run over. The cases that take different
-/// code paths (single PUT, multipart, segmented download, resume, cut
-/// connections, a server restart) run over both; the others over plain HTTP.
+/// The transports the transfer tests run over: every scp and sync case that
+/// moves data through the S3 gateway runs over both (the HTTPS one as
+/// `*_over_tls` or a name of its own). Over plain HTTP only: the cases about
+/// signing it, authentication errors, a server that is down, the terminal
+/// display and the fake servers of the hostile tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Net {
     Http,
@@ -92,6 +94,17 @@ fn agent(url: &str, ca_pem: &Path) -> ureq::Agent {
     .with_root_certificates(roots)
     .with_no_client_auth();
     b.tls_config(std::sync::Arc::new(config)).build()
+}
+
+/// GET `path` of `srv` without credentials (the dev server's own counters), as JSON.
+pub fn get_json(srv: &Server, path: &str) -> Value {
+    let url = format!("{}{}", srv.url, path);
+    agent(&url, &srv.ca_pem())
+        .get(&url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .into_json()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
 /// Run `cec scp ARGS...` as admin with a fresh isolated HOME.

@@ -14,12 +14,8 @@ pub fn sync(srv: &Server, state: &Path, args: &[&str]) -> Out {
 }
 
 /// The dev server's request counters (`GET /devserver/requests`), by kind.
-pub fn requests(url: &str) -> BTreeMap<String, u64> {
-    let v: serde_json::Value = ureq::get(&format!("{url}/devserver/requests"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
+pub fn requests(srv: &Server) -> BTreeMap<String, u64> {
+    let v = crate::scp_common::get_json(srv, "/devserver/requests");
     v["by"]
         .as_object()
         .unwrap()
