@@ -32,7 +32,8 @@ Environment:
   BENCH_KINDS        subset of big-up,big-down,tree-up,tree-down (default all)
   BENCH_BASELINE     another cec binary, measured as the client `cec-base` in the same rounds,
                      back to back with cec as A B B A, then B A A B (the "no regression" check
-                     on plain HTTP; cec's rows then have two runs per round)
+                     on plain HTTP; cec's rows then have two runs per round, and a note
+                     gives cec ÷ cec-base round by round beside the spread of the runs)
   BENCH_PROFILE=0    skip the perf breakdown
   BENCH_RESULTS      where to write the Markdown (default: see above)
   BENCH_NO_BUILD=1   do not run cargo build (binaries must exist)
@@ -268,6 +269,7 @@ class Run:
         self.server_cpu = None  # CPU seconds the dev server spent meanwhile
         self.load = None  # 1-minute load average before the run
         self.busy = None  # CPU seconds the whole machine spent meanwhile (all CPUs)
+        self.round = None  # the round it ran in
 
 
 class Row:
@@ -759,6 +761,7 @@ class Bench:
             time.sleep(1.0)  # let the server finish indexing what it received
         after = srv.cpu()
         res.load = load
+        res.round = r
         if before is not None and after is not None:
             res.server_cpu = after - before
         if res.ok and not self.check(kind):
@@ -1113,6 +1116,9 @@ class Report:
                 f"less than {floor:.2f} s: against rclone's {down_r.wall / gib:.2f} s, a ceiling "
                 f"of {down_r.wall / down_c.busy * cores:.2f}× rclone's throughput for cec on "
                 f"this machine, unless the client or the server spends less CPU per byte.")
+        pairs = self.pair_note()
+        if pairs:
+            notes.append(pairs)
         if self.t == "http" and ((self.rate("big-down", "rclone") or 0)
                                  > (self.rate("big-down", "curl") or float("inf"))):
             notes.append("rclone's download beats the single-stream curl limit here, so "
@@ -1126,6 +1132,34 @@ class Report:
         for n in notes:
             self.out.append(f"Note: {n}")
             self.out.append("")
+
+    def pair_note(self):
+        """cec against cec-base round by round: each round's four runs are back to back, so
+        a round's ratio is free of the drift between rounds that the medians carry."""
+        if not BASELINE:
+            return None
+        parts = []
+        for kind, label in (("big-up", f"{self.size_label()} upload"),
+                            ("big-down", f"{self.size_label()} download"),
+                            ("tree-up", "tree upload"), ("tree-down", "tree download")):
+            a, b = self.row(kind, "cec"), self.row(kind, "cec-base")
+            if not a or not b:
+                continue
+            ratios = []
+            for r in range(REPEAT):
+                wa = [x.wall for x in a.good() if x.round == r]
+                wb = [x.wall for x in b.good() if x.round == r]
+                if wa and wb:
+                    ratios.append(sum(wb) / len(wb) / (sum(wa) / len(wa)))
+            spread = max((max(w) - min(w)) / statistics.median(w) for w in
+                         ([x.wall for x in a.good()], [x.wall for x in b.good()]))
+            parts.append(f"{label} {', '.join(f'{v:.2f}' for v in ratios)} "
+                         f"(either binary's runs spread over {100 * spread:.0f} % of its median)")
+        if not parts:
+            return None
+        return ("cec ÷ cec-base (throughput), round by round, each round's four runs back to "
+                "back: " + "; ".join(parts) + ". A difference smaller than that spread is within "
+                "these rounds' noise; `BENCH_REPEAT` sets their number.")
 
     def render(self):
         scheme = "HTTPS (dev server `--tls`)" if self.t == "https" else "plain HTTP"
