@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// The transports the transfer tests run over: every scp and sync case that
 /// moves data through the S3 gateway runs over both (the HTTPS one as
 /// `*_over_tls` or a name of its own). Over plain HTTP only: the cases about
-/// signing it, authentication errors, a server that is down, the terminal
+/// signing it, usage and authentication errors, a server that is down, the terminal
 /// display and the fake servers of the hostile tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Net {
