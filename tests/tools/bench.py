@@ -559,6 +559,17 @@ class Server:
         except (OSError, ValueError, IndexError, AttributeError):
             return None
 
+    def settle(self, timeout=10.0):
+        """Wait until the dev server is idle: its CPU time unchanged over 0.2 s (its
+        clock ticks every 10 ms), so that the work a request left behind is counted."""
+        deadline = time.time() + timeout
+        last, still = self.cpu(), 0
+        while last is not None and still < 2 and time.time() < deadline:
+            time.sleep(0.1)
+            now = self.cpu()
+            still = still + 1 if now == last else 0
+            last = now
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -758,7 +769,7 @@ class Bench:
         before = srv.cpu()
         res = measure(cmd, env, self.tmp, stdin_text)
         if kind.startswith("big-"):
-            time.sleep(1.0)  # let the server finish indexing what it received
+            srv.settle()  # the server indexes what it received after its reply
         after = srv.cpu()
         res.load = load
         res.round = r
