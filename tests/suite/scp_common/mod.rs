@@ -98,13 +98,9 @@ fn agent(url: &str, ca_pem: &Path) -> ureq::Agent {
 
 /// GET `path` of `srv` without credentials (the dev server's own counters), as JSON.
 pub fn get_json(srv: &Server, path: &str) -> Value {
-    let url = format!("{}{}", srv.url, path);
-    agent(&url, &srv.ca_pem())
-        .get(&url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-        .into_json()
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    let (code, body) = call(srv, "GET", path, None, None);
+    assert_eq!(code, 200, "GET {path}: {body}");
+    body
 }
 
 /// Run `cec scp ARGS...` as admin with a fresh isolated HOME.
@@ -128,10 +124,22 @@ pub fn esc(p: &str) -> String {
 
 /// Raw REST call to the server as admin.
 pub fn rest(srv: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    call(srv, method, path, Some(&srv.bearer("admin")), body)
+}
+
+/// One request to `srv` (over either transport): its status and JSON body.
+fn call(
+    srv: &Server,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let url = format!("{}{}", srv.url, path);
-    let req = agent(&url, &srv.ca_pem())
-        .request(method, &url)
-        .set("Authorization", &srv.bearer("admin"));
+    let mut req = agent(&url, &srv.ca_pem()).request(method, &url);
+    if let Some(a) = auth {
+        req = req.set("Authorization", a);
+    }
     let res = match body {
         Some(b) => req.send_json(b),
         None => req.call(),
