@@ -558,49 +558,35 @@ impl Tls {
         r
     }
 
-    /// Append one record of type `typ` holding `data` to `out`.
+    /// Append one record of type `typ` holding `data` to `out`. TLS 1.3
+    /// sends every record as application data with its type inside, after
+    /// the content; TLS 1.2 AES-GCM sends the nonce's last 8 bytes first.
     fn seal(&mut self, typ: u8, data: &[u8]) -> io::Result<()> {
         let seq = self.tx.next()?;
-        let start = self.out.len();
         let nonce = self.tx.nonce(seq);
-        let failed = |_| io::Error::other("TLS encryption failed");
-        if self.tls13 {
-            let len = data.len() + 1 + TAG;
-            self.out.push(APP_DATA);
-            self.out.extend_from_slice(&[3, 3]);
-            self.out.extend_from_slice(&(len as u16).to_be_bytes());
-            self.out.extend_from_slice(data);
-            self.out.push(typ);
-            let (hdr, body) = self.out[start..].split_at_mut(HEADER);
-            let tag = self
-                .tx
-                .key
-                .seal_in_place_separate_tag(
-                    Nonce::assume_unique_for_key(nonce),
-                    Aad::from(&hdr[..]),
-                    body,
-                )
-                .map_err(failed)?;
-            self.out.extend_from_slice(tag.as_ref());
-            return Ok(());
-        }
-        let explicit = if self.tx.explicit_nonce { 8 } else { 0 };
-        let len = explicit + data.len() + TAG;
-        self.out.push(typ);
-        self.out.extend_from_slice(&[3, 3]);
-        self.out.extend_from_slice(&(len as u16).to_be_bytes());
+        let (outer, inner, explicit) = match (self.tls13, self.tx.explicit_nonce) {
+            (true, _) => (APP_DATA, 1, 0),
+            (false, true) => (typ, 0, 8),
+            (false, false) => (typ, 0, 0),
+        };
+        let len = explicit + data.len() + inner + TAG;
+        let [hi, lo] = (len as u16).to_be_bytes();
+        let hdr = [outer, 3, 3, hi, lo];
+        let aad_12 = aad12(seq, typ, data.len());
+        let aad: &[u8] = if self.tls13 { &hdr } else { &aad_12 };
+        let start = self.out.len();
+        self.out.extend_from_slice(&hdr);
         self.out.extend_from_slice(&nonce[12 - explicit..]);
         self.out.extend_from_slice(data);
+        if self.tls13 {
+            self.out.push(typ);
+        }
         let body = &mut self.out[start + HEADER + explicit..];
         let tag = self
             .tx
             .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad12(seq, typ, data.len())),
-                body,
-            )
-            .map_err(failed)?;
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
+            .map_err(|_| io::Error::other("TLS encryption failed"))?;
         self.out.extend_from_slice(tag.as_ref());
         Ok(())
     }
