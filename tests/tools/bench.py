@@ -1161,9 +1161,9 @@ class Report:
                 wa = [x.wall for x in a.good() if x.round == r]
                 wb = [x.wall for x in b.good() if x.round == r]
                 if wa and wb:
-                    ratios.append(sum(wb) / len(wb) / (sum(wa) / len(wa)))
-            spread = max((max(w) - min(w)) / statistics.median(w) for w in
-                         ([x.wall for x in a.good()], [x.wall for x in b.good()]))
+                    ratios.append(statistics.mean(wb) / statistics.mean(wa))
+            spread = max((hi - lo) / row.wall for row in (a, b)
+                         for lo, hi in [row.spread("wall")])
             parts.append(f"{label} {', '.join(f'{v:.2f}' for v in ratios)} "
                          f"(either binary's runs spread over {100 * spread:.0f} % of its median)")
         if not parts:
